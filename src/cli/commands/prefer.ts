@@ -1,0 +1,13 @@
+import type { CliCommand } from '../command.js';
+import { EXIT } from '../command.js';
+
+// Placeholder until its issue lands; replaced, never shipped as done.
+export const command: CliCommand = {
+  name: 'prefer',
+  summary: '(not built yet)',
+  help: 'presence-bridge prefer: not built yet',
+  run(_args, io) {
+    io.stderr.write('presence-bridge prefer is not built yet\n');
+    return Promise.resolve(EXIT.failure);
+  },
+};

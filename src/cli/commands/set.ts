@@ -1,0 +1,13 @@
+import type { CliCommand } from '../command.js';
+import { EXIT } from '../command.js';
+
+// Placeholder until its issue lands; replaced, never shipped as done.
+export const command: CliCommand = {
+  name: 'set',
+  summary: '(not built yet)',
+  help: 'presence-bridge set: not built yet',
+  run(_args, io) {
+    io.stderr.write('presence-bridge set is not built yet\n');
+    return Promise.resolve(EXIT.failure);
+  },
+};

@@ -1,0 +1,44 @@
+import type { Logger } from './logger.js';
+import { errorMessage } from './logger.js';
+
+type Listener<T> = (payload: T) => void;
+
+/**
+ * A typed event bus. Each listener is guarded: one that throws is logged and the others still
+ * run, so a faulty output never breaks the signal path.
+ */
+export class TypedEvents<Events extends { [K in keyof Events]: unknown }> {
+  private readonly listeners = new Map<keyof Events, Set<Listener<never>>>();
+
+  constructor(private readonly logger: Logger) {}
+
+  on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
+    let set = this.listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(event, set);
+    }
+    set.add(listener);
+    return () => this.off(event, listener);
+  }
+
+  off<K extends keyof Events>(event: K, listener: Listener<Events[K]>): void {
+    this.listeners.get(event)?.delete(listener);
+  }
+
+  emit<K extends keyof Events>(event: K, payload: Events[K]): void {
+    const set = this.listeners.get(event);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        (listener as Listener<Events[K]>)(payload);
+      } catch (error) {
+        this.logger.error(`listener for "${String(event)}" failed: ${errorMessage(error)}`);
+      }
+    }
+  }
+
+  removeAll(): void {
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Time for everything that schedules: the publisher, the rate limiter, renewals, the emulator.
+ * Production uses {@link systemClock}; tests and benchmarks use {@link ManualClock} and move time.
+ */
+export interface TimerHandle {
+  readonly id: number;
+}
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  setTimeout(callback: () => void, delayMs: number): TimerHandle;
+  clearTimeout(handle: TimerHandle | undefined): void;
+}
+
+class SystemClock implements Clock {
+  private next = 1;
+  private readonly timers = new Map<number, NodeJS.Timeout>();
+
+  now(): number {
+    return Date.now();
+  }
+
+  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+    const id = this.next++;
+    const timer = setTimeout(() => {
+      this.timers.delete(id);
+      callback();
+    }, Math.max(0, delayMs));
+    timer.unref?.();
+    this.timers.set(id, timer);
+    return { id };
+  }
+
+  clearTimeout(handle: TimerHandle | undefined): void {
+    if (!handle) return;
+    const timer = this.timers.get(handle.id);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(handle.id);
+  }
+}
+
+/**
+ * Real time. Timers are unref'd: an open socket or server, not a pending renewal, is what keeps
+ * a daemon alive.
+ */
+export function createSystemClock(): Clock {
+  return new SystemClock();
+}
+
+export const systemClock: Clock = createSystemClock();
+
+interface ManualTimer {
+  id: number;
+  due: number;
+  seq: number;
+  callback: () => void;
+}
+
+/**
+ * A clock that only moves when told. `advance` fires due timers in time order, setting `now` to
+ * each timer's due time before running it, and yields to the event loop between timers so that
+ * promise chains started by one timer can settle before the next fires.
+ */
+export class ManualClock implements Clock {
+  private current: number;
+  private next = 1;
+  private seq = 0;
+  private readonly timers = new Map<number, ManualTimer>();
+
+  constructor(start: number = Date.UTC(2026, 0, 5, 9, 0, 0)) {
+    this.current = start;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+    const id = this.next++;
+    this.timers.set(id, { id, due: this.current + Math.max(0, delayMs), seq: this.seq++, callback });
+    return { id };
+  }
+
+  clearTimeout(handle: TimerHandle | undefined): void {
+    if (handle) this.timers.delete(handle.id);
+  }
+
+  /** Number of timers waiting. */
+  pending(): number {
+    return this.timers.size;
+  }
+
+  /** Due time of the earliest timer, if any. */
+  nextDue(): number | undefined {
+    let best: ManualTimer | undefined;
+    for (const t of this.timers.values()) if (!best || t.due < best.due || (t.due === best.due && t.seq < best.seq)) best = t;
+    return best?.due;
+  }
+
+  /** Move time forward by `ms`, firing every timer that falls due on the way. */
+  async advance(ms: number, settle: () => Promise<void> = yieldToEventLoop): Promise<void> {
+    await this.advanceTo(this.current + ms, settle);
+  }
+
+  async advanceTo(target: number, settle: () => Promise<void> = yieldToEventLoop): Promise<void> {
+    for (;;) {
+      let due: ManualTimer | undefined;
+      for (const t of this.timers.values()) {
+        if (t.due > target) continue;
+        if (!due || t.due < due.due || (t.due === due.due && t.seq < due.seq)) due = t;
+      }
+      if (!due) break;
+      this.timers.delete(due.id);
+      this.current = Math.max(this.current, due.due);
+      due.callback();
+      await settle();
+    }
+    this.current = Math.max(this.current, target);
+    await settle();
+  }
+}
+
+/** Let pending promise callbacks and I/O callbacks run once. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
