@@ -1,6 +1,9 @@
 import type { Intent, Signal } from './presence/intent.js';
 import type { ObservedPresence, PresencePair } from './presence/presencePair.js';
 import type { TypedEvents } from './events.js';
+import type { PresenceBridgeConfig } from './config/schema.js';
+import type { Logger } from './logger.js';
+import type { Clock } from './session/clock.js';
 
 /** A feature with a lifecycle. Constructors only assign fields; `start` does the work. */
 export interface Startable {
@@ -85,3 +88,17 @@ export interface Bridge extends Startable, SignalSink {
   states(): UserState[];
   state(userKey: string): UserState | undefined;
 }
+
+/** What a feature (MQTT, serial, …) gets from createBridge besides the bridge itself. */
+export interface FeatureDeps {
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Folder for caches and state (Homebridge's storage path, or `--storage`). */
+  readonly storagePath: string;
+}
+
+/**
+ * Builds one optional part of the bridge from the config, or returns null when the config does
+ * not use it. Features are started after the core and stopped before it.
+ */
+export type FeatureFactory = (config: PresenceBridgeConfig, bridge: Bridge, deps: FeatureDeps) => Startable | null;

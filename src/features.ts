@@ -1,0 +1,4 @@
+import type { FeatureFactory } from './bridgeTypes.js';
+
+/** The built-in features createBridge wires, in start order (each returns null when unused). */
+export const BUILT_IN_FEATURES: readonly FeatureFactory[] = [];

@@ -1,0 +1,37 @@
+/**
+ * ISO 8601 durations as Graph uses them (`PT5M`, `PT1H30M`, `P1D`). Years and months are
+ * refused: they have no fixed length.
+ */
+const PATTERN = /^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i;
+
+/** Milliseconds of an ISO 8601 duration, or undefined when the text is not one. */
+export function parseIsoDuration(text: string): number | undefined {
+  const trimmed = text.trim();
+  const match = PATTERN.exec(trimmed);
+  if (!match || trimmed.toUpperCase() === 'P' || trimmed.toUpperCase().endsWith('T')) return undefined;
+  const [, weeks, days, hours, minutes, seconds] = match;
+  const parts: [string | undefined, number][] = [
+    [weeks, 7 * 86_400_000],
+    [days, 86_400_000],
+    [hours, 3_600_000],
+    [minutes, 60_000],
+    [seconds, 1000],
+  ];
+  if (parts.every(([v]) => v === undefined)) return undefined;
+  return Math.round(parts.reduce((sum, [v, unit]) => sum + (v === undefined ? 0 : Number(v) * unit), 0));
+}
+
+/** Whole seconds as the shortest `PT…` form, e.g. 5400000 → `PT1H30M`. */
+export function formatIsoDuration(ms: number): string {
+  let seconds = Math.max(0, Math.round(ms / 1000));
+  const hours = Math.floor(seconds / 3600);
+  seconds -= hours * 3600;
+  const minutes = Math.floor(seconds / 60);
+  seconds -= minutes * 60;
+  const text = `${hours ? `${hours}H` : ''}${minutes ? `${minutes}M` : ''}${seconds ? `${seconds}S` : ''}`;
+  return `PT${text || '0S'}`;
+}
+
+/** Bounds Graph puts on setPresence's expirationDuration. */
+export const MIN_SESSION_EXPIRATION_MS = 5 * 60_000;
+export const MAX_SESSION_EXPIRATION_MS = 4 * 3_600_000;
