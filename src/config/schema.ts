@@ -217,6 +217,10 @@ export const configSchema = z
       .enum(['clear', 'keep'])
       .default('clear')
       .meta({ title: 'On shutdown', description: 'clear: end every asserted session when the bridge stops; keep: let sessions run until they expire.' }),
+    _bridge: z
+      .looseObject({})
+      .optional()
+      .meta({ title: 'Child bridge', description: 'Written by Homebridge when the plugin runs as a child bridge; not used by the bridge itself.' }),
   })
   .strict();
 

@@ -1,0 +1,193 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { PresenceBridgeConfig } from './schema.js';
+import { QUALIFIED_PLATFORM, validateConfig } from './validate.js';
+
+/**
+ * Reading a config file for the standalone daemon and check-config: either the platform block
+ * itself or a whole Homebridge config.json, whose `PresenceBridge` block is picked.
+ */
+
+export type LoadResult = { ok: true; config: PresenceBridgeConfig; file: string } | { ok: false; errors: string[] };
+
+export const PLATFORM = 'PresenceBridge';
+
+/** Line and column (1-based) of a character offset. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
+  const lines = before.split('\n');
+  return { line: lines.length, column: (lines[lines.length - 1]?.length ?? 0) + 1 };
+}
+
+/**
+ * Where and why `text` stops being JSON. JSON.parse's own message is not used: depending on the
+ * Node version it lacks the position or quotes a slice of the file, which may hold a secret.
+ */
+export function locateJsonError(text: string): { offset: number; reason: string } | undefined {
+  let i = 0;
+  const fail = (reason: string): never => {
+    throw new JsonStop(i, reason);
+  };
+  const space = (): void => {
+    while (i < text.length && ' \t\r\n'.includes(text[i] ?? '')) i++;
+  };
+  const describe = (): string => (i >= text.length ? 'the end of the file' : `${JSON.stringify(text[i])}`);
+  const literal = (word: string): void => {
+    if (text.startsWith(word, i)) i += word.length;
+    else fail(`unexpected ${describe()}`);
+  };
+  const string = (): void => {
+    i++;
+    for (;;) {
+      if (i >= text.length) fail('unterminated string');
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        i++;
+        return;
+      }
+      if (c < 0x20) fail('line break or control character inside a string');
+      if (c === 0x5c) {
+        const next = text[i + 1] ?? '';
+        if ('"\\/bfnrt'.includes(next) && next !== '') i += 2;
+        else if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) i += 6;
+        else fail('bad escape in a string');
+      } else i++;
+    }
+  };
+  const number = (): void => {
+    const match = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!match) fail(`unexpected ${describe()}`);
+    else i += match[0].length;
+  };
+  const value = (): void => {
+    space();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      space();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        space();
+        if (text[i] !== '"') fail(text[i] === '}' ? 'trailing comma before }' : `expected a quoted property name, found ${describe()}`);
+        string();
+        space();
+        if (text[i] !== ':') fail(`expected : after the property name, found ${describe()}`);
+        i++;
+        value();
+        space();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return;
+        }
+        fail(`expected , or } after a property, found ${describe()}`);
+      }
+    } else if (c === '[') {
+      i++;
+      space();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        space();
+        if (text[i] === ']') fail('trailing comma before ]');
+        value();
+        space();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return;
+        }
+        fail(`expected , or ] after a list item, found ${describe()}`);
+      }
+    } else if (c === '"') string();
+    else if (c === 't') literal('true');
+    else if (c === 'f') literal('false');
+    else if (c === 'n') literal('null');
+    else if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) number();
+    else fail(`unexpected ${describe()}`);
+  };
+  try {
+    value();
+    space();
+    if (i < text.length) fail(`unexpected ${describe()} after the end of the JSON value`);
+    return undefined;
+  } catch (error) {
+    if (error instanceof JsonStop) return { offset: error.offset, reason: error.reason };
+    throw error;
+  }
+}
+
+class JsonStop extends Error {
+  constructor(
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** JSON.parse, with a failure turned into `file:line:column: invalid JSON: reason`. */
+export function parseJson(text: string, file: string): { ok: true; value: unknown } | { ok: false; error: string } {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (body.trim() === '') return { ok: false, error: `${file}: the file is empty; expected a JSON object` };
+  try {
+    return { ok: true, value: JSON.parse(body) as unknown };
+  } catch {
+    const found = locateJsonError(body) ?? { offset: body.length, reason: 'not valid JSON' };
+    const { line, column } = lineColumn(body, found.offset);
+    return { ok: false, error: `${file}:${line}:${column}: invalid JSON: ${found.reason}` };
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The PresenceBridge block of a parsed file (a block already, or a Homebridge config.json). */
+export function pickPlatformBlock(value: unknown, file: string): { ok: true; block: unknown } | { ok: false; error: string } {
+  if (!isRecord(value) || !('platforms' in value) || 'platform' in value) return { ok: true, block: value };
+  const platforms = value['platforms'];
+  if (!Array.isArray(platforms)) return { ok: false, error: `${file}: "platforms" must be a list of platform blocks` };
+  const matches: number[] = [];
+  platforms.forEach((entry, i) => {
+    if (isRecord(entry) && (entry['platform'] === PLATFORM || entry['platform'] === QUALIFIED_PLATFORM)) matches.push(i);
+  });
+  if (matches.length === 0) {
+    return { ok: false, error: `${file}: no platform block with "platform": "${PLATFORM}" in "platforms"; add one or point to a file holding just the block` };
+  }
+  if (matches.length > 1) {
+    return { ok: false, error: `${file}: ${matches.length} "${PLATFORM}" platform blocks (${matches.map((i) => `platforms[${i}]`).join(', ')}); keep exactly one` };
+  }
+  return { ok: true, block: platforms[matches[0] ?? 0] };
+}
+
+export async function loadConfigFile(file: string): Promise<LoadResult> {
+  const absolute = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(absolute, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'is a directory, not a file' : (error as Error).message;
+    return { ok: false, errors: [`${file}: cannot read: ${reason}`] };
+  }
+  const parsed = parseJson(text, file);
+  if (!parsed.ok) return { ok: false, errors: [parsed.error] };
+  const picked = pickPlatformBlock(parsed.value, file);
+  if (!picked.ok) return { ok: false, errors: [picked.error] };
+  const result = validateConfig(picked.block);
+  if (!result.ok) return result;
+  return { ok: true, config: result.config, file: absolute };
+}
