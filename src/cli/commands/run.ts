@@ -1,13 +1,137 @@
-import type { CliCommand } from '../command.js';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { CoreBridge } from '../../bridge.js';
+import { createBridge } from '../../bridge.js';
+import type { PresenceBridgeConfig } from '../../config/schema.js';
+import { loadConfigFile } from '../../config/load.js';
+import type { Logger } from '../../logger.js';
+import { errorMessage } from '../../logger.js';
+import type { Clock } from '../../session/clock.js';
+import { systemClock } from '../../session/clock.js';
+import type { CliCommand, CliIo } from '../command.js';
 import { EXIT } from '../command.js';
+import { createConsoleLogger, parseLogLevel } from '../consoleLogger.js';
 
-// Placeholder until its issue lands; replaced, never shipped as done.
-export const command: CliCommand = {
-  name: 'run',
-  summary: '(not built yet)',
-  help: 'presence-bridge run: not built yet',
-  run(_args, io) {
-    io.stderr.write('presence-bridge run is not built yet\n');
-    return Promise.resolve(EXIT.failure);
-  },
-};
+/** What `run` hands to an add-on once the bridge is up (the status page serves `--http` here). */
+export interface RunContext {
+  readonly bridge: CoreBridge;
+  readonly config: PresenceBridgeConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly storagePath: string;
+  /** Set when `--http PORT` was given. */
+  readonly http?: { readonly port: number; readonly host: string };
+}
+
+export interface RunHooks {
+  /** Called after the bridge started; what it returns is stopped before the bridge. */
+  readonly onStarted?: (context: RunContext) => Promise<{ stop(): Promise<void> } | undefined>;
+}
+
+const HELP = `Usage: presence-bridge run --config FILE [--storage DIR] [--http PORT] [--http-host HOST] [--debug]
+
+Runs the bridge: reads the config, signs in to Microsoft Graph, holds each user's presence
+from the configured inputs, and clears it on exit (onShutdown: clear). Stops on Ctrl-C or SIGTERM.
+
+Options:
+  --config FILE     The PresenceBridge platform block, or a whole Homebridge config.json.
+  --storage DIR     Folder for the token cache and state (default: the config file's folder).
+  --http PORT       Serve the status page on this port.
+  --http-host HOST  Address the status page listens on (default 127.0.0.1).
+  --debug           Log every Graph call and signal (or set PRESENCE_BRIDGE_LOG_LEVEL=debug).
+
+Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad usage or config.
+`;
+
+function fail(io: CliIo, message: string): number {
+  io.stderr.write(`presence-bridge run: ${message}\n\n${HELP}`);
+  return EXIT.usage;
+}
+
+/** The `run` command; `hooks` let the status page (and any later add-on) start beside the bridge. */
+export function createRunCommand(hooks: RunHooks = {}): CliCommand {
+  return {
+    name: 'run',
+    summary: 'Run the bridge in the foreground (the standalone daemon).',
+    help: HELP,
+    async run(args, io) {
+      let values: { config?: string; storage?: string; http?: string; 'http-host'?: string; debug?: boolean };
+      try {
+        ({ values } = parseArgs({
+          args,
+          options: {
+            config: { type: 'string' },
+            storage: { type: 'string' },
+            http: { type: 'string' },
+            'http-host': { type: 'string' },
+            debug: { type: 'boolean' },
+          },
+          strict: true,
+          allowPositionals: false,
+        }));
+      } catch (error) {
+        return fail(io, errorMessage(error));
+      }
+      if (!values.config) return fail(io, '--config FILE is required');
+      let http: { port: number; host: string } | undefined;
+      if (values.http !== undefined) {
+        const port = Number(values.http);
+        if (!Number.isInteger(port) || port < 0 || port > 65_535) return fail(io, `--http needs a port number, got "${values.http}"`);
+        http = { port, host: values['http-host'] ?? '127.0.0.1' };
+      } else if (values['http-host'] !== undefined) {
+        return fail(io, '--http-host needs --http PORT');
+      }
+
+      const file = resolve(io.cwd, values.config);
+      const loaded = await loadConfigFile(file);
+      if (!loaded.ok) {
+        io.stderr.write(`presence-bridge run: ${file} is not a valid config:\n${loaded.errors.map((e) => `  ${e}\n`).join('')}`);
+        return EXIT.usage;
+      }
+      const level = values.debug ? 'debug' : (parseLogLevel(io.env.PRESENCE_BRIDGE_LOG_LEVEL) ?? 'info');
+      const logger = createConsoleLogger({ stream: io.stdout, level, env: io.env });
+      const storagePath = resolve(io.cwd, values.storage ?? dirname(file));
+      try {
+        await mkdir(storagePath, { recursive: true, mode: 0o700 });
+      } catch (error) {
+        logger.error(`cannot use storage folder ${storagePath}: ${errorMessage(error)}`);
+        return EXIT.failure;
+      }
+
+      // The bridge's own timers are unref'd; this keeps the daemon alive until it is told to stop.
+      const keepAlive = setInterval(() => undefined, 1 << 30);
+      const clock = systemClock;
+      const bridge = createBridge(loaded.config, { logger, clock, storagePath });
+      let addOn: { stop(): Promise<void> } | undefined;
+      let code: number = EXIT.ok;
+      try {
+        await bridge.start();
+        if (hooks.onStarted) addOn = await hooks.onStarted({ bridge, config: loaded.config, logger, clock, storagePath, ...(http ? { http } : {}) });
+        else if (http) logger.warn('--http: the status page is not part of this build; ignored');
+        logger.info(`running with config ${file}; Ctrl-C to stop`);
+        await io.interrupted;
+        logger.info('stopping');
+      } catch (error) {
+        logger.error(`failed to start: ${errorMessage(error)}`);
+        code = EXIT.failure;
+      } finally {
+        try {
+          await addOn?.stop();
+        } catch (error) {
+          logger.error(`stopping the status page failed: ${errorMessage(error)}`);
+        }
+        try {
+          await bridge.stop();
+        } catch (error) {
+          logger.error(`stopping failed: ${errorMessage(error)}`);
+        }
+        clearInterval(keepAlive);
+      }
+      if (code === EXIT.ok) logger.info('stopped');
+      return code;
+    },
+  };
+}
+
+export const command: CliCommand = createRunCommand();

@@ -1,0 +1,392 @@
+import type { Bridge, BridgeEvents, FeatureFactory, Startable, UserState } from './bridgeTypes.js';
+import type { InputConfig, PresenceBridgeConfig, UserConfig } from './config/schema.js';
+import { TypedEvents } from './events.js';
+import { BUILT_IN_FEATURES } from './features.js';
+import { createGraphStack } from './graph/index.js';
+import type { AccessTokenProvider, GraphPresenceClient } from './graph/types.js';
+import { GraphError } from './graph/types.js';
+import type { Logger } from './logger.js';
+import { errorMessage, prefixedLogger } from './logger.js';
+import { parseIsoDuration } from './presence/duration.js';
+import type { Intent, Signal } from './presence/intent.js';
+import type { InputMapping, ToggleState } from './presence/mapping.js';
+import { compileMapping, initialToggleState, mapSignal } from './presence/mapping.js';
+import { PresenceArbiter } from './presence/presenceArbiter.js';
+import type { Clock, TimerHandle } from './session/clock.js';
+import { systemClock } from './session/clock.js';
+import { PresencePublisher } from './session/presencePublisher.js';
+import { PresenceReadback } from './session/presenceReadback.js';
+import { RequestLimiter } from './session/requestLimiter.js';
+
+/** What createBridge needs to talk to Graph; built from the config when not given. */
+export interface GraphStack {
+  readonly tokens: AccessTokenProvider;
+  readonly client: GraphPresenceClient;
+  close(): Promise<void>;
+}
+
+export interface BridgeDeps {
+  readonly logger: Logger;
+  /** Defaults to the system clock. Tests and benchmarks pass a ManualClock. */
+  readonly clock?: Clock;
+  /** Folder for token caches and state (Homebridge's storage path, or `--storage`). */
+  readonly storagePath: string;
+  /** A ready Graph stack; when given, the caller owns it and closes it. */
+  readonly graph?: GraphStack;
+  /** Features to start after the core; defaults to {@link BUILT_IN_FEATURES}. */
+  readonly features?: readonly FeatureFactory[];
+  /** Jitter source for retry backoff (defaults to Math.random). */
+  readonly random?: () => number;
+}
+
+/** The bridge as createBridge returns it: the shared {@link Bridge} plus a few operational extras. */
+export interface CoreBridge extends Bridge {
+  readonly config: PresenceBridgeConfig;
+  /** Resolves once no Graph call is in flight (the CLI and tests wait on it; nothing else does). */
+  whenIdle(): Promise<void>;
+  /** Forget refusals and backoff for every user and try again now (after a config or consent fix). */
+  retryAll(): void;
+}
+
+/** How long `onShutdown: clear` waits for the clears before stopping anyway. */
+export const SHUTDOWN_CLEAR_TIMEOUT_MS = 5_000;
+
+/** Inputs the bridge provides itself; they reach it through {@link Bridge.setIntent}. */
+export const BUILT_IN_INPUTS = ['mqtt-command', 'homekit'] as const;
+
+interface UserSlot {
+  readonly config: UserConfig;
+  readonly arbiter: PresenceArbiter;
+  readonly publisher: PresencePublisher;
+  timer: TimerHandle | undefined;
+}
+
+interface InputSlot {
+  readonly config: InputConfig;
+  readonly mapping: InputMapping;
+  readonly userKey: string;
+  toggle: ToggleState;
+}
+
+function userKeyOf(config: PresenceBridgeConfig, input: { user?: string | undefined }): string | undefined {
+  if (input.user !== undefined) return config.users.some((u) => u.key === input.user) ? input.user : undefined;
+  return config.users.length === 1 ? config.users[0]?.key : undefined;
+}
+
+class PresenceBridgeCore implements CoreBridge {
+  readonly events: TypedEvents<BridgeEvents>;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly users = new Map<string, UserSlot>();
+  private readonly usersById = new Map<string, UserSlot>();
+  private readonly inputs = new Map<string, InputSlot>();
+  private readonly limiter: RequestLimiter;
+  private readonly readback: PresenceReadback;
+  private readonly features: Startable[] = [];
+  private graph: GraphStack | undefined;
+  private ownsGraph = false;
+  private running = false;
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    readonly config: PresenceBridgeConfig,
+    private readonly deps: BridgeDeps,
+  ) {
+    this.logger = deps.logger;
+    this.clock = deps.clock ?? systemClock;
+    this.events = new TypedEvents<BridgeEvents>(this.logger);
+    this.limiter = new RequestLimiter(this.clock, config.graph.maxRequestsPer30s, prefixedLogger(this.logger, '[graph]'));
+    const expiration = config.graph.expiration;
+    const expirationMs = parseIsoDuration(expiration) ?? 3_600_000;
+    const client = this.lazyClient();
+    const sessionLogger = prefixedLogger(this.logger, '[session]');
+    for (const user of config.users) {
+      const publisher = new PresencePublisher(
+        { key: user.key, id: user.id, displayName: user.name ?? user.key },
+        {
+          clock: this.clock,
+          client,
+          limiter: this.limiter,
+          logger: sessionLogger,
+          expiration,
+          expirationMs,
+          random: deps.random,
+          onState: (state) => this.events.emit('state', state),
+          onCall: (event) => this.events.emit('graphCall', event),
+        },
+      );
+      const slot: UserSlot = { config: user, arbiter: new PresenceArbiter(), publisher, timer: undefined };
+      this.users.set(user.key, slot);
+      this.usersById.set(user.id.toLowerCase(), slot);
+    }
+    for (const input of config.inputs) {
+      const userKey = userKeyOf(config, input);
+      if (userKey === undefined) {
+        this.logger.error(`input "${input.name}": no user "${input.user ?? ''}" (set "user" to one of the configured keys); input ignored`);
+        continue;
+      }
+      try {
+        const mapping = compileMapping({ name: input.name, field: input.field, map: input.map, toggle: input.toggle });
+        this.inputs.set(input.name, { config: input, mapping, userKey, toggle: initialToggleState() });
+      } catch (error) {
+        this.logger.error(`input "${input.name}": ${errorMessage(error)}; input ignored`);
+      }
+    }
+    this.readback = new PresenceReadback({
+      clock: this.clock,
+      client,
+      limiter: this.limiter,
+      logger: prefixedLogger(this.logger, '[read-back]'),
+      intervalMs: config.graph.pollSeconds * 1000,
+      userIds: config.users.map((u) => u.id),
+      onPresence: (userId, presence) => this.usersById.get(userId.toLowerCase())?.publisher.observe({ availability: presence.availability, activity: presence.activity }),
+      onCall: (event) => this.events.emit('graphCall', event),
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    if (!this.graph) {
+      if (this.deps.graph) this.graph = this.deps.graph;
+      else {
+        this.graph = createGraphStack(this.config, { logger: prefixedLogger(this.logger, '[graph]'), clock: this.clock, storagePath: this.deps.storagePath });
+        this.ownsGraph = true;
+      }
+    }
+    this.running = true;
+    for (const key of this.users.keys()) this.reevaluate(key);
+    this.readback.start();
+    this.logger.info(`started for ${this.users.size} user(s), ${this.inputs.size} input(s)`);
+    for (const factory of this.deps.features ?? BUILT_IN_FEATURES) {
+      let feature: Startable | null = null;
+      try {
+        feature = factory(this.config, this, { logger: this.logger, clock: this.clock, storagePath: this.deps.storagePath });
+        if (feature) {
+          await feature.start();
+          this.features.push(feature);
+        }
+      } catch (error) {
+        this.logger.error(`a feature failed to start: ${errorMessage(error)}`);
+        if (feature) this.features.push(feature); // stop() still releases what it opened
+      }
+    }
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    for (const feature of [...this.features].reverse()) {
+      try {
+        await feature.stop();
+      } catch (error) {
+        this.logger.error(`a feature failed to stop: ${errorMessage(error)}`);
+      }
+    }
+    this.features.length = 0;
+    this.running = false;
+    this.readback.stop();
+    for (const slot of this.users.values()) {
+      this.clock.clearTimeout(slot.timer);
+      slot.timer = undefined;
+    }
+    const publishers = [...this.users.values()].map((s) => s.publisher);
+    if (this.config.onShutdown === 'clear' && this.graph) {
+      const asserted = publishers.filter((p) => p.hasSession());
+      if (asserted.length > 0) this.logger.info(`clearing presence of ${asserted.length} user(s) before stopping`);
+      const all = Promise.all(publishers.map((p) => p.stopAndClear().catch((error: unknown) => this.logger.error(errorMessage(error)))));
+      const finished = await this.bounded(all, SHUTDOWN_CLEAR_TIMEOUT_MS);
+      if (!finished) this.logger.warn(`gave up clearing after ${SHUTDOWN_CLEAR_TIMEOUT_MS / 1000} s; the rest expire with their sessions`);
+    } else {
+      for (const p of publishers) p.stop();
+      await this.bounded(Promise.all(publishers.map((p) => p.whenIdle())), SHUTDOWN_CLEAR_TIMEOUT_MS);
+    }
+    this.limiter.close();
+    await this.readback.whenIdle().catch(() => undefined);
+    if (this.graph && this.ownsGraph) {
+      try {
+        await this.graph.close();
+      } catch (error) {
+        this.logger.error(`closing Graph client failed: ${errorMessage(error)}`);
+      }
+    }
+    this.graph = undefined;
+    this.events.removeAll();
+  }
+
+  /** Resolves true when `work` settles within `ms` on the bridge's clock. */
+  private bounded(work: Promise<unknown>, ms: number): Promise<boolean> {
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = this.clock.setTimeout(() => resolve(false), ms);
+    });
+    return Promise.race([work.then(() => true), timeout]).finally(() => this.clock.clearTimeout(timer));
+  }
+
+  signal(signal: Signal): void {
+    try {
+      const input = this.inputs.get(signal.input);
+      if (!input) {
+        this.logger.warn(`signal from unknown input "${signal.input}" dropped`);
+        return;
+      }
+      const result = mapSignal(input.mapping, signal, input.toggle);
+      input.toggle = result.toggle;
+      this.events.emit('signal', { signal, userKey: input.userKey, intent: result.intent });
+      if (!result.intent) {
+        this.logger.debug(`input "${signal.input}": value ${JSON.stringify(signal.value)} ignored${result.reason ? `: ${result.reason}` : ''}`);
+        return;
+      }
+      this.apply(input.userKey, signal.input, result.intent);
+    } catch (error) {
+      this.logger.error(`input "${signal.input}": signal dropped: ${errorMessage(error)}`);
+    }
+  }
+
+  inputDisconnected(name: string): void {
+    try {
+      const input = this.inputs.get(name);
+      if (!input) {
+        this.logger.warn(`disconnect of unknown input "${name}" ignored`);
+        return;
+      }
+      const onDisconnect = input.config.type === 'serial' ? input.config.onDisconnect : 'keep';
+      if (onDisconnect === 'keep') {
+        this.logger.info(`input "${name}" disconnected; its presence is kept`);
+        return;
+      }
+      this.logger.info(`input "${name}" disconnected; its presence is dropped`);
+      input.toggle = initialToggleState();
+      const slot = this.users.get(input.userKey);
+      slot?.arbiter.clearInput(name);
+      this.reevaluate(input.userKey);
+    } catch (error) {
+      this.logger.error(`input "${name}": ${errorMessage(error)}`);
+    }
+  }
+
+  setIntent(userKey: string, input: string, intent: Intent): void {
+    try {
+      if (!this.users.has(userKey)) {
+        this.logger.warn(`intent for unknown user "${userKey}" from "${input}" dropped`);
+        return;
+      }
+      this.apply(userKey, input, intent);
+    } catch (error) {
+      this.logger.error(`intent from "${input}" dropped: ${errorMessage(error)}`);
+    }
+  }
+
+  async prefer(userKey: string, presence: { availability: string; activity: string } | null, expirationDuration?: string): Promise<void> {
+    const slot = this.users.get(userKey);
+    if (!slot) throw new Error(`unknown user "${userKey}"`);
+    const graph = this.graph;
+    if (!graph || !this.running) throw new Error('the bridge is not running');
+    const operation = presence ? 'setUserPreferredPresence' : 'clearUserPreferredPresence';
+    const detail = presence ? `${presence.availability}/${presence.activity}` : undefined;
+    await new Promise<void>((resolve, reject) => {
+      this.limiter.submit(this.clock.now(), () => {
+        const startedAt = this.clock.now();
+        const call = presence
+          ? graph.client.setUserPreferredPresence(slot.config.id, presence, expirationDuration)
+          : graph.client.clearUserPreferredPresence(slot.config.id);
+        const report = (ok: boolean, error?: unknown): void => {
+          const graphError = error instanceof GraphError ? error : undefined;
+          this.events.emit('graphCall', {
+            userKey,
+            operation,
+            detail,
+            ok,
+            status: graphError?.status,
+            errorCode: error === undefined ? undefined : (graphError?.code ?? 'UNEXPECTED'),
+            startedAt,
+            durationMs: this.clock.now() - startedAt,
+          });
+        };
+        return call.then(
+          () => {
+            report(true);
+            resolve();
+          },
+          (error: unknown) => {
+            report(false, error);
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
+      });
+    });
+  }
+
+  states(): UserState[] {
+    return [...this.users.values()].map((s) => s.publisher.state());
+  }
+
+  state(userKey: string): UserState | undefined {
+    return this.users.get(userKey)?.publisher.state();
+  }
+
+  async whenIdle(): Promise<void> {
+    await Promise.all([...this.users.values()].map((s) => s.publisher.whenIdle()));
+    await this.readback.whenIdle();
+  }
+
+  retryAll(): void {
+    for (const slot of this.users.values()) slot.publisher.retryNow();
+  }
+
+  private apply(userKey: string, input: string, intent: Intent): void {
+    this.users.get(userKey)?.arbiter.update(input, intent);
+    this.reevaluate(userKey);
+  }
+
+  /** Ask the arbiter again and hand the answer to the publisher; wake up when a timed intent ends. */
+  private reevaluate(userKey: string): void {
+    const slot = this.users.get(userKey);
+    if (!slot || !this.running) return;
+    const now = this.clock.now();
+    slot.publisher.setDesired(slot.arbiter.resolve(now));
+    this.clock.clearTimeout(slot.timer);
+    slot.timer = undefined;
+    const next = slot.arbiter.nextChangeAt(now);
+    if (next !== undefined) {
+      slot.timer = this.clock.setTimeout(() => {
+        slot.timer = undefined;
+        try {
+          this.reevaluate(userKey);
+        } catch (error) {
+          this.logger.error(`${userKey}: ${errorMessage(error)}`);
+        }
+      }, next - now);
+    }
+  }
+
+  /** Publishers exist from the start; the Graph stack only once started. */
+  private lazyClient(): GraphPresenceClient {
+    const get = (): GraphPresenceClient => {
+      if (!this.graph) throw new Error('the bridge is not running');
+      return this.graph.client;
+    };
+    return {
+      get sessionId() {
+        return get().sessionId;
+      },
+      // async: a call made while stopped rejects instead of throwing into the caller
+      setPresence: async (...a) => get().setPresence(...a),
+      clearPresence: async (...a) => get().clearPresence(...a),
+      setUserPreferredPresence: async (...a) => get().setUserPreferredPresence(...a),
+      clearUserPreferredPresence: async (...a) => get().clearUserPreferredPresence(...a),
+      getPresence: async (...a) => get().getPresence(...a),
+      getPresences: async (...a) => get().getPresences(...a),
+    };
+  }
+}
+
+/**
+ * The one place where inputs, arbiters, publishers, read-back and features are wired, shared by
+ * the Homebridge plugin and `presence-bridge run`. Nothing happens until `start()`.
+ */
+export function createBridge(config: PresenceBridgeConfig, deps: BridgeDeps): CoreBridge {
+  return new PresenceBridgeCore(config, deps);
+}

@@ -1,0 +1,379 @@
+import type { GraphCallEvent, UserErrorInfo, UserHealth, UserState } from '../bridgeTypes.js';
+import type { GraphPresenceClient } from '../graph/types.js';
+import { GraphError } from '../graph/types.js';
+import type { Logger } from '../logger.js';
+import { errorMessage } from '../logger.js';
+import type { DesiredState } from '../presence/intent.js';
+import { CLEAR } from '../presence/intent.js';
+import type { ObservedPresence, PresencePair } from '../presence/presencePair.js';
+import { formatPresence, samePair } from '../presence/presencePair.js';
+import { nextRenewalAt } from '../presence/renewalSchedule.js';
+import { retryDelay } from '../presence/retryDelay.js';
+import type { Clock, TimerHandle } from './clock.js';
+import type { PublisherAction, SessionFacts } from './publisherState.js';
+import { decide, isOverridden, sessionAlive } from './publisherState.js';
+import type { LimiterTicket, RequestLimiter } from './requestLimiter.js';
+
+export interface PublisherUser {
+  readonly key: string;
+  readonly id: string;
+  readonly displayName: string;
+}
+
+export interface PublisherDeps {
+  readonly clock: Clock;
+  readonly client: GraphPresenceClient;
+  readonly limiter: RequestLimiter;
+  readonly logger: Logger;
+  /** `graph.expiration` as sent (ISO 8601) and in milliseconds. */
+  readonly expiration: string;
+  readonly expirationMs: number;
+  /** Jitter source for retry backoff. */
+  readonly random?: () => number;
+  readonly onState?: (state: UserState) => void;
+  readonly onCall?: (event: GraphCallEvent) => void;
+}
+
+function sameDesired(a: DesiredState, b: DesiredState): boolean {
+  if (a.kind === 'clear' || b.kind === 'clear') return a.kind === b.kind;
+  return samePair(a.pair, b.pair);
+}
+
+function errorInfo(error: unknown, at: number): UserErrorInfo {
+  if (error instanceof GraphError) return { code: error.code, message: error.message, hint: error.hint, at };
+  return { code: 'UNEXPECTED', message: errorMessage(error), hint: 'See the log for details.', at };
+}
+
+/**
+ * One user's presence session at Graph. It converges what Graph confirmed to the latest desired
+ * state: one setPresence per new pair (a burst coalesces to the latest, one call in flight at
+ * most), renewals at the pure schedule's times, clearPresence when nothing is asked, backoff on
+ * retryable errors, and a stop on refusals retrying cannot fix until the desired state or the
+ * config changes. Every request passes the shared {@link RequestLimiter}.
+ */
+export class PresencePublisher {
+  private desired: DesiredState = CLEAR;
+  private desiredAt: number;
+  private confirmed: PresencePair | null = null;
+  private confirmedAt: number | null = null;
+  private uncertain = false;
+  private retryAt: number | null = null;
+  private attempt = 0;
+  private blocked = false;
+  private lastError: UserErrorInfo | null = null;
+  private actual: ObservedPresence | null = null;
+  private inFlight: Promise<void> | null = null;
+  private ticket: { readonly handle: LimiterTicket; readonly deadline: number } | null = null;
+  private timer: TimerHandle | undefined;
+  private timerAt: number | undefined;
+  private stopped = false;
+  private lastEmitted = '';
+  private current: UserState;
+
+  constructor(
+    readonly user: PublisherUser,
+    private readonly deps: PublisherDeps,
+  ) {
+    this.desiredAt = deps.clock.now();
+    this.current = this.snapshot();
+  }
+
+  /** The arbiter's latest answer. An identical pair makes no call; a new one replaces any queued one. */
+  setDesired(desired: DesiredState): void {
+    if (this.stopped) return;
+    if (sameDesired(this.desired, desired)) {
+      this.desired = desired; // the source input may differ
+      this.emitState();
+      return;
+    }
+    this.desired = desired;
+    this.desiredAt = this.deps.clock.now();
+    this.blocked = false;
+    this.emitState();
+    this.pump();
+  }
+
+  /** Read-back: the user's presence as Graph reports it (null when unknown). */
+  observe(actual: ObservedPresence | null): void {
+    this.actual = actual;
+    this.emitState();
+  }
+
+  /** The config changed (or an operator asked): forget a refusal and any backoff, try again now. */
+  retryNow(): void {
+    this.blocked = false;
+    this.retryAt = null;
+    this.attempt = 0;
+    this.emitState();
+    this.pump();
+  }
+
+  state(): UserState {
+    return this.current;
+  }
+
+  /** True when Graph may hold a session of ours for this user. */
+  hasSession(): boolean {
+    return sessionAlive(this.facts(), this.deps.clock.now()) || this.uncertain;
+  }
+
+  /** Resolves when no call of this user is in flight. */
+  async whenIdle(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
+  }
+
+  /** Stop renewing and retrying; timers and the queued request are dropped. */
+  stop(): void {
+    this.stopped = true;
+    this.ticket?.handle.cancel();
+    this.ticket = null;
+    this.disarm();
+  }
+
+  /**
+   * Shutdown with `onShutdown: clear`: stop, let a call in flight land, then clear the session if
+   * Graph may hold one. The caller bounds the wait.
+   */
+  async stopAndClear(): Promise<void> {
+    this.stop();
+    await this.whenIdle();
+    if (!this.hasSession()) return;
+    await new Promise<void>((resolve) => {
+      this.deps.limiter.submit(this.deps.clock.now(), () => {
+        const call = this.callClear();
+        void call.finally(resolve);
+        return call;
+      });
+    });
+  }
+
+  private facts(): SessionFacts {
+    return {
+      desired: this.desired,
+      desiredAt: this.desiredAt,
+      confirmed: this.confirmed,
+      confirmedAt: this.confirmedAt,
+      uncertain: this.uncertain,
+      retryAt: this.retryAt,
+      blocked: this.blocked,
+      expirationMs: this.deps.expirationMs,
+    };
+  }
+
+  /** Decide the next step and arrange it: a timer, a queued request, or nothing. */
+  private pump(): void {
+    if (this.stopped || this.inFlight) return;
+    const now = this.deps.clock.now();
+    if (this.confirmed && !sessionAlive(this.facts(), now)) {
+      this.confirmed = null;
+      this.confirmedAt = null;
+      this.emitState();
+    }
+    const action = decide(this.facts(), now);
+    let wakeAt: number | undefined;
+    if (action.kind === 'set' || action.kind === 'clear') {
+      this.enqueue(action.deadline);
+    } else {
+      this.ticket?.handle.cancel();
+      this.ticket = null;
+      if (action.kind === 'wait') wakeAt = action.until;
+    }
+    if (this.confirmedAt !== null) {
+      const expiresAt = this.confirmedAt + this.deps.expirationMs;
+      if (wakeAt === undefined || expiresAt < wakeAt) wakeAt = expiresAt;
+    }
+    if (wakeAt === undefined) this.disarm();
+    else this.arm(wakeAt);
+  }
+
+  private enqueue(deadline: number): void {
+    if (this.ticket && this.ticket.deadline <= deadline) return;
+    this.ticket?.handle.cancel();
+    let ran = false;
+    const handle = this.deps.limiter.submit(deadline, () => {
+      ran = true;
+      return this.runGranted();
+    });
+    // submit runs the work at once when the budget has room; only a request still queued is kept
+    this.ticket = ran ? null : { handle, deadline };
+  }
+
+  /** The limiter granted a slot: act on the state as it is now, which may have moved on. */
+  private runGranted(): Promise<void> | null {
+    this.ticket = null;
+    if (this.stopped || this.inFlight) return null;
+    const action: PublisherAction = decide(this.facts(), this.deps.clock.now());
+    if (action.kind === 'set') return this.callSet(action.pair, action.renewal);
+    if (action.kind === 'clear') return this.callClear();
+    this.pump();
+    return null;
+  }
+
+  private callSet(pair: PresencePair, renewal: boolean): Promise<void> {
+    const { clock, client, logger, expiration } = this.deps;
+    const startedAt = clock.now();
+    const detail = formatPresence(pair);
+    logger.debug(`${this.user.key}: ${renewal ? 'renewing' : 'setting'} ${detail}`);
+    return this.track(
+      client.setPresence(this.user.id, pair, expiration).then(() => {
+        this.confirmed = pair;
+        this.confirmedAt = startedAt;
+        this.uncertain = false;
+        this.succeeded('setPresence', detail, startedAt);
+        if (!renewal) logger.info(`${this.user.key}: presence set to ${detail}`);
+      }),
+      'setPresence',
+      detail,
+      startedAt,
+    );
+  }
+
+  private callClear(): Promise<void> {
+    const { clock, client, logger } = this.deps;
+    const startedAt = clock.now();
+    return this.track(
+      client.clearPresence(this.user.id).then((result) => {
+        this.confirmed = null;
+        this.confirmedAt = null;
+        this.uncertain = false;
+        this.succeeded('clearPresence', undefined, startedAt);
+        logger.info(`${this.user.key}: presence cleared${result === 'already-cleared' ? ' (session was already gone)' : ''}`);
+      }),
+      'clearPresence',
+      undefined,
+      startedAt,
+    );
+  }
+
+  private track(call: Promise<void>, operation: 'setPresence' | 'clearPresence', detail: string | undefined, startedAt: number): Promise<void> {
+    const done = call
+      .catch((error: unknown) => this.failed(error, operation, detail, startedAt))
+      .catch((error: unknown) => this.deps.logger.error(`${this.user.key}: ${errorMessage(error)}`))
+      .finally(() => {
+        this.inFlight = null;
+        this.emitState();
+        this.pump();
+      });
+    this.inFlight = done;
+    this.emitState();
+    return done;
+  }
+
+  private succeeded(operation: GraphCallEvent['operation'], detail: string | undefined, startedAt: number): void {
+    this.attempt = 0;
+    this.retryAt = null;
+    this.lastError = null;
+    this.emitCall({ userKey: this.user.key, operation, detail, ok: true, startedAt, durationMs: this.deps.clock.now() - startedAt });
+  }
+
+  private failed(error: unknown, operation: GraphCallEvent['operation'], detail: string | undefined, startedAt: number): void {
+    const { clock, logger } = this.deps;
+    const now = clock.now();
+    const graphError = error instanceof GraphError ? error : undefined;
+    this.emitCall({
+      userKey: this.user.key,
+      operation,
+      detail,
+      ok: false,
+      status: graphError?.status,
+      errorCode: graphError?.code ?? 'UNEXPECTED',
+      startedAt,
+      durationMs: now - startedAt,
+    });
+    this.lastError = errorInfo(error, now);
+    // Without an answer the request may have reached Graph: the session's state is unknown.
+    if (!graphError || graphError.code === 'NETWORK' || graphError.status === 504) this.uncertain = true;
+    const retryable = graphError ? graphError.retryable : true;
+    const what = `${operation}${detail ? ` ${detail}` : ''}`;
+    if (retryable) {
+      this.attempt++;
+      const delay = retryDelay({ attempt: this.attempt, retryAfterMs: graphError?.retryAfterMs, random: this.deps.random ?? Math.random });
+      this.retryAt = now + delay;
+      logger.warn(`${this.user.key}: ${what} failed (${this.lastError.code}: ${this.lastError.message}); retrying in ${Math.round(delay / 1000)} s`);
+    } else {
+      this.blocked = true;
+      this.retryAt = null;
+      this.attempt = 0;
+      logger.error(`${this.user.key}: ${what} refused (${this.lastError.code}): ${this.lastError.hint} Waiting for a new state or config.`);
+    }
+  }
+
+  private emitCall(event: GraphCallEvent): void {
+    try {
+      this.deps.onCall?.(event);
+    } catch (error) {
+      this.deps.logger.error(`graphCall listener failed: ${errorMessage(error)}`);
+    }
+  }
+
+  private health(now: number): UserHealth {
+    if (this.blocked) return 'unhealthy';
+    if (this.retryAt !== null) return 'retrying';
+    const alive = sessionAlive(this.facts(), now);
+    const converged =
+      this.desired.kind === 'clear' ? !alive && !this.uncertain : alive && !this.uncertain && samePair(this.confirmed, this.desired.pair);
+    return converged ? 'ok' : 'pending';
+  }
+
+  private snapshot(): UserState {
+    const now = this.deps.clock.now();
+    const alive = sessionAlive(this.facts(), now);
+    const confirmed = alive ? this.confirmed : null;
+    const confirmedAt = alive ? this.confirmedAt : null;
+    const renewal =
+      confirmed && confirmedAt !== null && this.desired.kind === 'set' && samePair(confirmed, this.desired.pair) && !this.blocked
+        ? nextRenewalAt({ pair: confirmed, confirmedAt, expirationMs: this.deps.expirationMs })
+        : null;
+    return {
+      userKey: this.user.key,
+      userId: this.user.id,
+      displayName: this.user.displayName,
+      desired: this.desired.kind === 'set' ? this.desired.pair : null,
+      source: this.desired.kind === 'set' ? this.desired.source : null,
+      confirmed,
+      sessionExpiresAt: confirmedAt === null ? null : confirmedAt + this.deps.expirationMs,
+      nextRenewalAt: renewal,
+      health: this.health(now),
+      lastError: this.lastError,
+      actual: this.actual,
+      overridden: isOverridden(confirmed, this.actual),
+      updatedAt: now,
+    };
+  }
+
+  private emitState(): void {
+    const next = this.snapshot();
+    const { updatedAt: _ignored, ...rest } = next;
+    const key = JSON.stringify(rest);
+    if (key === this.lastEmitted) return;
+    this.lastEmitted = key;
+    this.current = next;
+    try {
+      this.deps.onState?.(next);
+    } catch (error) {
+      this.deps.logger.error(`state listener failed: ${errorMessage(error)}`);
+    }
+  }
+
+  private arm(at: number): void {
+    if (this.timer && this.timerAt === at) return;
+    this.disarm();
+    this.timerAt = at;
+    this.timer = this.deps.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = undefined;
+      try {
+        this.pump();
+        this.emitState();
+      } catch (error) {
+        this.deps.logger.error(`${this.user.key}: ${errorMessage(error)}`);
+      }
+    }, at - this.deps.clock.now());
+  }
+
+  private disarm(): void {
+    this.deps.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = undefined;
+  }
+}

@@ -1,0 +1,91 @@
+import type { DesiredState } from '../presence/intent.js';
+import type { PresencePair } from '../presence/presencePair.js';
+import { samePair } from '../presence/presencePair.js';
+import { AVAILABLE_FADE_MS, nextRenewalAt } from '../presence/renewalSchedule.js';
+
+/**
+ * What one user's publisher knows, as plain data. {@link decide} turns it into the next step, so
+ * the convergence rules are tested with tables and no I/O.
+ */
+export interface SessionFacts {
+  readonly desired: DesiredState;
+  /** When the desired state last changed (its deadline when it has to be sent). */
+  readonly desiredAt: number;
+  /** What Graph confirmed for our session, or null when none is known to exist. */
+  readonly confirmed: PresencePair | null;
+  /** When the request that Graph confirmed left the process (the session's start, conservatively). */
+  readonly confirmedAt: number | null;
+  /** True when a call ended without an answer, so Graph may hold a session we cannot name. */
+  readonly uncertain: boolean;
+  /** No call before this time (retry backoff). */
+  readonly retryAt: number | null;
+  /** Graph refused for a reason retrying cannot fix; wait for a new desired state or config. */
+  readonly blocked: boolean;
+  readonly expirationMs: number;
+}
+
+export type PublisherAction =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'wait'; readonly until: number; readonly reason: 'renewal' | 'backoff' }
+  | { readonly kind: 'set'; readonly pair: PresencePair; readonly deadline: number; readonly renewal: boolean }
+  | { readonly kind: 'clear'; readonly deadline: number };
+
+/** When the confirmed session stops showing the pair: the Available fade, or the expiration. */
+export function sessionDeadline(pair: PresencePair, confirmedAt: number, expirationMs: number): number {
+  const expiresAt = confirmedAt + expirationMs;
+  return pair.availability === 'Available' ? Math.min(expiresAt, confirmedAt + AVAILABLE_FADE_MS) : expiresAt;
+}
+
+/** True while the confirmed session still exists at Graph (it ends at its expiration). */
+export function sessionAlive(facts: SessionFacts, now: number): boolean {
+  return facts.confirmed !== null && facts.confirmedAt !== null && now < facts.confirmedAt + facts.expirationMs;
+}
+
+/** The one next step that brings Graph closer to the desired state. */
+export function decide(facts: SessionFacts, now: number): PublisherAction {
+  if (facts.blocked) return { kind: 'idle' };
+  const alive = sessionAlive(facts, now);
+  const { desired } = facts;
+  let action: PublisherAction;
+  if (desired.kind === 'clear') {
+    action = alive || facts.uncertain ? { kind: 'clear', deadline: facts.desiredAt } : { kind: 'idle' };
+  } else if (!alive || facts.uncertain || !samePair(facts.confirmed, desired.pair) || facts.confirmedAt === null) {
+    action = { kind: 'set', pair: desired.pair, deadline: facts.desiredAt, renewal: false };
+  } else {
+    const at = nextRenewalAt({ pair: desired.pair, confirmedAt: facts.confirmedAt, expirationMs: facts.expirationMs });
+    if (at === null) return { kind: 'idle' };
+    if (at > now) return { kind: 'wait', until: at, reason: 'renewal' };
+    action = {
+      kind: 'set',
+      pair: desired.pair,
+      deadline: sessionDeadline(desired.pair, facts.confirmedAt, facts.expirationMs),
+      renewal: true,
+    };
+  }
+  if (action.kind !== 'idle' && facts.retryAt !== null && facts.retryAt > now) {
+    return { kind: 'wait', until: facts.retryAt, reason: 'backoff' };
+  }
+  return action;
+}
+
+/** Graph's session precedence (DoNotDisturb > Busy > Available > Away); idle variants rank as their base. */
+const RANK: Readonly<Record<string, number>> = {
+  DoNotDisturb: 4,
+  Busy: 3,
+  BusyIdle: 3,
+  Available: 2,
+  AvailableIdle: 2,
+  Away: 1,
+};
+
+/**
+ * True when the presence Graph reports cannot come from our session and Graph's precedence:
+ * it ranks below what we assert, or is not a session availability at all (BeRightBack, Offline,
+ * a user-preferred state). Other apps' higher-ranked sessions explain a higher presence.
+ */
+export function isOverridden(asserted: PresencePair | null, actual: { availability: string } | null): boolean {
+  if (!asserted || !actual) return false;
+  const ours = RANK[asserted.availability] ?? 0;
+  const theirs = RANK[actual.availability];
+  return theirs === undefined || theirs < ours;
+}

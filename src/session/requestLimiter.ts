@@ -1,0 +1,112 @@
+import type { Logger } from '../logger.js';
+import { errorMessage } from '../logger.js';
+import { DueQueue, RATE_WINDOW_MS, RequestBudget } from '../presence/rateLimiter.js';
+import type { Clock, TimerHandle } from './clock.js';
+
+export { RATE_WINDOW_MS };
+
+/** A queued request; cancel it when the caller no longer needs the slot. */
+export interface LimiterTicket {
+  cancel(): void;
+}
+
+interface Waiting {
+  readonly deadline: number;
+  /** Returns the call's promise, or null when the work is no longer needed (no slot is used). */
+  readonly run: () => Promise<unknown> | null;
+  cancelled: boolean;
+}
+
+/**
+ * The one gate every Graph presence request of the bridge passes: at most `maxPer30s` in any
+ * 30 s window, shared by all users, so thousands of users cannot trip Graph's per-app throttling.
+ * When saturated, the request whose deadline is soonest goes first (a renewal about to fade
+ * before a fresh one). Time comes from the injected clock.
+ */
+export class RequestLimiter {
+  private readonly budget: RequestBudget;
+  private readonly queue = new DueQueue<Waiting>();
+  private timer: TimerHandle | undefined;
+  private timerAt: number | undefined;
+  private closed = false;
+  private granted = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    readonly maxPer30s: number,
+    private readonly logger: Logger,
+  ) {
+    this.budget = new RequestBudget(maxPer30s, RATE_WINDOW_MS);
+  }
+
+  /** Queue work with a deadline (ms since epoch); it runs when the budget has room, soonest deadline first. */
+  submit(deadline: number, run: () => Promise<unknown> | null): LimiterTicket {
+    const waiting: Waiting = { deadline, run, cancelled: false };
+    if (this.closed) return { cancel: () => undefined };
+    this.queue.push(waiting, deadline);
+    this.drain();
+    return {
+      cancel: () => {
+        waiting.cancelled = true;
+      },
+    };
+  }
+
+  /** Requests queued and not yet started. */
+  waiting(): number {
+    return this.queue.size;
+  }
+
+  /** Requests granted since the limiter was made. */
+  grantedCount(): number {
+    return this.granted;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = undefined;
+    while (this.queue.size > 0) this.queue.pop();
+  }
+
+  private drain(): void {
+    if (this.closed) return;
+    for (;;) {
+      const head = this.queue.peek()?.item;
+      if (!head) return;
+      if (head.cancelled) {
+        this.queue.pop();
+        continue;
+      }
+      const now = this.clock.now();
+      if (this.budget.used(now) >= this.maxPer30s) {
+        this.arm(this.budget.nextFreeAt(now));
+        return;
+      }
+      this.queue.pop();
+      let started: Promise<unknown> | null;
+      try {
+        started = head.run();
+      } catch (error) {
+        this.logger.error(`rate limiter: queued request failed to start: ${errorMessage(error)}`);
+        continue;
+      }
+      if (started === null) continue;
+      this.budget.tryTake(now);
+      this.granted++;
+      started.catch((error: unknown) => this.logger.debug(`rate limiter: request failed: ${errorMessage(error)}`));
+    }
+  }
+
+  private arm(at: number): void {
+    if (this.timer && this.timerAt !== undefined && this.timerAt <= at) return;
+    this.clock.clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = undefined;
+      this.drain();
+    }, at - this.clock.now());
+  }
+}
