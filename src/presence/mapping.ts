@@ -1,4 +1,4 @@
-import { parseIsoDuration } from './duration.js';
+import { formatIsoDuration, parseIsoDuration } from './duration.js';
 import type { Intent, Signal } from './intent.js';
 import { formatPresence, parseSessionPair, SESSION_PAIR_LIST, type PresencePair } from './presencePair.js';
 
@@ -238,7 +238,7 @@ export function describeMapping(mapping: InputMapping): { value: string; does: s
       case 'toggle':
         return { value, does: `toggle: ${cycle}` };
       case 'set':
-        return { value, does: action.forMs === undefined ? formatPresence(action.pair) : `${formatPresence(action.pair)} for ${Math.round(action.forMs / 1000)} s` };
+        return { value, does: action.forMs === undefined ? formatPresence(action.pair) : `${formatPresence(action.pair)} for ${formatIsoDuration(action.forMs)}` };
     }
   });
 }
