@@ -1,0 +1,66 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { UserState } from '../bridgeTypes.js';
+import type { Logger } from '../logger.js';
+import { errorMessage } from '../logger.js';
+
+/** Folder (inside Homebridge's storage path) where the plugin keeps what its custom UI reads. */
+export const STATE_FOLDER = 'presence-bridge';
+export const STATE_FILE = 'state.json';
+
+export function stateFilePath(storagePath: string): string {
+  return join(storagePath, STATE_FOLDER, STATE_FILE);
+}
+
+/** What the custom UI's status view reads. Holds no secret: UserState carries none. */
+export interface StateSnapshot {
+  readonly writtenAt: number;
+  readonly users: readonly UserState[];
+}
+
+/**
+ * Writes the users' states for the custom UI, coalescing bursts: at most one write in flight,
+ * and the latest snapshot always ends up on disk. Written to a temporary file and renamed, so
+ * the UI never reads half a file.
+ */
+export class StateFileWriter {
+  private readonly file: string;
+  private pending: StateSnapshot | null = null;
+  private writing: Promise<void> | null = null;
+
+  constructor(
+    storagePath: string,
+    private readonly logger: Logger,
+  ) {
+    this.file = stateFilePath(storagePath);
+  }
+
+  write(snapshot: StateSnapshot): void {
+    this.pending = snapshot;
+    if (!this.writing) this.writing = this.drain();
+  }
+
+  /** Resolves when everything asked so far is on disk (or failed and was logged). */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending) {
+        const snapshot = this.pending;
+        this.pending = null;
+        try {
+          await mkdir(join(this.file, '..'), { recursive: true });
+          const temporary = `${this.file}.${process.pid}.tmp`;
+          await writeFile(temporary, JSON.stringify(snapshot, null, 2), { mode: 0o600 });
+          await rename(temporary, this.file);
+        } catch (error) {
+          this.logger.warn(`could not write ${this.file}: ${errorMessage(error)}`);
+        }
+      }
+    } finally {
+      this.writing = null;
+    }
+  }
+}

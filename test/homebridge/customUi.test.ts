@@ -1,0 +1,135 @@
+import { rm } from 'node:fs/promises';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { UserState } from '../../src/bridgeTypes.js';
+import { silentLogger } from '../../src/logger.js';
+import { StateFileWriter } from '../../src/homebridge/stateFile.js';
+import { buildPluginFolder, tempDir } from './homebridgeRunner.js';
+import { UiHarness } from './uiHarness.js';
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+const applicationConfig = {
+  platform: 'PresenceBridge',
+  name: 'Presence Bridge',
+  auth: { mode: 'application', tenantId: '11111111-2222-3333-4444-555555555555', clientId: '66666666-7777-8888-9999-000000000000', clientSecret: 'not-a-real-secret' },
+  users: [{ key: 'alex', id: 'fa8bf3dc-eca7-46b7-bad1-db199b62afc3' }],
+};
+
+function userState(overrides: Partial<UserState>): UserState {
+  return {
+    userKey: 'alex',
+    userId: 'fa8bf3dc-eca7-46b7-bad1-db199b62afc3',
+    displayName: 'Alex',
+    desired: null,
+    source: null,
+    confirmed: null,
+    sessionExpiresAt: null,
+    nextRenewalAt: null,
+    health: 'ok',
+    lastError: null,
+    actual: null,
+    overridden: false,
+    updatedAt: Date.UTC(2026, 0, 5, 9, 0, 0),
+    ...overrides,
+  };
+}
+
+let browser: Browser;
+let plugin: Awaited<ReturnType<typeof buildPluginFolder>>;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  plugin = await buildPluginFolder();
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await plugin?.cleanup();
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function openUi(pluginConfig: unknown[], states?: UserState[]): Promise<{ page: Page; frame: Frame; harness: UiHarness; storagePath: string }> {
+  const storagePath = await tempDir('pb-ui-storage-');
+  cleanups.push(() => rm(storagePath, { recursive: true, force: true }));
+  if (states) {
+    const writer = new StateFileWriter(storagePath, silentLogger);
+    writer.write({ writtenAt: Date.UTC(2026, 0, 5, 9, 1, 0), users: states });
+    await writer.flush();
+  }
+  const harness = new UiHarness({ packageDir: plugin.packageDir, storagePath, pluginConfig });
+  await harness.start();
+  cleanups.push(() => harness.close());
+  const page = await browser.newPage();
+  cleanups.push(() => page.close());
+  await page.goto(harness.url);
+  const frame = page.frameLocator('#plugin');
+  await frame.locator('#presence-bridge').waitFor({ state: 'visible', timeout: 20_000 });
+  const handle = page.frames().find((f) => f.url().endsWith('/plugin/index.html'));
+  if (!handle) throw new Error('plugin frame not found');
+  return { page, frame: handle, harness, storagePath };
+}
+
+describe('custom UI (headless Chromium, real plugin-ui-utils server over IPC)', () => {
+  it('shows each user\'s session from the state the plugin wrote', async () => {
+    const { frame } = await openUi(
+      [applicationConfig],
+      [
+        userState({
+          desired: { availability: 'Busy', activity: 'InACall' },
+          source: 'homekit',
+          confirmed: { availability: 'Busy', activity: 'InACall' },
+          actual: { availability: 'Busy', activity: 'InACall' },
+          sessionExpiresAt: Date.UTC(2026, 0, 5, 10, 0, 0),
+        }),
+        userState({
+          userKey: 'sam',
+          displayName: 'Sam',
+          health: 'unhealthy',
+          lastError: { code: 'FORBIDDEN', message: 'Forbidden', hint: 'Grant Presence.ReadWrite.All and admin consent', at: 0 },
+        }),
+      ],
+    );
+    const alex = frame.locator('tr[data-user="alex"]');
+    await alex.waitFor({ timeout: 20_000 });
+    expect(await alex.locator('td').nth(1).textContent()).toBe('ok');
+    expect(await alex.locator('td').nth(2).textContent()).toBe('Busy/InACall (homekit)');
+    expect(await alex.locator('td').nth(3).textContent()).toBe('Busy/InACall');
+    const sam = frame.locator('tr[data-user="sam"]');
+    expect(await sam.locator('td').nth(1).textContent()).toBe('unhealthy');
+    expect(await sam.locator('td.problem').textContent()).toBe('FORBIDDEN: Grant Presence.ReadWrite.All and admin consent');
+    expect(await sam.locator('td').nth(2).textContent()).toBe('nothing (cleared)');
+  });
+
+  it('says so when the plugin has not written any state yet', async () => {
+    const { frame } = await openUi([applicationConfig]);
+    const note = frame.locator('#status-note');
+    await expect.poll(() => note.textContent(), { timeout: 20_000 }).toContain('No status yet');
+    expect(await frame.locator('#status-table').isHidden()).toBe(true);
+  });
+
+  it('refuses a device code sign-in in application mode and says why', async () => {
+    const { frame } = await openUi([applicationConfig]);
+    await frame.locator('#signin-button').click();
+    const error = frame.locator('#signin-error');
+    await error.waitFor({ state: 'visible', timeout: 20_000 });
+    expect(await error.textContent()).toContain('delegated mode');
+    expect(await frame.locator('#signin-code').isHidden()).toBe(true);
+  });
+
+  it('lists every config error instead of starting a sign-in', async () => {
+    const broken = { ...applicationConfig, auth: { mode: 'delegated', clientId: '' }, users: [] };
+    const { frame } = await openUi([broken]);
+    await frame.locator('#signin-button').click();
+    const error = frame.locator('#signin-error');
+    await error.waitFor({ state: 'visible', timeout: 20_000 });
+    const text = (await error.textContent()) ?? '';
+    expect(text).toContain('The configuration has errors');
+    expect(text).toMatch(/auth\.tenantId/);
+    expect(text).toMatch(/users/);
+  });
+});

@@ -1,0 +1,159 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { copyFile, cp, mkdir, mkdtemp, rm, symlink, writeFile, access } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+const stripAnsi = (text: string): string => text.replace(ANSI, '');
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const HOMEBRIDGE_BIN = join(REPO, 'node_modules', 'homebridge', 'bin', 'homebridge.js');
+const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+
+/** A free TCP port on 127.0.0.1 (closed again before it is returned). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/**
+ * Builds the plugin into a private package folder (its own dist/, the repo's node_modules and
+ * custom UI linked in) so a test never races another build of the shared dist/. Returns the
+ * folder to pass to Homebridge's `-P` (it holds `homebridge-presence-bridge`).
+ */
+export async function buildPluginFolder(): Promise<{ pluginPath: string; packageDir: string; cleanup: () => Promise<void> }> {
+  const pluginPath = await tempDir('pb-plugins-');
+  const packageDir = join(pluginPath, 'homebridge-presence-bridge');
+  await mkdir(packageDir, { recursive: true });
+  await copyFile(join(REPO, 'package.json'), join(packageDir, 'package.json'));
+  await symlink(join(REPO, 'node_modules'), join(packageDir, 'node_modules'), 'dir');
+  // Copied, not linked: server.js finds ../dist relative to its real path.
+  await cp(join(REPO, 'homebridge-ui'), join(packageDir, 'homebridge-ui'), { recursive: true });
+  try {
+    await access(join(REPO, 'config.schema.json'));
+    await copyFile(join(REPO, 'config.schema.json'), join(packageDir, 'config.schema.json'));
+  } catch {
+    // Not generated yet: Homebridge runs without it.
+  }
+  // tsc emits even when a file elsewhere in the tree has a type error; what matters is dist/.
+  await promisify(execFile)(process.execPath, [TSC, '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(packageDir, 'dist')], {
+    cwd: REPO,
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch(() => undefined);
+  await access(join(packageDir, 'dist', 'index.js'));
+  return { pluginPath, packageDir, cleanup: () => rm(pluginPath, { recursive: true, force: true }) };
+}
+
+export interface HomebridgeOptions {
+  readonly storagePath: string;
+  readonly pluginPath: string;
+  readonly config: unknown;
+  readonly debug?: boolean;
+}
+
+/** A real Homebridge 2 process, its output collected line by line. */
+export class HomebridgeProcess {
+  readonly lines: string[] = [];
+  private child: ChildProcess | null = null;
+  private exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | null = null;
+  private readonly waiters = new Set<() => void>();
+  exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+
+  constructor(private readonly options: HomebridgeOptions) {}
+
+  async start(): Promise<void> {
+    await mkdir(this.options.storagePath, { recursive: true });
+    await writeFile(join(this.options.storagePath, 'config.json'), JSON.stringify(this.options.config, null, 2));
+    const args = [HOMEBRIDGE_BIN, '-U', this.options.storagePath, '-P', this.options.pluginPath, '--strict-plugin-resolution', '-Q', '-T'];
+    if (this.options.debug) args.push('-D');
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    this.child = child;
+    const collect = (chunk: Buffer, carry: { rest: string }) => {
+      const text = carry.rest + chunk.toString('utf8');
+      const parts = text.split('\n');
+      carry.rest = parts.pop() ?? '';
+      for (const line of parts) this.lines.push(stripAnsi(line));
+      for (const wake of [...this.waiters]) wake();
+    };
+    const out = { rest: '' };
+    const err = { rest: '' };
+    child.stdout?.on('data', (chunk: Buffer) => collect(chunk, out));
+    child.stderr?.on('data', (chunk: Buffer) => collect(chunk, err));
+    this.exited = new Promise((resolveExit) => {
+      child.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+        for (const wake of [...this.waiters]) wake();
+        resolveExit({ code, signal });
+      });
+    });
+  }
+
+  get running(): boolean {
+    return this.child !== null && this.exitInfo === null;
+  }
+
+  output(): string {
+    return this.lines.join('\n');
+  }
+
+  /** Resolves with the first line matching, waiting for output; rejects if Homebridge exits or after `timeoutMs`. */
+  async waitFor(pattern: RegExp, timeoutMs = 30_000, from = 0): Promise<string> {
+    return new Promise((resolveLine, reject) => {
+      const check = () => {
+        const line = this.lines.slice(from).find((l) => pattern.test(l));
+        if (line !== undefined) return finish(() => resolveLine(line));
+        if (this.exitInfo) return finish(() => reject(new Error(`Homebridge exited (${JSON.stringify(this.exitInfo)}) before ${pattern}:\n${this.output()}`)));
+      };
+      const timer = setTimeout(() => finish(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${this.output()}`))), timeoutMs);
+      const finish = (settle: () => void) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        settle();
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** SIGTERM, as a service manager stops Homebridge; waits for the exit. */
+  async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (!this.child || !this.exited) throw new Error('not started');
+    if (!this.exitInfo) this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), 15_000);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** A Homebridge config.json with a bridge on 127.0.0.1 and the given platform blocks. */
+export function homebridgeConfig(port: number, pin: string, platforms: unknown[]): Record<string, unknown> {
+  return {
+    bridge: {
+      name: 'Presence Bridge Test',
+      username: '0E:3C:21:7A:55:10',
+      port,
+      pin,
+      bind: ['127.0.0.1'],
+    },
+    accessories: [],
+    platforms,
+  };
+}
