@@ -191,7 +191,7 @@ function checkUsers(raw: Record<string, unknown>, report: Report): string[] {
     if (!isRecord(user)) return;
     const key = user['key'];
     if (typeof key === 'string') {
-      keys.push(key);
+      if (!keys.includes(key)) keys.push(key);
       const earlier = seenKeys.get(key.toLowerCase());
       if (earlier !== undefined) report.add(['users', i, 'key'], `${JSON.stringify(key)} is already the key of users[${earlier}]; keys must be unique`);
       else seenKeys.set(key.toLowerCase(), i);
