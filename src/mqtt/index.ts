@@ -1,0 +1,111 @@
+import type { Bridge, FeatureDeps, FeatureFactory, Startable, UserState } from '../bridgeTypes.js';
+import type { MqttConfig, MqttInputConfig, PresenceBridgeConfig } from '../config/schema.js';
+import type { Logger } from '../logger.js';
+import { errorMessage, prefixedLogger } from '../logger.js';
+import { discoveryMessages } from './homeAssistant.js';
+import { LogLimiter } from './logLimiter.js';
+import type { LogLimiterOptions } from './logLimiter.js';
+import { MqttCommands } from './mqttCommands.js';
+import { MqttConnection } from './mqttConnection.js';
+import type { MqttConnectionOptions } from './mqttConnection.js';
+import { MqttInputs } from './mqttInputs.js';
+import { presencePayload, statePayload, userTopics } from './stateTopics.js';
+import { PACKAGE_VERSION } from './version.js';
+
+export { COMMAND_INPUT } from './mqttCommands.js';
+export { MqttConnection, defaultClientId } from './mqttConnection.js';
+
+/** Tuning that is not user config (reconnect backoff, log rate limit, payload size limit). */
+export interface MqttFeatureOptions {
+  readonly connection?: Pick<MqttConnectionOptions, 'reconnectMinMs' | 'reconnectMaxMs' | 'connectTimeoutMs' | 'keepaliveSeconds'>;
+  readonly dropLog?: LogLimiterOptions;
+  readonly maxPayloadBytes?: number;
+}
+
+/**
+ * Everything MQTT for one bridge: inputs, the command topics, retained state topics and Home
+ * Assistant discovery, over one connection.
+ */
+export class MqttFeature implements Startable {
+  readonly connection: MqttConnection;
+  private readonly logger: Logger;
+  private readonly inputs: MqttInputs;
+  private readonly commands: MqttCommands;
+  private readonly mqtt: MqttConfig;
+  private readonly dropLog: LogLimiter;
+  /** Last payload sent per retained topic, so an unchanged state is not republished. */
+  private readonly sent = new Map<string, string>();
+  private unsubscribeState: (() => void) | undefined;
+
+  constructor(
+    private readonly config: PresenceBridgeConfig & { mqtt: MqttConfig },
+    private readonly bridge: Bridge,
+    deps: FeatureDeps,
+    options: MqttFeatureOptions = {},
+  ) {
+    this.mqtt = config.mqtt;
+    this.logger = prefixedLogger(deps.logger, '[mqtt]');
+    this.dropLog = new LogLimiter(this.logger, deps.clock, options.dropLog);
+    this.connection = new MqttConnection({ config: this.mqtt, logger: this.logger, ...options.connection });
+    const mqttInputs = config.inputs.filter((i): i is MqttInputConfig => i.type === 'mqtt');
+    this.inputs = new MqttInputs(mqttInputs, bridge, deps.clock, this.logger, this.dropLog, options.maxPayloadBytes);
+    const publish = (topic: string, payload: string, o?: { retain?: boolean }) => this.connection.publish(topic, payload, o);
+    this.commands = new MqttCommands(this.mqtt.baseTopic, config.users.map((u) => u.key), bridge, publish, deps.clock, this.logger, this.dropLog);
+  }
+
+  start(): Promise<void> {
+    this.connection.setSubscriptions([...this.commands.filters(), ...this.inputs.filters()]);
+    this.connection.onMessage((topic, payload, retained) => this.onMessage(topic, payload, retained));
+    this.connection.onConnect(() => this.publishAll());
+    this.unsubscribeState = this.bridge.events.on('state', (state) => this.publishState(state));
+    return this.connection.start();
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribeState?.();
+    this.unsubscribeState = undefined;
+    this.dropLog.flush();
+    await this.connection.stop();
+  }
+
+  private onMessage(topic: string, payload: Buffer, retained: boolean): void {
+    try {
+      if (this.commands.handle(topic, payload)) return;
+      if (this.inputs.handle(topic, payload, retained)) return;
+      this.logger.debug(`message on ${topic} matches no input (left from an older config?)`);
+    } catch (error) {
+      this.dropLog.warn(topic, `message on ${topic} could not be handled: ${errorMessage(error)}`);
+    }
+  }
+
+  /** After every (re)connection: the broker may have lost retained messages, so send them all again. */
+  private publishAll(): void {
+    this.sent.clear();
+    if (this.mqtt.homeAssistant) {
+      for (const message of discoveryMessages(this.mqtt, this.config.users, PACKAGE_VERSION)) this.publishRetained(message.topic, message.payload);
+    }
+    for (const state of this.bridge.states()) this.publishState(state);
+  }
+
+  private publishState(state: UserState): void {
+    const topics = userTopics(this.mqtt.baseTopic, state.userKey);
+    this.publishRetained(topics.state, statePayload(state));
+    this.publishRetained(topics.presence, presencePayload(state));
+  }
+
+  private publishRetained(topic: string, payload: string): void {
+    if (this.sent.get(topic) === payload) return;
+    if (!this.connection.connected) return; // sent in full on the next connection
+    this.sent.set(topic, payload);
+    void this.connection.publish(topic, payload, { retain: true }).then((ok) => {
+      if (!ok && this.sent.get(topic) === payload) this.sent.delete(topic);
+    });
+  }
+}
+
+/** The MQTT feature, or null when the config has no `mqtt` block. */
+export const createMqttFeature: FeatureFactory = (config, bridge, deps) => {
+  const mqtt = config.mqtt;
+  if (!mqtt) return null;
+  return new MqttFeature({ ...config, mqtt }, bridge, deps);
+};

@@ -1,0 +1,215 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import mqtt from 'mqtt';
+import type { IClientOptions, IClientPublishOptions, ISubscriptionGrant, MqttClient } from 'mqtt';
+import type { MqttConfig } from '../config/schema.js';
+import type { Logger } from '../logger.js';
+import { errorMessage } from '../logger.js';
+
+/** Called for every message on a subscribed filter; `retained` is true for a broker's stored value. */
+export type MessageHandler = (topic: string, payload: Buffer, retained: boolean) => void;
+/** Called after each (re)connection, once subscriptions are in place and `online` is out. */
+export type ConnectHandler = (info: { readonly first: boolean; readonly sessionPresent: boolean }) => void;
+
+export interface MqttConnectionOptions {
+  readonly config: MqttConfig;
+  readonly logger: Logger;
+  /** Real-time reconnect backoff: first delay, doubled per failure up to the maximum. */
+  readonly reconnectMinMs?: number;
+  readonly reconnectMaxMs?: number;
+  readonly connectTimeoutMs?: number;
+  readonly keepaliveSeconds?: number;
+}
+
+export const STATUS_ONLINE = 'online';
+export const STATUS_OFFLINE = 'offline';
+
+/** `presence-bridge_` and a suffix stable for this host and base topic, so a persistent session resumes. */
+export function defaultClientId(baseTopic: string): string {
+  const suffix = createHash('sha256').update(`${hostname()}\u0000${baseTopic}`).digest('hex').slice(0, 10);
+  return `presence-bridge_${suffix}`;
+}
+
+export function statusTopic(config: MqttConfig): string {
+  return `${config.baseTopic}/status`;
+}
+
+/** The broker URL with any credentials in it masked, for log lines. */
+export function safeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparsable url)';
+  }
+}
+
+/**
+ * One MQTT client for the bridge. A persistent session (`clean: false`) with QoS 1 subscriptions,
+ * so button presses sent during a short outage are delivered on reconnect; reconnects itself with
+ * exponential backoff and resubscribes whenever the broker has no session for it (first start,
+ * broker restarted without persistence). A retained last will marks the bridge `offline`.
+ * Errors are logged; nothing is thrown out of an event handler.
+ */
+export class MqttConnection {
+  private client: MqttClient | undefined;
+  private filters: string[] = [];
+  private readonly messageHandlers: MessageHandler[] = [];
+  private readonly connectHandlers: ConnectHandler[] = [];
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private firstConnectDone = false;
+  private stopping = false;
+  private wasConnected = false;
+  private connectCount = 0;
+  readonly statusTopic: string;
+
+  constructor(private readonly options: MqttConnectionOptions) {
+    this.statusTopic = statusTopic(options.config);
+  }
+
+  /** Filters to subscribe to (QoS 1); set before `start`. */
+  setSubscriptions(filters: readonly string[]): void {
+    this.filters = [...filters];
+  }
+
+  onMessage(handler: MessageHandler): void {
+    this.messageHandlers.push(handler);
+  }
+
+  onConnect(handler: ConnectHandler): void {
+    this.connectHandlers.push(handler);
+  }
+
+  get connected(): boolean {
+    return this.client?.connected === true;
+  }
+
+  /** Number of completed (re)connections, each with subscriptions in place. */
+  get connections(): number {
+    return this.connectCount;
+  }
+
+  /** Starts connecting and returns; the connection comes up (and comes back) in the background. */
+  start(): Promise<void> {
+    const { config, logger } = this.options;
+    const clientOptions: IClientOptions = {
+      clientId: config.clientId ?? defaultClientId(config.baseTopic),
+      protocolVersion: config.protocolVersion,
+      clean: false,
+      reconnectPeriod: 0,
+      connectTimeout: this.options.connectTimeoutMs ?? 10_000,
+      keepalive: this.options.keepaliveSeconds ?? 30,
+      resubscribe: false,
+      will: { topic: this.statusTopic, payload: Buffer.from(STATUS_OFFLINE), qos: 1, retain: true },
+    };
+    if (config.protocolVersion === 5) clientOptions.properties = { sessionExpiryInterval: 24 * 3600 };
+    if (config.username !== undefined) clientOptions.username = config.username;
+    if (config.password !== undefined) clientOptions.password = config.password;
+    if (config.ca) clientOptions.ca = readFileSync(config.ca);
+    if (config.cert) clientOptions.cert = readFileSync(config.cert);
+    if (config.key) clientOptions.key = readFileSync(config.key);
+
+    this.stopping = false;
+    logger.info(`connecting to ${safeUrl(config.url)} as ${clientOptions.clientId} (MQTT ${config.protocolVersion === 5 ? '5' : '3.1.1'})`);
+    const client = mqtt.connect(config.url, clientOptions);
+    this.client = client;
+    client.on('connect', (connack) => this.guard('connect', () => this.handleConnect(client, connack.sessionPresent === true)));
+    client.on('message', (topic, payload, packet) => {
+      for (const handler of this.messageHandlers) this.guard('message', () => handler(topic, payload, packet.retain === true));
+    });
+    client.on('error', (error) => this.guard('error', () => logger.warn(`broker connection error: ${errorMessage(error)}`)));
+    client.on('close', () => this.guard('close', () => this.handleClose(client)));
+    return Promise.resolve();
+  }
+
+  /** Publishes `offline` (retained) and disconnects. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    if (client.connected) await this.publishWith(client, this.statusTopic, STATUS_OFFLINE, { retain: true });
+    try {
+      await client.endAsync();
+    } catch (error) {
+      this.options.logger.warn(`closing the broker connection failed: ${errorMessage(error)}`);
+      client.end(true);
+    }
+  }
+
+  /** QoS 1 publish; resolves false (and logs) instead of throwing when it fails. */
+  publish(topic: string, payload: string, options: { retain?: boolean } = {}): Promise<boolean> {
+    const client = this.client;
+    if (!client) return Promise.resolve(false);
+    return this.publishWith(client, topic, payload, options);
+  }
+
+  private async publishWith(client: MqttClient, topic: string, payload: string, options: { retain?: boolean }): Promise<boolean> {
+    const publishOptions: IClientPublishOptions = { qos: 1, retain: options.retain === true };
+    try {
+      await client.publishAsync(topic, payload, publishOptions);
+      return true;
+    } catch (error) {
+      this.options.logger.warn(`publishing to ${topic} failed: ${errorMessage(error)}`);
+      return false;
+    }
+  }
+
+  private handleConnect(client: MqttClient, sessionPresent: boolean): void {
+    this.failures = 0;
+    const first = !this.firstConnectDone;
+    this.firstConnectDone = true;
+    this.wasConnected = true;
+    this.options.logger.info(`connected to the broker${sessionPresent ? ' (session resumed)' : ''}`);
+    void this.afterConnect(client, first, sessionPresent);
+  }
+
+  private async afterConnect(client: MqttClient, first: boolean, sessionPresent: boolean): Promise<void> {
+    // The first connection of this process always subscribes (the config may have changed since
+    // the stored session was made); later ones only when the broker lost the session.
+    if ((first || !sessionPresent) && this.filters.length > 0) {
+      try {
+        const grants: ISubscriptionGrant[] = await client.subscribeAsync(this.filters.map((f) => f), { qos: 1 });
+        for (const grant of grants) {
+          if (grant.qos === 128) this.options.logger.error(`the broker refused the subscription to ${grant.topic}`);
+        }
+      } catch (error) {
+        this.options.logger.error(`subscribing failed: ${errorMessage(error)}`);
+        return;
+      }
+    }
+    if (this.client !== client) return;
+    await this.publishWith(client, this.statusTopic, STATUS_ONLINE, { retain: true });
+    this.connectCount++;
+    for (const handler of this.connectHandlers) this.guard('connect handler', () => handler({ first, sessionPresent }));
+  }
+
+  private handleClose(client: MqttClient): void {
+    if (this.stopping || this.client !== client) return;
+    if (this.wasConnected) this.options.logger.warn('lost the broker connection; reconnecting');
+    this.wasConnected = false;
+    if (this.reconnectTimer) return;
+    const min = this.options.reconnectMinMs ?? 1000;
+    const max = this.options.reconnectMaxMs ?? 60_000;
+    const delay = Math.min(max, min * 2 ** Math.min(this.failures, 16));
+    this.failures++;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.stopping || this.client !== client) return;
+      this.guard('reconnect', () => client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore }));
+    }, delay);
+  }
+
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.options.logger.error(`MQTT ${what} handler failed: ${errorMessage(error)}`);
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import type { MqttInputConfig } from '../config/schema.js';
+import type { SignalSink } from '../bridgeTypes.js';
+import type { Logger } from '../logger.js';
+import { errorMessage } from '../logger.js';
+import type { Clock } from '../session/clock.js';
+import type { LogLimiter } from './logLimiter.js';
+import { checkPayload, excerpt } from './payloadGuard.js';
+import { reduceFilters, topicFilterProblem, topicMatches } from './topicFilter.js';
+
+/**
+ * MQTT inputs: each message on an input's topic becomes one Signal for the bridge, whose mapping
+ * decides what it means. A retained message delivered at subscribe time is the device's current
+ * state and is delivered like any other. An empty payload (how a retained value is deleted) is
+ * not a device value and is ignored.
+ */
+export class MqttInputs {
+  private readonly inputs: MqttInputConfig[];
+
+  constructor(
+    inputs: readonly MqttInputConfig[],
+    private readonly sink: SignalSink,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly dropLog: LogLimiter,
+    private readonly maxPayloadBytes?: number,
+  ) {
+    this.inputs = inputs.filter((input) => {
+      const problem = topicFilterProblem(input.topic);
+      if (problem) logger.error(`input "${input.name}": topic "${input.topic}" is not a valid MQTT topic filter (${problem}); it is ignored`);
+      return !problem;
+    });
+  }
+
+  /** The filters to subscribe to: one per distinct topic, none covered by another. */
+  filters(): string[] {
+    return reduceFilters(this.inputs.map((i) => i.topic));
+  }
+
+  /** Delivers the message to every input whose topic matches; false when none does. */
+  handle(topic: string, payload: Uint8Array, retained: boolean): boolean {
+    const targets = this.inputs.filter((input) => topicMatches(input.topic, topic));
+    if (targets.length === 0) return false;
+    if (payload.byteLength === 0) {
+      this.logger.debug(`empty payload on ${topic} ignored`);
+      return true;
+    }
+    const checked = checkPayload(payload, this.maxPayloadBytes);
+    if (!checked.ok) {
+      this.dropLog.warn(topic, `dropped a message on ${topic} for input "${targets[0]?.name ?? ''}": ${checked.reason}`);
+      return true;
+    }
+    const at = this.clock.now();
+    for (const input of targets) {
+      if (retained) this.logger.debug(`input "${input.name}": retained value "${excerpt(checked.text)}" on ${topic} taken as the current state`);
+      try {
+        this.sink.signal({ input: input.name, value: checked.text, at });
+      } catch (error) {
+        this.dropLog.warn(topic, `input "${input.name}": the signal from ${topic} failed: ${errorMessage(error)}`);
+      }
+    }
+    return true;
+  }
+}

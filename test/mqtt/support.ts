@@ -1,0 +1,165 @@
+import { EventEmitter } from 'node:events';
+import mqtt from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { TypedEvents } from '../../src/events.js';
+import type { Bridge, BridgeEvents, UserState } from '../../src/bridgeTypes.js';
+import type { Intent, Signal } from '../../src/presence/intent.js';
+import type { Logger } from '../../src/logger.js';
+import { silentLogger } from '../../src/logger.js';
+
+/** Every recorder below calls `changed()`; `waitFor` re-checks its condition on each change. */
+const changes = new EventEmitter();
+changes.setMaxListeners(0);
+export function changed(): void {
+  changes.emit('change');
+}
+
+/** Resolves once `condition()` is true, re-checked on every recorded change; fails after `timeoutMs`. */
+export function waitFor(condition: () => boolean, what = 'condition', timeoutMs = 20_000): Promise<void> {
+  if (condition()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      let ok: boolean;
+      try {
+        ok = condition();
+      } catch {
+        ok = false;
+      }
+      if (ok) {
+        changes.off('change', check);
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    const timer = setTimeout(() => {
+      changes.off('change', check);
+      reject(new Error(`timed out waiting for ${what}`));
+    }, timeoutMs);
+    changes.on('change', check);
+  });
+}
+
+/** A Bridge that records what the MQTT feature asks of it (an in-process interface, not a protocol). */
+export class RecordingBridge implements Bridge {
+  readonly events = new TypedEvents<BridgeEvents>(silentLogger);
+  readonly signals: Signal[] = [];
+  readonly intents: { userKey: string; input: string; intent: Intent }[] = [];
+  readonly prefers: { userKey: string; presence: { availability: string; activity: string } | null; expiration?: string }[] = [];
+  preferError: Error | undefined;
+  private readonly current = new Map<string, UserState>();
+
+  constructor(users: { key: string; id: string }[], at = 0) {
+    for (const u of users) this.current.set(u.key, blankState(u.key, u.id, at));
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+  signal(signal: Signal): void {
+    this.signals.push(signal);
+    changed();
+  }
+  inputDisconnected(): void {}
+  setIntent(userKey: string, input: string, intent: Intent): void {
+    this.intents.push({ userKey, input, intent });
+    changed();
+  }
+  prefer(userKey: string, presence: { availability: string; activity: string } | null, expiration?: string): Promise<void> {
+    this.prefers.push(expiration === undefined ? { userKey, presence } : { userKey, presence, expiration });
+    changed();
+    return this.preferError ? Promise.reject(this.preferError) : Promise.resolve();
+  }
+  states(): UserState[] {
+    return [...this.current.values()];
+  }
+  state(userKey: string): UserState | undefined {
+    return this.current.get(userKey);
+  }
+  /** Changes a user's state and emits it, as the core does. */
+  update(userKey: string, patch: Partial<UserState>): void {
+    const next = { ...this.current.get(userKey)!, ...patch };
+    this.current.set(userKey, next);
+    this.events.emit('state', next);
+  }
+}
+
+export function blankState(userKey: string, userId: string, at: number): UserState {
+  return {
+    userKey,
+    userId,
+    displayName: userKey,
+    desired: null,
+    source: null,
+    confirmed: null,
+    sessionExpiresAt: null,
+    nextRenewalAt: null,
+    health: 'ok',
+    lastError: null,
+    actual: null,
+    overridden: false,
+    updatedAt: at,
+  };
+}
+
+export interface Received {
+  readonly topic: string;
+  readonly text: string;
+  readonly retain: boolean;
+}
+
+/** A plain MQTT client that records every message on `filters` (default everything). */
+export class Watcher {
+  readonly messages: Received[] = [];
+  private constructor(readonly client: MqttClient) {}
+
+  static async connect(url: string, protocolVersion: 4 | 5, filters: string[] = ['#']): Promise<Watcher> {
+    const client = await mqtt.connectAsync(url, { protocolVersion, reconnectPeriod: 100, clean: true });
+    const watcher = new Watcher(client);
+    client.on('message', (topic, payload, packet) => {
+      watcher.messages.push({ topic, text: payload.toString('utf8'), retain: packet.retain });
+      changed();
+    });
+    client.on('connect', () => {
+      // A clean session after a broker restart: subscribe again.
+      void client.subscribeAsync(filters, { qos: 1 }).then(changed, () => undefined);
+      changed();
+    });
+    client.on('close', changed);
+    await client.subscribeAsync(filters, { qos: 1 });
+    return watcher;
+  }
+
+  on(topic: string): Received[] {
+    return this.messages.filter((m) => m.topic === topic);
+  }
+
+  last(topic: string): Received | undefined {
+    return this.on(topic).at(-1);
+  }
+
+  json(topic: string): unknown {
+    const m = this.last(topic);
+    return m === undefined ? undefined : JSON.parse(m.text);
+  }
+
+  async publish(topic: string, payload: string | Buffer, retain = false): Promise<void> {
+    await this.client.publishAsync(topic, payload, { qos: 1, retain });
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync(true);
+  }
+}
+
+/** A logger that keeps its lines and signals a change on each. */
+export function recordingLogger(): Logger & { lines: { level: string; text: string }[] } {
+  const lines: { level: string; text: string }[] = [];
+  const at = (level: string) => (text: string) => {
+    lines.push({ level, text });
+    changed();
+  };
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
