@@ -1,0 +1,85 @@
+import type { SignalSink } from '../bridgeTypes.js';
+import type { SerialInputConfig } from '../config/schema.js';
+import type { Logger } from '../logger.js';
+import type { Clock } from '../session/clock.js';
+import { LineDecoder } from './lineDecoder.js';
+import type { SerialPortLink } from './serialPortLink.js';
+
+export interface SerialInputsOptions {
+  readonly link: SerialPortLink;
+  /** The inputs reading this port (one port may feed several inputs). */
+  readonly inputs: readonly SerialInputConfig[];
+  readonly sink: SignalSink;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly maxLineBytes?: number;
+}
+
+interface DecoderGroup {
+  readonly decoder: LineDecoder;
+  readonly inputs: string[];
+}
+
+/**
+ * The inputs of one serial port: every line becomes a signal of each input reading it, raw (the
+ * bridge's mapping applies `field`, `map` and `toggle`); a disconnect is reported per input so
+ * the bridge can apply its `onDisconnect`. Inputs with the same delimiter and encoding share a
+ * decoder.
+ */
+export class SerialInputs {
+  private readonly groups: DecoderGroup[] = [];
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(private readonly options: SerialInputsOptions) {}
+
+  start(): void {
+    const { link, logger } = this.options;
+    const byFormat = new Map<string, DecoderGroup>();
+    for (const input of this.options.inputs) {
+      const key = `${input.encoding}\u0000${input.delimiter}`;
+      let group = byFormat.get(key);
+      if (!group) {
+        group = {
+          decoder: new LineDecoder({
+            delimiter: input.delimiter,
+            encoding: input.encoding,
+            maxLineBytes: this.options.maxLineBytes,
+            onOverlong: ({ maxLineBytes }) => logger.warn(`${link.path}: dropped a line longer than ${maxLineBytes} bytes`),
+          }),
+          inputs: [],
+        };
+        byFormat.set(key, group);
+        this.groups.push(group);
+      }
+      group.inputs.push(input.name);
+    }
+    this.unsubscribe.push(
+      link.events.on('data', (chunk) => this.onData(chunk)),
+      link.events.on('disconnected', () => this.onDisconnected()),
+    );
+  }
+
+  stop(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+    this.groups.length = 0;
+  }
+
+  private onData(chunk: Buffer): void {
+    const { sink, clock, logger, link } = this.options;
+    for (const group of this.groups) {
+      for (const line of group.decoder.push(chunk)) {
+        logger.debug(`${link.path}: ${JSON.stringify(line.length > 200 ? `${line.slice(0, 200)}…` : line)}`);
+        const at = clock.now();
+        for (const input of group.inputs) sink.signal({ input, value: line, at });
+      }
+    }
+  }
+
+  private onDisconnected(): void {
+    for (const group of this.groups) {
+      // A line cut by the unplug must not be glued to the first line after the replug.
+      group.decoder.reset();
+      for (const input of group.inputs) this.options.sink.inputDisconnected(input);
+    }
+  }
+}

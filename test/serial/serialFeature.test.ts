@@ -1,0 +1,193 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Startable } from '../../src/bridgeTypes.js';
+import { configSchema } from '../../src/config/schema.js';
+import { ManualClock } from '../../src/session/clock.js';
+import { createSerialFeature, createSerialFeatureWith } from '../../src/serial/index.js';
+import { createPtyPair, type PtyPair } from '../helpers/socat.js';
+import { DeviceEnd, RecordingBridge, recordingLogger, userState, waitFor } from './support.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function pair(): Promise<PtyPair> {
+  const p = await createPtyPair();
+  cleanups.push(() => p.close());
+  return p;
+}
+
+async function device(path: string): Promise<DeviceEnd> {
+  const d = await DeviceEnd.open(path);
+  cleanups.push(() => d.close());
+  return d;
+}
+
+function config(extra: { inputs?: unknown[]; outputs?: unknown[]; users?: unknown[] }) {
+  return configSchema.parse({
+    auth: { tenantId: 't', clientId: 'c', clientSecret: 's' },
+    users: extra.users ?? [{ key: 'alex', id: 'alex-id' }],
+    inputs: extra.inputs ?? [],
+    outputs: extra.outputs ?? [],
+  });
+}
+
+function headset(path: string, extra: Record<string, unknown> = {}) {
+  return { name: 'Headset', type: 'serial', path, map: { OFFHOOK: 'Busy/InACall', ONHOOK: 'clear' }, ...extra };
+}
+
+async function startFeature(cfg: ReturnType<typeof config>, clock: ManualClock, bridge: RecordingBridge, logger = recordingLogger()) {
+  // Backoff timers run on the ManualClock: each poll of waitFor moves it a second.
+  const feature = createSerialFeatureWith({ maxLineBytes: 4096 })(cfg, bridge, { logger, clock, storagePath: '/nonexistent' });
+  expect(feature).not.toBeNull();
+  await feature!.start();
+  cleanups.push(() => feature!.stop());
+  return feature as Startable;
+}
+
+const tick = (clock: ManualClock) => () => clock.advance(1_000);
+
+describe('serial feature with real PTYs', () => {
+  it('is null when the config has no serial input or output', () => {
+    const logger = recordingLogger();
+    expect(createSerialFeature(config({}), new RecordingBridge(logger), { logger, clock: new ManualClock(), storagePath: '/x' })).toBeNull();
+  });
+
+  it('turns each line into a raw signal of every input on the port, opening the port once', async () => {
+    const p = await pair();
+    const clock = new ManualClock();
+    const logger = recordingLogger();
+    const bridge = new RecordingBridge(logger);
+    await startFeature(
+      config({ inputs: [headset(p.a), { name: 'Desk', type: 'serial', path: p.a, field: 'hook', map: { off: 'Busy/InACall' } }] }),
+      clock,
+      bridge,
+      logger,
+    );
+    await waitFor(() => logger.count('info', /opened/) === 1, { what: 'port open' });
+    const dev = await device(p.b);
+    await dev.write('OFFHOOK\r\n{"hook":"off"}\nONH');
+    await dev.write('OOK\n');
+    await waitFor(() => bridge.signals.length === 6, { what: 'six signals' });
+    expect(bridge.values('Headset')).toEqual(['OFFHOOK', '{"hook":"off"}', 'ONHOOK']);
+    expect(bridge.values('Desk')).toEqual(['OFFHOOK', '{"hook":"off"}', 'ONHOOK']);
+    expect(bridge.signals.every((s) => s.at === clock.now())).toBe(true);
+    // A second open of the same path would have failed on the port lock and been logged.
+    expect(logger.count('warn', /cannot open/)).toBe(0);
+  });
+
+  it('reports an unplug, reopens with backoff when socat comes back on the same link, and acts on the next line', async () => {
+    const p = await pair();
+    const clock = new ManualClock();
+    const logger = recordingLogger();
+    const bridge = new RecordingBridge(logger);
+    await startFeature(config({ inputs: [headset(p.a, { onDisconnect: 'clear' })] }), clock, bridge, logger);
+    await waitFor(() => logger.count('info', /opened/) === 1, { what: 'port open' });
+    let dev = await device(p.b);
+    await dev.write('OFFHOOK\n');
+    await waitFor(() => bridge.signals.length === 1);
+
+    await dev.close();
+    await p.kill();
+    await waitFor(() => bridge.disconnects.length === 1, { what: 'disconnect' });
+    expect(bridge.disconnects).toEqual(['Headset']);
+
+    // Several failed reopen attempts while the device is away: logged once, not per attempt.
+    for (let i = 0; i < 5; i++) await clock.advance(10_000);
+    expect(logger.count('warn', /disconnected|cannot open/)).toBe(1);
+
+    await p.restart();
+    await waitFor(() => logger.count('info', /is back/) === 1, { what: 'reconnect', onPoll: tick(clock) });
+    dev = await device(p.b);
+    await dev.write('ONHOOK\n');
+    await waitFor(() => bridge.signals.length === 2, { what: 'line after reconnect' });
+    expect(bridge.values()).toEqual(['OFFHOOK', 'ONHOOK']);
+    expect(logger.count('warn', /disconnected|cannot open/)).toBe(1);
+    expect(logger.count('info', /is back/)).toBe(1);
+  });
+
+  it('keeps trying when the device is missing at start, logging the loss and the recovery once', async () => {
+    const p = await pair();
+    await p.kill();
+    const clock = new ManualClock();
+    const logger = recordingLogger();
+    const bridge = new RecordingBridge(logger);
+    await startFeature(config({ inputs: [headset(p.a)] }), clock, bridge, logger);
+    await waitFor(() => logger.count('warn', /cannot open/) === 1, { what: 'first failed open' });
+    for (let i = 0; i < 5; i++) await clock.advance(10_000);
+    await waitFor(() => logger.count('debug', /still cannot open/) >= 3, { what: 'more attempts', onPoll: tick(clock) });
+    expect(logger.count('warn', /cannot open/)).toBe(1);
+
+    await p.restart();
+    await waitFor(() => logger.count('info', /is back/) === 1, { what: 'device appears', onPoll: tick(clock) });
+    const dev = await device(p.b);
+    await dev.write('OFFHOOK\n');
+    await waitFor(() => bridge.signals.length === 1);
+    expect(bridge.values()).toEqual(['OFFHOOK']);
+    // Nothing was ever asserted from a device that was never there.
+    expect(bridge.disconnects).toEqual([]);
+  });
+
+  it('survives garbage bytes and a 1 MB line, and still acts on the next line', async () => {
+    const p = await pair();
+    const clock = new ManualClock();
+    const logger = recordingLogger();
+    const bridge = new RecordingBridge(logger);
+    await startFeature(config({ inputs: [headset(p.a)] }), clock, bridge, logger);
+    await waitFor(() => logger.count('info', /opened/) === 1);
+    const dev = await device(p.b);
+    const garbage = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256).filter((b) => b !== 0x0a));
+    await dev.write(Buffer.concat([garbage, Buffer.from('\n')]));
+    await dev.write(Buffer.concat([Buffer.alloc(1024 * 1024, 0x41), Buffer.from('\n')]));
+    await dev.write('OFFHOOK\n');
+    await waitFor(() => bridge.values().includes('OFFHOOK'), { what: 'OFFHOOK after garbage', timeoutMs: 30_000 });
+    expect(logger.count('warn', /dropped a line longer than 4096 bytes/)).toBe(1);
+    // The garbage line (under the limit) went through as text with replacement characters.
+    expect(bridge.values().filter((v) => v !== 'OFFHOOK')).toHaveLength(1);
+    expect(bridge.values()[0]).toContain('\uFFFD');
+    expect(logger.count('info', /opened/)).toBe(1);
+    expect(bridge.disconnects).toEqual([]);
+  });
+
+  it('drives a busy light: one line per change, none repeated, the current one again after its reconnect', async () => {
+    const p = await pair();
+    const clock = new ManualClock();
+    const logger = recordingLogger();
+    const bridge = new RecordingBridge(logger);
+    const templates = { Busy: 'RED\n', DoNotDisturb: 'RED BLINK\n', Available: 'GREEN\n', Away: 'OFF\n', Offline: 'OFF\n' };
+    // The light's end is open first: a PTY drops what arrives before its slave is opened.
+    let dev = await device(p.b);
+    await startFeature(config({ outputs: [{ name: 'Light', type: 'serial', path: p.a, templates }] }), clock, bridge, logger);
+    // Nothing known yet: PresenceUnknown falls back to Offline's line.
+    await waitFor(() => dev.received === 'OFF\n', { what: 'initial line' });
+
+    bridge.emitState(userState('alex', { desired: { availability: 'Busy', activity: 'InACall' } }));
+    await waitFor(() => dev.received === 'OFF\nRED\n', { what: 'desired Busy' });
+    bridge.emitState(userState('alex', { desired: { availability: 'Busy', activity: 'InACall' }, confirmed: { availability: 'Busy', activity: 'InACall' } }));
+    bridge.emitState(userState('bob', { actual: { availability: 'Available', activity: 'Available' } }));
+    // Read-back wins over the asserted pair.
+    bridge.emitState(userState('alex', { confirmed: { availability: 'Busy', activity: 'InACall' }, actual: { availability: 'DoNotDisturb', activity: 'Presenting' } }));
+    await waitFor(() => dev.received === 'OFF\nRED\nRED BLINK\n', { what: 'DoNotDisturb from read-back' });
+
+    // The light resets on unplug: after it is back it gets the same line again.
+    await dev.close();
+    await p.kill();
+    await waitFor(() => logger.count('warn', /disconnected/) === 1, { what: 'light unplugged' });
+    await p.restart();
+    dev = await device(p.b);
+    await waitFor(() => logger.count('info', /is back/) === 1, { what: 'light back', onPoll: tick(clock) });
+    await waitFor(() => dev.received === 'RED BLINK\n', { what: 'same line after reconnect' });
+
+    // A change while unplugged is shown once the light is back.
+    await dev.close();
+    await p.kill();
+    await waitFor(() => logger.count('warn', /disconnected/) === 2, { what: 'unplugged again' });
+    bridge.emitState(userState('alex', { actual: { availability: 'Away', activity: 'Away' } }));
+    await p.restart();
+    dev = await device(p.b);
+    await waitFor(() => dev.received === 'OFF\n', { what: 'current line after reconnect', onPoll: tick(clock) });
+    bridge.emitState(userState('alex', { actual: { availability: 'Away', activity: 'Away' } }));
+    bridge.emitState(userState('alex', { actual: { availability: 'AvailableIdle', activity: 'Available' } }));
+    await waitFor(() => dev.received === 'OFF\nGREEN\n', { what: 'AvailableIdle as Available' });
+  });
+});
