@@ -1,13 +1,37 @@
-import type { CliCommand } from '../command.js';
-import { EXIT } from '../command.js';
+import { EXIT, type CliCommand } from '../command.js';
+import { withRetry } from '../../graph/withRetry.js';
+import { COMMON_HELP, COMMON_OPTIONS, parseCommandArgs, parseRetries, reportError, resolveUser, UsageError, withGraphSession } from '../shared.js';
 
-// Placeholder until its issue lands; replaced, never shipped as done.
+const USAGE = 'Usage: presence-bridge clear --config FILE [--user KEY]';
+
 export const command: CliCommand = {
   name: 'clear',
-  summary: '(not built yet)',
-  help: 'presence-bridge clear: not built yet',
-  run(_args, io) {
-    io.stderr.write('presence-bridge clear is not built yet\n');
-    return Promise.resolve(EXIT.failure);
+  summary: 'End the app\'s presence session for a user',
+  help: `${USAGE}
+
+Posts clearPresence with the application's client id as the session id. The user's presence
+falls back to their other sessions (Teams itself) or a preferred presence. A session that is
+already gone counts as cleared.
+
+Options:
+${COMMON_HELP}
+  -u, --user KEY   configured user (users[].key); may be left out with one user
+      --retries N  retries on throttling or an unreachable Graph (default 3)
+
+Exit codes: 0 done, 2 bad usage or config, 3 refused by Graph or sign-in, 4 unreachable.`,
+  async run(args, io) {
+    try {
+      const { values, positionals } = parseCommandArgs(args, { ...COMMON_OPTIONS, user: { type: 'string', short: 'u' }, retries: { type: 'string' } });
+      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+      const retries = parseRetries(values.retries);
+      return await withGraphSession(io, values, async ({ config, stack, logger, clock }) => {
+        const user = resolveUser(config, values.user);
+        const outcome = await withRetry(() => stack.client.clearPresence(user.id), { clock, maxAttempts: retries + 1, logger, label: `clearPresence ${user.key}` });
+        io.stdout.write(outcome === 'cleared' ? `${user.key}: session cleared\n` : `${user.key}: no session to clear (already cleared)\n`);
+        return EXIT.ok;
+      });
+    } catch (error) {
+      return reportError(io, 'clear', error, USAGE);
+    }
   },
 };

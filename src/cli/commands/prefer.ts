@@ -1,13 +1,65 @@
-import type { CliCommand } from '../command.js';
-import { EXIT } from '../command.js';
+import { EXIT, type CliCommand } from '../command.js';
+import { withRetry } from '../../graph/withRetry.js';
+import { parseIsoDuration } from '../../presence/duration.js';
+import { formatPresence, parsePreferredPair, PREFERRED_PAIR_LIST } from '../../presence/presencePair.js';
+import { COMMON_HELP, COMMON_OPTIONS, parseCommandArgs, parseRetries, reportError, resolveUser, UsageError, withGraphSession } from '../shared.js';
 
-// Placeholder until its issue lands; replaced, never shipped as done.
+const USAGE = 'Usage: presence-bridge prefer --config FILE [--user KEY] (Availability/Activity [--expiration PT8H] | --clear)';
+
 export const command: CliCommand = {
   name: 'prefer',
-  summary: '(not built yet)',
-  help: 'presence-bridge prefer: not built yet',
-  run(_args, io) {
-    io.stderr.write('presence-bridge prefer is not built yet\n');
-    return Promise.resolve(EXIT.failure);
+  summary: 'Set or clear a user\'s preferred presence (overrides every session)',
+  help: `${USAGE}
+
+Posts setUserPreferredPresence: the user's presence becomes this whatever their sessions say,
+like choosing a status in Teams, until --expiration ends it or --clear removes it.
+
+Presences: ${PREFERRED_PAIR_LIST}
+
+Options:
+${COMMON_HELP}
+  -u, --user KEY        configured user (users[].key); may be left out with one user
+  -e, --expiration DUR  how long it lasts, ISO 8601 (without it, Graph's default applies)
+      --clear           remove the preferred presence instead (clearUserPreferredPresence)
+      --retries N       retries on throttling or an unreachable Graph (default 3)
+
+Exit codes: 0 done, 2 bad usage or config, 3 refused by Graph or sign-in, 4 unreachable.
+Example: presence-bridge prefer --config config.json --user alex DoNotDisturb/DoNotDisturb --expiration PT2H`,
+  async run(args, io) {
+    try {
+      const { values, positionals } = parseCommandArgs(args, {
+        ...COMMON_OPTIONS,
+        user: { type: 'string', short: 'u' },
+        expiration: { type: 'string', short: 'e' },
+        clear: { type: 'boolean' },
+        retries: { type: 'string' },
+      });
+      const clear = values.clear === true;
+      if (clear && (positionals.length > 0 || values.expiration !== undefined)) throw new UsageError('--clear takes no presence and no --expiration');
+      if (!clear && positionals.length !== 1) throw new UsageError('give exactly one presence, e.g. DoNotDisturb/DoNotDisturb, or --clear');
+      const pair = clear ? undefined : parsePreferredPair(positionals[0] ?? '');
+      if (!clear && !pair) throw new UsageError(`"${positionals[0]}" is not a preferred presence; use one of: ${PREFERRED_PAIR_LIST}`);
+      let expiration: string | undefined;
+      if (values.expiration !== undefined) {
+        const ms = parseIsoDuration(values.expiration);
+        if (ms === undefined || ms <= 0) throw new UsageError(`--expiration "${values.expiration}" is not an ISO 8601 duration such as PT2H`);
+        expiration = values.expiration.trim().toUpperCase();
+      }
+      const retries = parseRetries(values.retries);
+      return await withGraphSession(io, values, async ({ config, stack, logger, clock }) => {
+        const user = resolveUser(config, values.user);
+        const options = { clock, maxAttempts: retries + 1, logger };
+        if (pair) {
+          await withRetry(() => stack.client.setUserPreferredPresence(user.id, pair, expiration), { ...options, label: `setUserPreferredPresence ${user.key}` });
+          io.stdout.write(`${user.key}: preferred presence ${formatPresence(pair)}${expiration ? ` for ${expiration}` : ''}\n`);
+        } else {
+          await withRetry(() => stack.client.clearUserPreferredPresence(user.id), { ...options, label: `clearUserPreferredPresence ${user.key}` });
+          io.stdout.write(`${user.key}: preferred presence cleared\n`);
+        }
+        return EXIT.ok;
+      });
+    } catch (error) {
+      return reportError(io, 'prefer', error, USAGE);
+    }
   },
 };

@@ -1,13 +1,62 @@
-import type { CliCommand } from '../command.js';
-import { EXIT } from '../command.js';
+import { EXIT, type CliCommand } from '../command.js';
+import { withRetry } from '../../graph/withRetry.js';
+import { MAX_SESSION_EXPIRATION_MS, MIN_SESSION_EXPIRATION_MS, parseIsoDuration } from '../../presence/duration.js';
+import { formatPresence, parseSessionPair, SESSION_PAIR_LIST } from '../../presence/presencePair.js';
+import { COMMON_HELP, COMMON_OPTIONS, parseCommandArgs, parseRetries, reportError, resolveUser, UsageError, withGraphSession } from '../shared.js';
 
-// Placeholder until its issue lands; replaced, never shipped as done.
+const USAGE = 'Usage: presence-bridge set --config FILE [--user KEY] Availability/Activity [--expiration PT1H]';
+
+/** Checks an expirationDuration against Graph's bounds; returns it normalised to upper case. */
+export function checkExpiration(text: string): string {
+  const ms = parseIsoDuration(text);
+  if (ms === undefined) throw new UsageError(`--expiration "${text}" is not an ISO 8601 duration such as PT30M or PT1H`);
+  if (ms < MIN_SESSION_EXPIRATION_MS || ms > MAX_SESSION_EXPIRATION_MS) {
+    throw new UsageError(`--expiration ${text} is outside what Graph accepts (PT5M to PT4H)`);
+  }
+  return text.trim().toUpperCase();
+}
+
 export const command: CliCommand = {
   name: 'set',
-  summary: '(not built yet)',
-  help: 'presence-bridge set: not built yet',
-  run(_args, io) {
-    io.stderr.write('presence-bridge set is not built yet\n');
-    return Promise.resolve(EXIT.failure);
+  summary: 'Set a user\'s presence once through the app\'s presence session',
+  help: `${USAGE}
+
+Posts one setPresence for the user, with the application's client id as the session id, and
+exits. The session lasts for --expiration (default graph.expiration from the config); an
+Available session fades after 5 minutes unless it is posted again. The daemon (run) renews
+sessions by itself; this command is for trying the setup out.
+
+Presences: ${SESSION_PAIR_LIST}
+
+Options:
+${COMMON_HELP}
+  -u, --user KEY        configured user (users[].key); may be left out with one user
+  -e, --expiration DUR  session length, ISO 8601, PT5M to PT4H
+      --retries N       retries on throttling or an unreachable Graph (default 3)
+
+Exit codes: 0 done, 2 bad usage or config, 3 refused by Graph or sign-in, 4 unreachable.
+Example: presence-bridge set --config config.json --user alex Busy/InACall --expiration PT30M`,
+  async run(args, io) {
+    try {
+      const { values, positionals } = parseCommandArgs(args, {
+        ...COMMON_OPTIONS,
+        user: { type: 'string', short: 'u' },
+        expiration: { type: 'string', short: 'e' },
+        retries: { type: 'string' },
+      });
+      if (positionals.length !== 1) throw new UsageError('give exactly one presence, e.g. Busy/InACall');
+      const pair = parseSessionPair(positionals[0] ?? '');
+      if (!pair) throw new UsageError(`"${positionals[0]}" is not a presence setPresence accepts; use one of: ${SESSION_PAIR_LIST}`);
+      const retries = parseRetries(values.retries);
+      return await withGraphSession(io, values, async ({ config, stack, logger, clock }) => {
+        const user = resolveUser(config, values.user);
+        const expiration = checkExpiration(values.expiration ?? config.graph.expiration);
+        await withRetry(() => stack.client.setPresence(user.id, pair, expiration), { clock, maxAttempts: retries + 1, logger, label: `setPresence ${user.key}` });
+        io.stdout.write(`${user.key}: ${formatPresence(pair)} for ${expiration} (session ${stack.client.sessionId})\n`);
+        return EXIT.ok;
+      });
+    } catch (error) {
+      return reportError(io, 'set', error, USAGE);
+    }
   },
 };

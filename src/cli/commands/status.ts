@@ -1,13 +1,60 @@
-import type { CliCommand } from '../command.js';
-import { EXIT } from '../command.js';
+import { EXIT, type CliCommand } from '../command.js';
+import { withRetry } from '../../graph/withRetry.js';
+import type { UserPresence } from '../../graph/types.js';
+import { COMMON_HELP, COMMON_OPTIONS, parseCommandArgs, parseRetries, reportError, resolveUser, UsageError, withGraphSession } from '../shared.js';
 
-// Placeholder until its issue lands; replaced, never shipped as done.
+const USAGE = 'Usage: presence-bridge status --config FILE [--user KEY] [--json]';
+
 export const command: CliCommand = {
   name: 'status',
-  summary: '(not built yet)',
-  help: 'presence-bridge status: not built yet',
-  run(_args, io) {
-    io.stderr.write('presence-bridge status is not built yet\n');
-    return Promise.resolve(EXIT.failure);
+  summary: 'Show users\' presence as Microsoft Graph reports it',
+  help: `${USAGE}
+
+Reads the presence Graph shows for every configured user (or one with --user): the aggregate
+of all their sessions and any preferred presence, which Teams clients display after a delay.
+In application mode all users are read with one getPresencesByUserId request.
+
+Options:
+${COMMON_HELP}
+  -u, --user KEY   only this configured user (users[].key)
+      --json       print a JSON array of {key, id, availability, activity}
+      --retries N  retries on throttling or an unreachable Graph (default 3)
+
+Exit codes: 0 done, 2 bad usage or config, 3 refused by Graph or sign-in, 4 unreachable.`,
+  async run(args, io) {
+    try {
+      const { values, positionals } = parseCommandArgs(args, {
+        ...COMMON_OPTIONS,
+        user: { type: 'string', short: 'u' },
+        json: { type: 'boolean' },
+        retries: { type: 'string' },
+      });
+      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+      const retries = parseRetries(values.retries);
+      return await withGraphSession(io, values, async ({ config, stack, logger, clock }) => {
+        const users = values.user === undefined ? config.users : [resolveUser(config, values.user)];
+        const options = { clock, maxAttempts: retries + 1, logger };
+        let presences: UserPresence[];
+        if (users.length === 1 || config.auth.mode === 'delegated') {
+          // getPresencesByUserId needs Presence.Read.All; a delegated sign-in reads one user at a time.
+          presences = [];
+          for (const user of users) presences.push(await withRetry(() => stack.client.getPresence(user.id), { ...options, label: `getPresence ${user.key}` }));
+        } else {
+          presences = await withRetry(() => stack.client.getPresences(users.map((u) => u.id)), { ...options, label: 'getPresencesByUserId' });
+        }
+        const rows = users.map((user, index) => {
+          const found = presences.find((p) => p.id.toLowerCase() === user.id.toLowerCase()) ?? (users.length === presences.length ? presences[index] : undefined);
+          return { key: user.key, id: user.id, availability: found?.availability ?? 'PresenceUnknown', activity: found?.activity ?? 'PresenceUnknown' };
+        });
+        if (values.json) io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        else {
+          const width = Math.max(...rows.map((r) => r.key.length));
+          for (const row of rows) io.stdout.write(`${row.key.padEnd(width)}  ${row.availability}/${row.activity}\n`);
+        }
+        return EXIT.ok;
+      });
+    } catch (error) {
+      return reportError(io, 'status', error, USAGE);
+    }
   },
 };

@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { createGraphStack, GraphError, type GraphStack } from '../../src/graph/index.js';
+import { ManualClock, systemClock } from '../../src/session/clock.js';
+import { withRetry } from '../../src/graph/withRetry.js';
+import { MAX_PRESENCE_IDS } from '../../src/graph/graphPresenceClient.js';
+import { captureLogger, configFor, tempDir, until } from './helpers.js';
+
+describe('Graph presence client, application mode (client secret), against the emulator', () => {
+  let emulator: Emulator;
+  let stack: GraphStack;
+  let storage: { path: string; remove(): Promise<void> };
+
+  beforeAll(async () => {
+    emulator = await startEmulator();
+    storage = await tempDir();
+    stack = createGraphStack(configFor(emulator), { logger: captureLogger(), clock: systemClock, storagePath: storage.path });
+  });
+  afterAll(async () => {
+    await stack.close();
+    await emulator.close();
+    await storage.remove();
+  });
+
+  it('sets a session with the client id as sessionId and reads it back', async () => {
+    const user = emulator.users[0]!;
+    emulator.clearRequestLog();
+    await stack.client.setPresence(user.id, { availability: 'Busy', activity: 'InACall' }, 'PT1H');
+
+    expect(stack.client.sessionId).toBe(emulator.apps[0]!.clientId);
+    const posted = emulator.requestLog().filter((e) => e.route.endsWith('/setPresence'));
+    expect(posted).toHaveLength(1);
+    expect(posted[0]!.body).toEqual({ sessionId: emulator.apps[0]!.clientId, availability: 'Busy', activity: 'InACall', expirationDuration: 'PT1H' });
+    expect(emulator.sessionsOf(user.id).map((s) => s.clientId)).toContain(emulator.apps[0]!.clientId);
+
+    const read = await stack.client.getPresence(user.id);
+    expect(read).toMatchObject({ id: user.id, availability: 'Busy', activity: 'InACall' });
+  });
+
+  it('reads many users with getPresencesByUserId', async () => {
+    const [a, b, c] = emulator.users;
+    await stack.client.setPresence(b!.id, { availability: 'DoNotDisturb', activity: 'Presenting' }, 'PT30M');
+    const all = await stack.client.getPresences([a!.id, b!.id, c!.id]);
+    expect(all.map((p) => p.id).sort()).toEqual([a!.id, b!.id, c!.id].sort());
+    expect(all.find((p) => p.id === b!.id)).toMatchObject({ availability: 'DoNotDisturb', activity: 'Presenting' });
+  });
+
+  it('chunks getPresencesByUserId at 650 ids', async () => {
+    emulator.clearRequestLog();
+    const ids = Array.from({ length: MAX_PRESENCE_IDS + 5 }, (_, i) => emulator.users[i % 3]!.id);
+    await stack.client.getPresences(ids).catch(() => undefined);
+    const calls = emulator.requestLog().filter((e) => e.route === '/communications/getPresencesByUserId');
+    expect(calls.map((c) => (c.body as { ids: string[] }).ids.length)).toEqual([MAX_PRESENCE_IDS, 5]);
+  });
+
+  it('sets and clears a preferred presence', async () => {
+    const user = emulator.users[2]!;
+    await stack.client.setUserPreferredPresence(user.id, { availability: 'DoNotDisturb', activity: 'DoNotDisturb' }, 'PT2H');
+    expect(emulator.preferredOf(user.id)).toMatchObject({ availability: 'DoNotDisturb', activity: 'DoNotDisturb' });
+    expect(emulator.presenceOf(user.id)).toMatchObject({ availability: 'DoNotDisturb' });
+    await stack.client.clearUserPreferredPresence(user.id);
+    expect(emulator.preferredOf(user.id)).toBeNull();
+  });
+
+  it('clears a session, and a second clear counts as already cleared (Graph 404)', async () => {
+    const user = emulator.users[0]!;
+    await stack.client.setPresence(user.id, { availability: 'Away', activity: 'Away' }, 'PT5M');
+    expect(await stack.client.clearPresence(user.id)).toBe('cleared');
+    expect(emulator.sessionsOf(user.id).map((s) => s.clientId)).not.toContain(emulator.apps[0]!.clientId);
+    expect(await stack.client.clearPresence(user.id)).toBe('already-cleared');
+  });
+
+  it('path-encodes user ids', async () => {
+    emulator.clearRequestLog();
+    const upn = emulator.users[1]!.userPrincipalName;
+    await stack.client.getPresence(`${upn}`);
+    const weird = 'a/b?c#d';
+    await expect(stack.client.getPresence(weird)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const paths = emulator.requestLog().map((e) => e.path);
+    expect(paths).toContain(`/v1.0/users/${encodeURIComponent(weird)}/presence`);
+  });
+
+  it('turns an unknown user into NOT_FOUND with a hint about users[].id, and keeps the request-id', async () => {
+    const error = await stack.client.setPresence('00000000-0000-0000-0000-000000000000', { availability: 'Busy', activity: 'InACall' }, 'PT1H').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GraphError);
+    expect(error).toMatchObject({ code: 'NOT_FOUND', status: 404, retryable: false });
+    expect((error as GraphError).hint).toContain('users[].id');
+    expect((error as GraphError).requestId).toMatch(/\S/);
+    expect((error as GraphError).graphCode).toMatch(/\S/);
+  });
+
+  it('turns a 400 into BAD_REQUEST naming the field', async () => {
+    const error = await stack.client.setPresence(emulator.users[0]!.id, { availability: 'Busy', activity: 'InACall' }, 'PT1M').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'BAD_REQUEST', status: 400, retryable: false });
+    expect((error as GraphError).hint).toContain('expirationDuration');
+  });
+});
+
+describe('retries and token refresh on a moved clock', () => {
+  let emulator: Emulator;
+  let clock: ManualClock;
+  let stack: GraphStack;
+  let storage: { path: string; remove(): Promise<void> };
+
+  beforeAll(async () => {
+    // The clock starts at wall time: MSAL stamps client assertions and caches tokens by wall time.
+    clock = new ManualClock(Date.now());
+    emulator = await startEmulator({ clock, tokenLifetimeSeconds: 3600 });
+    storage = await tempDir();
+    stack = createGraphStack(configFor(emulator), { logger: captureLogger(), clock, storagePath: storage.path });
+  });
+  afterAll(async () => {
+    await stack.close();
+    await emulator.close();
+    await storage.remove();
+  });
+
+  it('retries a 429 with Retry-After 2 after 2 s of clock time', async () => {
+    const user = emulator.users[0]!;
+    await stack.tokens.getToken();
+    emulator.clearRequestLog();
+    emulator.injectFault({ kind: 'status', status: 429, retryAfterSeconds: 2, count: 1, path: '/users/' });
+    const retries: number[] = [];
+    const done = withRetry(() => stack.client.setPresence(user.id, { availability: 'Busy', activity: 'InACall' }, 'PT1H'), {
+      clock,
+      maxAttempts: 3,
+      random: () => 0,
+      onRetry: (info) => retries.push(info.delayMs),
+    });
+    await until(() => clock.pending() > 0, 'the retry timer');
+    const first = emulator.requestLog().filter((e) => e.route.endsWith('/setPresence'));
+    expect(first.map((e) => e.status)).toEqual([429]);
+    expect(retries).toEqual([2000]);
+    expect(clock.nextDue()! - clock.now()).toBe(2000);
+
+    await clock.advance(1999);
+    expect(emulator.requestLog().filter((e) => e.route.endsWith('/setPresence'))).toHaveLength(1);
+    await clock.advance(1);
+    await done;
+    const calls = emulator.requestLog().filter((e) => e.route.endsWith('/setPresence'));
+    expect(calls.map((e) => e.status)).toEqual([429, 200]);
+    expect(calls[1]!.at - calls[0]!.at).toBe(2000);
+  });
+
+  it('gives up after maxAttempts on a lasting 503', async () => {
+    emulator.injectFault({ kind: 'status', status: 503, count: 5, path: '/users/' });
+    const done = withRetry(() => stack.client.getPresence(emulator.users[0]!.id), { clock, maxAttempts: 2, random: () => 0.5 }).catch((e: unknown) => e);
+    await until(() => clock.pending() > 0, 'the retry timer');
+    await clock.advance(clock.nextDue()! - clock.now());
+    const error = await done;
+    expect(error).toMatchObject({ name: 'RetriesExhaustedError', attempts: 2, lastError: { code: 'UNAVAILABLE', status: 503 } });
+    emulator.clearFaults();
+  });
+
+  it('refreshes an access token that expired mid-run without the caller noticing', async () => {
+    const user = emulator.users[1]!;
+    await stack.client.setPresence(user.id, { availability: 'Busy', activity: 'InACall' }, 'PT1H');
+    const before = await stack.tokens.getToken();
+    emulator.clearRequestLog();
+    await clock.advance(3601_000);
+    await stack.client.setPresence(user.id, { availability: 'DoNotDisturb', activity: 'Presenting' }, 'PT1H');
+    const log = emulator.requestLog();
+    const graph = log.filter((e) => e.kind === 'graph').map((e) => e.status);
+    expect(graph).toEqual([401, 200]);
+    expect(log.filter((e) => e.kind === 'identity' && e.status === 200)).toHaveLength(1);
+    expect(await stack.tokens.getToken()).not.toBe(before);
+    expect(emulator.presenceOf(user.id)).toMatchObject({ availability: 'DoNotDisturb' });
+  });
+});
