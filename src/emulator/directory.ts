@@ -1,0 +1,90 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { ClientCertificate } from './certificates.js';
+
+export interface EmulatedApp {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly displayName: string;
+  /** Application permissions (app roles) granted with admin consent, e.g. `Presence.ReadWrite.All`. */
+  readonly permissions: string[];
+  /** Delegated permissions consented for every user (tokens carry them all in `scp`). */
+  readonly delegatedPermissions: string[];
+  /** "Allow public client flows": device code without a secret. */
+  readonly allowPublicClient: boolean;
+  /** Certificates registered as credentials (public part only is needed to verify). */
+  readonly certificates: { certPem: string; thumbprint: string; thumbprintSha256: string }[];
+  /** The generated credential of the first app, private key included, for dry runs and tests. */
+  readonly certificate?: ClientCertificate;
+}
+
+export interface EmulatedUser {
+  readonly id: string;
+  readonly userPrincipalName: string;
+  readonly displayName: string;
+}
+
+export interface Directory {
+  readonly tenantId: string;
+  /** The verified domain, usable in place of the tenant id in authority URLs. */
+  readonly domain: string;
+  readonly apps: EmulatedApp[];
+  readonly users: EmulatedUser[];
+}
+
+/** Graph's resource id: the `aud` of tokens for Graph. */
+export const GRAPH_RESOURCE_ID = '00000003-0000-0000-c000-000000000000';
+export const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
+
+function secret(): string {
+  // Entra secrets are 40 characters with a `~` after a 3-character prefix.
+  return `${randomBytes(2).toString('hex').slice(0, 3)}8Q~${randomBytes(27).toString('base64url').slice(0, 36)}`;
+}
+
+export function createDirectory(clientCertificate?: ClientCertificate): Directory {
+  const domain = 'contoso.example';
+  const users: EmulatedUser[] = [
+    { id: randomUUID(), userPrincipalName: `alex.wilber@${domain}`, displayName: 'Alex Wilber' },
+    { id: randomUUID(), userPrincipalName: `megan.bowen@${domain}`, displayName: 'Megan Bowen' },
+    { id: randomUUID(), userPrincipalName: `lee.gu@${domain}`, displayName: 'Lee Gu' },
+  ];
+  const apps: EmulatedApp[] = [
+    {
+      clientId: randomUUID(),
+      clientSecret: secret(),
+      displayName: 'Presence Bridge',
+      permissions: ['Presence.ReadWrite.All'],
+      delegatedPermissions: ['Presence.ReadWrite', 'User.Read'],
+      allowPublicClient: true,
+      certificates: clientCertificate
+        ? [{ certPem: clientCertificate.certPem, thumbprint: clientCertificate.thumbprint, thumbprintSha256: clientCertificate.thumbprintSha256 }]
+        : [],
+      ...(clientCertificate ? { certificate: clientCertificate } : {}),
+    },
+    {
+      clientId: randomUUID(),
+      clientSecret: secret(),
+      displayName: 'Unconsented App',
+      permissions: [],
+      delegatedPermissions: ['User.Read'],
+      allowPublicClient: false,
+      certificates: [],
+    },
+  ];
+  return { tenantId: randomUUID(), domain, apps, users };
+}
+
+export function findUser(directory: Directory, idOrUpn: string): EmulatedUser | undefined {
+  const key = idOrUpn.toLowerCase();
+  return directory.users.find((u) => u.id.toLowerCase() === key || u.userPrincipalName.toLowerCase() === key);
+}
+
+export function findApp(directory: Directory, clientId: string): EmulatedApp | undefined {
+  const key = clientId.toLowerCase();
+  return directory.apps.find((a) => a.clientId.toLowerCase() === key);
+}
+
+/** The tenant segment of an authority: the id, the domain, `organizations` or `common`. */
+export function matchesTenant(directory: Directory, segment: string): boolean {
+  const s = segment.toLowerCase();
+  return s === directory.tenantId.toLowerCase() || s === directory.domain || s === 'organizations' || s === 'common';
+}

@@ -1,0 +1,287 @@
+/**
+ * Graph presence endpoints, checked in the order Graph does: token (401), permission (403),
+ * user (404), body (400).
+ * https://learn.microsoft.com/graph/api/resources/presence
+ */
+import type { EmulatorCore } from './context.js';
+import { findUser, type EmulatedUser } from './directory.js';
+import { graphError, isRecord, type Reply } from './http.js';
+import { verifyAccessToken, type Principal } from './identity.js';
+import type { PresenceState } from './presenceStore.js';
+import { MAX_SESSION_EXPIRATION_MS, MIN_SESSION_EXPIRATION_MS, parseIsoDuration } from '../presence/duration.js';
+import { PREFERRED_PAIRS, SESSION_PAIRS } from '../presence/presencePair.js';
+
+export const MAX_BATCH_REQUESTS = 20;
+export const MAX_PRESENCE_IDS = 650;
+export const THROTTLE_WINDOW_MS = 30_000;
+const DEFAULT_SESSION_EXPIRATION_MS = 5 * 60_000;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface GraphRequest {
+  readonly method: string;
+  /** Path after the version, starting with `/`, without query. */
+  readonly route: string;
+  readonly version: 'v1.0' | 'beta';
+  /** Parsed JSON body, undefined when empty, an Error when malformed. */
+  readonly body: unknown;
+  readonly authorization: string | undefined;
+  readonly requestId: string;
+  readonly clientRequestId?: string | undefined;
+}
+
+export interface GraphResult {
+  readonly reply: Reply;
+  readonly appId?: string;
+}
+
+type Access = 'read' | 'write';
+
+function permitted(principal: Principal, access: Access, self: boolean): boolean {
+  const has = (list: readonly string[], name: string): boolean => list.some((p) => p.toLowerCase() === name.toLowerCase());
+  if (principal.kind === 'app') {
+    return access === 'write' ? has(principal.roles, 'Presence.ReadWrite.All') : has(principal.roles, 'Presence.Read.All') || has(principal.roles, 'Presence.ReadWrite.All');
+  }
+  if (access === 'write') return self && has(principal.scopes, 'Presence.ReadWrite');
+  if (has(principal.scopes, 'Presence.Read.All')) return true;
+  return self && (has(principal.scopes, 'Presence.Read') || has(principal.scopes, 'Presence.ReadWrite'));
+}
+
+function presenceBody(core: EmulatorCore, version: string, userId: string, p: PresenceState): Record<string, unknown> {
+  return {
+    '@odata.context': `${core.origin}/${version}/$metadata#users('${userId}')/presence/$entity`,
+    id: userId,
+    availability: p.availability,
+    activity: p.activity,
+    statusMessage: null,
+  };
+}
+
+function underThrottle(core: EmulatorCore, appId: string): number | undefined {
+  if (core.throttleLimit <= 0) return undefined;
+  const now = core.now();
+  const hits = (core.throttleHits.get(appId) ?? []).filter((t) => t > now - THROTTLE_WINDOW_MS && t <= now);
+  if (hits.length >= core.throttleLimit) {
+    core.throttleHits.set(appId, hits);
+    const oldest = hits[0] ?? now;
+    return Math.max(1, Math.ceil((oldest + THROTTLE_WINDOW_MS - now) / 1000));
+  }
+  hits.push(now);
+  core.throttleHits.set(appId, hits);
+  return undefined;
+}
+
+export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = true): GraphResult {
+  const ctx = { requestId: req.requestId, now: core.now(), clientRequestId: req.clientRequestId };
+  const fail = (status: number, code: string, message: string, headers?: Record<string, string>): Reply => graphError(status, code, message, ctx, headers);
+  const segments = req.route.split('/').filter(Boolean);
+  const lower = segments.map((s) => decodeURIComponent(s).toLowerCase());
+  const method = req.method.toUpperCase();
+
+  type Route =
+    | { op: 'get'; user: string }
+    | { op: 'setPresence' | 'clearPresence' | 'setUserPreferredPresence' | 'clearUserPreferredPresence'; user: string }
+    | { op: 'getPresencesByUserId' }
+    | { op: 'batch' };
+  let route: Route | undefined;
+  let allowed = 'POST';
+  const userSeg = lower[0] === 'me' ? 'me' : lower[0] === 'users' && segments[1] ? decodeURIComponent(segments[1]) : undefined;
+  const rest = lower[0] === 'me' ? lower.slice(1) : lower.slice(2);
+  if (userSeg !== undefined && rest[0] === 'presence') {
+    if (rest.length === 1) {
+      route = { op: 'get', user: userSeg };
+      allowed = 'GET';
+    } else if (rest.length === 2) {
+      const action = { setpresence: 'setPresence', clearpresence: 'clearPresence', setuserpreferredpresence: 'setUserPreferredPresence', clearuserpreferredpresence: 'clearUserPreferredPresence' }[rest[1] ?? ''] as
+        | 'setPresence'
+        | 'clearPresence'
+        | 'setUserPreferredPresence'
+        | 'clearUserPreferredPresence'
+        | undefined;
+      if (action) route = { op: action, user: userSeg };
+    }
+  } else if (lower.length === 2 && lower[0] === 'communications' && lower[1] === 'getpresencesbyuserid') {
+    route = { op: 'getPresencesByUserId' };
+  } else if (lower.length === 1 && lower[0] === '$batch' && allowBatch) {
+    route = { op: 'batch' };
+  }
+  if (!route) {
+    const last = segments.at(-1) ?? '';
+    return { reply: fail(400, 'BadRequest', `Resource not found for the segment '${decodeURIComponent(last)}'.`) };
+  }
+  if (method !== allowed) return { reply: fail(405, 'MethodNotAllowed', `The HTTP method '${method}' is not allowed for this resource.`) };
+
+  if (route.op === 'batch') {
+    const outer = verifyAccessToken(core, req.authorization);
+    if ('error' in outer) return { reply: fail(401, 'InvalidAuthenticationToken', outer.error) };
+    return batch(core, req);
+  }
+
+  const principal = verifyAccessToken(core, req.authorization);
+  if ('error' in principal) {
+    return { reply: fail(401, 'InvalidAuthenticationToken', principal.error, { 'www-authenticate': `Bearer realm="", authorization_uri="${core.origin}/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"` }) };
+  }
+  const appId = principal.appId;
+  const retryAfter = underThrottle(core, appId);
+  if (retryAfter !== undefined) {
+    return { appId, reply: fail(429, 'TooManyRequests', 'Too many requests.', { 'retry-after': String(retryAfter) }) };
+  }
+  const now = core.now();
+
+  if (route.op === 'getPresencesByUserId') {
+    if (!permitted(principal, 'read', false)) return { appId, reply: fail(403, 'Forbidden', 'Insufficient privileges to complete the operation.') };
+    if (req.body instanceof Error) return { appId, reply: fail(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.') };
+    const ids = isRecord(req.body) ? req.body.ids : undefined;
+    if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id): id is string => typeof id === 'string')) {
+      return { appId, reply: fail(400, 'BadRequest', "The request body must contain 'ids', a non-empty array of user object ids.") };
+    }
+    if (ids.length > MAX_PRESENCE_IDS) return { appId, reply: fail(400, 'BadRequest', `The number of ids must not exceed ${MAX_PRESENCE_IDS}.`) };
+    const bad = ids.find((id) => !GUID.test(id));
+    if (bad !== undefined) return { appId, reply: fail(400, 'BadRequest', `'${bad}' is not a valid user object id.`) };
+    const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
+    const value = unique.map((id) => {
+      const user = findUser(core.directory, id);
+      const p = user ? core.store.presence(user.id, now) : { availability: 'PresenceUnknown', activity: 'PresenceUnknown' };
+      const { ['@odata.context']: _ctx, ...rest } = presenceBody(core, req.version, user?.id ?? id, p);
+      return rest;
+    });
+    return { appId, reply: { status: 200, body: { '@odata.context': `${core.origin}/${req.version}/$metadata#Collection(microsoft.graph.presence)`, value } } };
+  }
+
+  // Per-user operations.
+  let user: EmulatedUser | undefined;
+  if (route.user === 'me') {
+    if (principal.kind !== 'user') return { appId, reply: fail(400, 'BadRequest', '/me request is only valid with delegated authentication flow.') };
+    user = core.directory.users.find((u) => u.id === principal.userId);
+  }
+  const targetId = route.user === 'me' ? (principal.userId ?? '') : route.user;
+  if (route.user !== 'me') user = findUser(core.directory, route.user);
+  const self = principal.kind === 'user' && user !== undefined && user.id === principal.userId;
+  const access: Access = route.op === 'get' ? 'read' : 'write';
+  if (!permitted(principal, access, self || (principal.kind === 'user' && targetId.toLowerCase() === principal.userId?.toLowerCase()))) {
+    return { appId, reply: fail(403, 'Forbidden', 'Insufficient privileges to complete the operation.') };
+  }
+  if (!user) return { appId, reply: fail(404, 'NotFound', `User '${targetId}' was not found.`) };
+
+  if (route.op === 'get') return { appId, reply: { status: 200, body: presenceBody(core, req.version, user.id, core.store.presence(user.id, now)) } };
+
+  if (route.op === 'clearUserPreferredPresence') {
+    core.store.setPreferred(user.id, null, now);
+    core.changed();
+    return { appId, reply: { status: 200 } };
+  }
+
+  if (req.body instanceof Error) return { appId, reply: fail(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.') };
+  const body = isRecord(req.body) ? req.body : undefined;
+  if (!body) return { appId, reply: fail(400, 'BadRequest', 'The request body is missing or is not a JSON object.') };
+
+  const checkSession = (): Reply | undefined => {
+    const sessionId = body.sessionId;
+    if (typeof sessionId !== 'string' || sessionId === '') return fail(400, 'BadRequest', "The 'sessionId' property is required.");
+    if (sessionId.toLowerCase() !== appId.toLowerCase()) return fail(400, 'BadRequest', `The sessionId '${sessionId}' must be the application id of the caller.`);
+    return undefined;
+  };
+  const duration = (fallback: number, min: number, max: number): number | Reply => {
+    const raw = body.expirationDuration;
+    if (raw === undefined || raw === null) return fallback;
+    const ms = typeof raw === 'string' ? parseIsoDuration(raw) : undefined;
+    if (ms === undefined) return fail(400, 'BadRequest', `The expirationDuration '${JSON.stringify(raw)}' is not a valid ISO 8601 duration.`);
+    if (ms < min || ms > max) return fail(400, 'BadRequest', `The expirationDuration '${JSON.stringify(raw)}' is out of range: it must be between PT5M and PT4H.`);
+    return ms;
+  };
+
+  if (route.op === 'clearPresence') {
+    const problem = checkSession();
+    if (problem) return { appId, reply: problem };
+    if (!core.store.clearSession(user.id, appId, now)) return { appId, reply: fail(404, 'NotFound', `No presence session '${String(body.sessionId)}' for user '${user.id}'.`) };
+    core.changed();
+    return { appId, reply: { status: 200 } };
+  }
+
+  const availability = body.availability;
+  const activity = body.activity;
+  if (typeof availability !== 'string' || typeof activity !== 'string') return { appId, reply: fail(400, 'BadRequest', "The 'availability' and 'activity' properties are required.") };
+
+  if (route.op === 'setPresence') {
+    const problem = checkSession();
+    if (problem) return { appId, reply: problem };
+    if (!SESSION_PAIRS.some((p) => p.availability === availability && p.activity === activity)) {
+      return { appId, reply: fail(400, 'BadRequest', `The presence '${availability}/${activity}' is not supported by setPresence.`) };
+    }
+    const ms = duration(DEFAULT_SESSION_EXPIRATION_MS, MIN_SESSION_EXPIRATION_MS, MAX_SESSION_EXPIRATION_MS);
+    if (typeof ms !== 'number') return { appId, reply: ms };
+    core.store.setSession(user.id, { clientId: appId, availability, activity, setAt: now, expiresAt: now + ms });
+    core.changed();
+    return { appId, reply: { status: 200 } };
+  }
+
+  // setUserPreferredPresence
+  if (!PREFERRED_PAIRS.some((p) => p.availability === availability && p.activity === activity)) {
+    return { appId, reply: fail(400, 'BadRequest', `The presence '${availability}/${activity}' is not supported by setUserPreferredPresence.`) };
+  }
+  const fallback = availability === 'DoNotDisturb' || availability === 'Busy' ? 86_400_000 : 7 * 86_400_000;
+  const raw = body.expirationDuration;
+  let ms = fallback;
+  if (raw !== undefined && raw !== null) {
+    const parsed = typeof raw === 'string' ? parseIsoDuration(raw) : undefined;
+    if (parsed === undefined || parsed <= 0) return { appId, reply: fail(400, 'BadRequest', `The expirationDuration '${JSON.stringify(raw)}' is not a valid ISO 8601 duration.`) };
+    ms = parsed;
+  }
+  core.store.setPreferred(user.id, { availability, activity, setAt: now, expiresAt: now + ms }, now);
+  core.changed();
+  return { appId, reply: { status: 200 } };
+}
+
+interface BatchItem {
+  id: string;
+  method: string;
+  url: string;
+  body?: unknown;
+  dependsOn?: string[];
+}
+
+/** JSON batching: https://learn.microsoft.com/graph/json-batching */
+function batch(core: EmulatorCore, req: GraphRequest): GraphResult {
+  const ctx = { requestId: req.requestId, now: core.now(), clientRequestId: req.clientRequestId };
+  const bad = (message: string): GraphResult => ({ reply: graphError(400, 'BadRequest', message, ctx) });
+  if (req.body instanceof Error || !isRecord(req.body)) return bad('Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+  const requests = req.body.requests;
+  if (!Array.isArray(requests) || requests.length === 0) return bad("The batch request must contain a non-empty 'requests' array.");
+  if (requests.length > MAX_BATCH_REQUESTS) return bad(`Number of batch request steps exceeds the maximum value of ${MAX_BATCH_REQUESTS}.`);
+  const items: BatchItem[] = [];
+  for (const r of requests) {
+    if (!isRecord(r) || typeof r.id !== 'string' || typeof r.method !== 'string' || typeof r.url !== 'string') {
+      return bad("Each batch request must have string 'id', 'method' and 'url'.");
+    }
+    if (items.some((i) => i.id === r.id)) return bad(`Batch request id '${r.id}' is not unique.`);
+    const dependsOn = Array.isArray(r.dependsOn) ? r.dependsOn.filter((d): d is string => typeof d === 'string') : undefined;
+    items.push({ id: r.id, method: r.method, url: r.url, body: r.body, ...(dependsOn ? { dependsOn } : {}) });
+  }
+  for (const item of items) {
+    for (const dep of item.dependsOn ?? []) if (!items.some((i) => i.id === dep)) return bad(`Batch request '${item.id}' depends on unknown request '${dep}'.`);
+  }
+  const statusById = new Map<string, number>();
+  const responses: unknown[] = [];
+  let appId: string | undefined;
+  for (const item of items) {
+    const subId = `${req.requestId}.${item.id}`;
+    const failedDep = (item.dependsOn ?? []).find((d) => {
+      const s = statusById.get(d);
+      return s === undefined || s >= 400;
+    });
+    let reply: Reply;
+    if (failedDep !== undefined) {
+      reply = graphError(424, 'FailedDependency', `Request failed because the request '${failedDep}' it depends on failed.`, { ...ctx, requestId: subId });
+    } else {
+      const url = item.url.startsWith('/') ? item.url : `/${item.url}`;
+      const path = url.split('?')[0] ?? url;
+      const versionless = path.replace(/^\/(v1\.0|beta)(?=\/)/i, '');
+      const result = handleGraph(core, { ...req, method: item.method, route: versionless, body: item.body, requestId: subId }, false);
+      reply = result.reply;
+      appId ??= result.appId;
+      core.logBatchItem?.({ method: item.method.toUpperCase(), path, route: versionless, appId: result.appId, body: item.body, status: reply.status, requestId: subId });
+    }
+    statusById.set(item.id, reply.status);
+    responses.push({ id: item.id, status: reply.status, headers: { 'Content-Type': 'application/json', ...(reply.headers ?? {}) }, body: reply.body ?? null });
+  }
+  return { ...(appId ? { appId } : {}), reply: { status: 200, body: { responses } } };
+}
