@@ -1,0 +1,164 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { MqttFeature } from '../../src/mqtt/index.js';
+import { MAX_PAYLOAD_BYTES } from '../../src/mqtt/payloadGuard.js';
+import { ManualClock } from '../../src/session/clock.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
+import type { Mosquitto } from '../helpers/mosquitto.js';
+import { RecordingBridge, Watcher, recordingLogger, waitFor } from './support.js';
+
+const USERS = [{ key: 'alex', id: 'id-alex' }];
+
+let broker: Mosquitto;
+beforeAll(async () => {
+  // The fuzz run publishes faster than QoS 1 delivery drains; let the broker queue all of it.
+  broker = await startMosquitto({ extraConfig: ['max_queued_messages 0', 'max_inflight_messages 0'] });
+});
+afterAll(async () => {
+  await broker.close();
+});
+
+/** Seeded PRNG (mulberry32): the same 10,000 payloads on every run. */
+function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Fuzz {
+  readonly payload: Buffer;
+  /** The text the bridge must receive, or null when the payload must be dropped. */
+  readonly expect: string | null;
+}
+
+/** Payloads labelled by construction, independently of the guard under test. */
+function fuzzPayload(random: () => number): Fuzz {
+  const int = (n: number) => Math.floor(random() * n);
+  const kind = int(100);
+  if (kind < 25) {
+    // random bytes, made invalid for sure: 0xFF never occurs in UTF-8
+    const bytes = Buffer.alloc(1 + int(64));
+    for (let i = 0; i < bytes.length; i++) bytes[i] = int(256);
+    bytes[int(bytes.length)] = 0xff;
+    return { payload: bytes, expect: null };
+  }
+  if (kind < 35) {
+    // valid UTF-8 with a control character
+    const text = `a${String.fromCharCode(int(9))}b`;
+    return { payload: Buffer.from(text), expect: null };
+  }
+  if (kind < 37) return { payload: Buffer.alloc(MAX_PAYLOAD_BYTES + 1 + int(1000), 0x61), expect: null };
+  if (kind < 40) {
+    // truncated multi-byte sequence
+    return { payload: Buffer.concat([Buffer.from('ok'), Buffer.from('✓').subarray(0, 2)]), expect: null };
+  }
+  if (kind < 70) {
+    // printable text: letters, digits, punctuation, accents, emoji
+    const alphabet = 'abcXYZ019 {}[]":,./\\-_äöüß✓😀\t';
+    const chars = Array.from(alphabet);
+    let text = '';
+    const length = 1 + int(40);
+    for (let i = 0; i < length; i++) text += chars[int(chars.length)];
+    return { payload: Buffer.from(text), expect: text };
+  }
+  const known = ['single', 'double', 'hold', '{"action":"single"}', '{"action":"hold"}', 'OFFHOOK', 'ONHOOK', '{"action":null}', '{}', 'null', '42'];
+  const text = known[int(known.length)]!;
+  return { payload: Buffer.from(text), expect: text };
+}
+
+describe.each([5, 4] as const)('MQTT resilience over MQTT %s', (protocolVersion) => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function setup(base: string) {
+    const config = configSchema.parse({
+      auth: { tenantId: 't', clientId: 'c', clientSecret: 's' },
+      users: USERS,
+      mqtt: { url: broker.url, protocolVersion, baseTopic: base, clientId: `res-${base}` },
+      inputs: [
+        { name: 'Button', type: 'mqtt', topic: `${base}-dev/button`, map: { single: 'Busy/InACall' } },
+        { name: 'Hooks', type: 'mqtt', topic: `${base}-dev/hook/+`, map: { OFFHOOK: 'Busy/InACall', ONHOOK: 'clear' } },
+      ],
+    });
+    const clock = new ManualClock();
+    const bridge = new RecordingBridge(USERS, clock.now());
+    const logger = recordingLogger();
+    const watcher = await Watcher.connect(broker.url, protocolVersion);
+    cleanups.push(() => watcher.close());
+    const feature = new MqttFeature({ ...config, mqtt: config.mqtt! }, bridge, { logger, clock, storagePath: '/x' }, { connection: { reconnectMinMs: 50, reconnectMaxMs: 400 } });
+    cleanups.push(() => feature.stop());
+    await feature.start();
+    await waitFor(() => feature.connection.connections >= 1 && watcher.last(`${base}/status`)?.text === 'online', 'online');
+    return { bridge, logger, watcher, feature, clock };
+  }
+
+  it('survives a broker restart: resubscribes, republishes retained topics and acts on inputs sent afterwards', async () => {
+    const base = `restart${protocolVersion}`;
+    const { bridge, logger, watcher, feature } = await setup(base);
+    await watcher.publish(`${base}-dev/hook/left`, 'OFFHOOK');
+    await waitFor(() => bridge.signals.length === 1, 'signal before restart');
+
+    await broker.stop();
+    await waitFor(() => logger.lines.some((l) => l.text.includes('lost the broker connection')), 'the bridge notices');
+    expect(feature.connection.connected).toBe(false);
+    await broker.restart();
+    await waitFor(() => feature.connection.connections >= 2, 'reconnected with subscriptions');
+    // Persistence is off: the session and retained messages are gone, so the bridge must have
+    // subscribed again and republished status, state and discovery.
+    await waitFor(() => watcher.client.connected, 'watcher back');
+    await watcher.publish(`${base}-dev/hook/right`, 'ONHOOK');
+    await watcher.publish(`${base}-dev/button`, 'single');
+    await waitFor(() => bridge.signals.length === 3, 'signals after restart');
+    expect(bridge.signals.map((s) => [s.input, s.value])).toEqual([
+      ['Hooks', 'OFFHOOK'],
+      ['Hooks', 'ONHOOK'],
+      ['Button', 'single'],
+    ]);
+    const late = await Watcher.connect(broker.url, protocolVersion, [`${base}/#`, `homeassistant/+/${base}/#`]);
+    cleanups.push(() => late.close());
+    await waitFor(() => late.last(`${base}/status`)?.text === 'online' && late.last(`${base}/alex/state`) !== undefined && late.messages.filter((m) => m.topic.startsWith('homeassistant/')).length === 3, 'retained topics again');
+    expect(late.messages.every((m) => m.retain)).toBe(true);
+
+    await watcher.publish(`${base}/alex/set`, 'DoNotDisturb/Presenting');
+    await waitFor(() => bridge.intents.length === 1, 'command after restart');
+  });
+
+  it('keeps serving through 10,000 random payloads, passes exactly the valid ones and keeps its log short', async () => {
+    const base = `fuzz${protocolVersion}`;
+    const { bridge, logger, watcher } = await setup(base);
+    const random = prng(20261129 + protocolVersion);
+    const topics = [`${base}-dev/button`, `${base}-dev/hook/left`, `${base}-dev/hook/right`];
+    const expected: [string, string][] = [];
+    let dropped = 0;
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      const topic = topics[Math.floor(random() * topics.length)]!;
+      const fuzz = fuzzPayload(random);
+      if (fuzz.expect === null) dropped++;
+      else expected.push([topic.endsWith('button') ? 'Button' : 'Hooks', fuzz.expect]);
+      sends.push(watcher.publish(topic, fuzz.payload));
+      if (sends.length >= 200) await Promise.all(sends.splice(0));
+    }
+    await Promise.all(sends);
+    await watcher.publish(topics[1]!, 'OFFHOOK');
+    expected.push(['Hooks', 'OFFHOOK']);
+    await waitFor(() => bridge.signals.length >= expected.length, `all ${expected.length} valid signals`, 60_000);
+    expect(dropped).toBeGreaterThan(3000);
+    expect(bridge.signals.map((s) => [s.input, s.value])).toEqual(expected);
+    const warnings = logger.lines.filter((l) => l.level === 'warn' || l.level === 'error');
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(warnings.length).toBeLessThanOrEqual(50);
+
+    // Still serving commands and state after the flood.
+    await watcher.publish(`${base}/alex/set`, 'Busy/InACall');
+    await waitFor(() => bridge.intents.length === 1, 'command after the flood');
+    bridge.update('alex', { health: 'pending' });
+    await waitFor(() => (watcher.json(`${base}/alex/state`) as { health?: string } | undefined)?.health === 'pending', 'state after the flood');
+  });
+});
