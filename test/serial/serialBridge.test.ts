@@ -1,0 +1,190 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createBridge, type CoreBridge } from '../../src/bridge.js';
+import { validateConfig } from '../../src/config/validate.js';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { createSerialFeatureWith } from '../../src/serial/index.js';
+import { ManualClock } from '../../src/session/clock.js';
+import { createPtyPair, type PtyPair } from '../helpers/socat.js';
+import { DeviceEnd, recordingLogger, waitFor } from './support.js';
+
+/**
+ * End to end: a device on a real socat PTY, the real bridge core, the project's HTTPS Graph
+ * emulator (real MSAL, real undici). One ManualClock drives the bridge, the emulator and the
+ * serial reconnect backoff.
+ */
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const TEMPLATES = { Busy: 'RED\n', DoNotDisturb: 'RED BLINK\n', Available: 'GREEN\n', Away: 'OFF\n', Offline: 'OFF\n' };
+
+interface Setup {
+  clock: ManualClock;
+  emulator: Emulator;
+  bridge: CoreBridge;
+  logger: ReturnType<typeof recordingLogger>;
+  presence(): string;
+  /** Poll until `condition`, moving the clock a second per poll (backoff timers, renewals). */
+  until(condition: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+}
+
+async function setup(options: { inputs?: unknown[]; outputs?: unknown[] }): Promise<Setup> {
+  const clock = new ManualClock();
+  const emulator = await startEmulator({ clock, port: 0, host: '127.0.0.1' });
+  cleanups.push(() => emulator.close());
+  const app = emulator.apps[0]!;
+  const user = emulator.users[0]!;
+  const result = validateConfig({
+    auth: { mode: 'application', tenantId: emulator.tenantId, clientId: app.clientId, clientSecret: app.clientSecret, authorityHost: emulator.authorityHost },
+    graph: { baseUrl: emulator.graphBaseUrl, pollSeconds: 0 },
+    tls: { caFile: emulator.caCertFile },
+    users: [{ key: 'alex', id: user.id }],
+    inputs: options.inputs ?? [],
+    outputs: options.outputs ?? [],
+  });
+  if (!result.ok) throw new Error(result.errors.join('; '));
+  const storage = await mkdtemp(join(tmpdir(), 'pb-serial-'));
+  cleanups.push(() => rm(storage, { recursive: true, force: true }));
+  const logger = recordingLogger();
+  const bridge = createBridge(result.config, { logger, clock, storagePath: storage, features: [createSerialFeatureWith()], random: () => 0.5 });
+  await bridge.start();
+  cleanups.push(async () => {
+    // The shutdown clear goes through the rate limiter and a bound on the clock: keep it moving.
+    let done = false;
+    const stopping = bridge.stop().finally(() => (done = true));
+    for (let i = 0; i < 20 && !done; i++) await clock.advance(1000);
+    await stopping;
+  });
+  const presence = (): string => {
+    const p = emulator.presenceOf(user.id);
+    return `${p.availability}/${p.activity}`;
+  };
+  const until = (condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> =>
+    waitFor(condition, { what, timeoutMs, onPoll: () => clock.advance(1000) });
+  return { clock, emulator, bridge, logger, presence, until };
+}
+
+async function pair(): Promise<PtyPair> {
+  const p = await createPtyPair();
+  cleanups.push(() => p.close());
+  return p;
+}
+
+async function device(path: string): Promise<DeviceEnd> {
+  const d = await DeviceEnd.open(path);
+  cleanups.push(() => d.close());
+  return d;
+}
+
+function headset(path: string, onDisconnect: 'keep' | 'clear' = 'clear') {
+  return { name: 'Headset', type: 'serial', path, onDisconnect, map: { OFFHOOK: 'Busy/InACall', ONHOOK: 'clear' } };
+}
+
+describe('serial headset and busy light through the bridge to the Graph emulator', () => {
+  it('OFFHOOK reaches Graph as Busy/InACall and ONHOOK clears it', async () => {
+    const p = await pair();
+    const dev = await device(p.b);
+    const s = await setup({ inputs: [headset(p.a)] });
+    await s.until(() => s.logger.count('info', /opened/) === 1, 'port open');
+    expect(s.presence()).toBe('Offline/PresenceUnknown');
+
+    await dev.write('OFFHOOK\r\n');
+    await s.until(() => s.presence() === 'Busy/InACall', 'Busy/InACall at Graph');
+    expect(s.emulator.sessionsOf(s.emulator.users[0]!.id)).toHaveLength(1);
+
+    await dev.write('ONHOOK\r\n');
+    await s.until(() => s.presence() === 'Offline/PresenceUnknown', 'cleared at Graph');
+    expect(s.emulator.sessionsOf(s.emulator.users[0]!.id)).toHaveLength(0);
+    const routes = s.emulator.requestLog().filter((e) => /\/presence\/(set|clear)Presence$/.test(e.path)).map((e) => `${e.method} ${e.path.replace(/.*\//, '')} ${e.status}`);
+    expect(routes).toEqual(['POST setPresence 200', 'POST clearPresence 200']);
+  });
+
+  it('socat killed and restarted on the same link: with onDisconnect keep the presence holds, and the next line is acted on', async () => {
+    const p = await pair();
+    let dev = await device(p.b);
+    const s = await setup({ inputs: [headset(p.a, 'keep')] });
+    await s.until(() => s.logger.count('info', /opened/) === 1, 'port open');
+    await dev.write('OFFHOOK\n');
+    await s.until(() => s.presence() === 'Busy/InACall', 'Busy/InACall');
+
+    await dev.close();
+    await p.kill();
+    await s.until(() => s.logger.count('info', /input "Headset" disconnected; its presence is kept/) === 1, 'disconnect seen');
+    // Minutes pass with the device away; the session is renewed all along.
+    for (let i = 0; i < 10; i++) await s.clock.advance(60_000);
+    expect(s.presence()).toBe('Busy/InACall');
+
+    await p.restart();
+    dev = await device(p.b);
+    await s.until(() => s.logger.count('info', /is back/) === 1, 'reconnect');
+    await dev.write('ONHOOK\n');
+    await s.until(() => s.presence() === 'Offline/PresenceUnknown', 'ONHOOK after reconnect clears');
+    expect(s.logger.count('warn', /disconnected|cannot open/)).toBe(1);
+  });
+
+  it('onDisconnect clear: the user is cleared when the device vanishes', async () => {
+    const p = await pair();
+    const dev = await device(p.b);
+    const s = await setup({ inputs: [headset(p.a, 'clear')] });
+    await s.until(() => s.logger.count('info', /opened/) === 1, 'port open');
+    await dev.write('OFFHOOK\n');
+    await s.until(() => s.presence() === 'Busy/InACall', 'Busy/InACall');
+
+    await dev.close();
+    await p.kill();
+    await s.until(() => s.presence() === 'Offline/PresenceUnknown', 'cleared after unplug');
+    expect(s.bridge.state('alex')).toMatchObject({ desired: null, confirmed: null });
+  });
+
+  it('the busy light gets the right lines, and the current one again after its own reconnect', async () => {
+    const sensor = await pair();
+    const light = await pair();
+    const hook = await device(sensor.b);
+    let lamp = await device(light.b);
+    const s = await setup({
+      inputs: [headset(sensor.a)],
+      outputs: [{ name: 'Light', type: 'serial', path: light.a, templates: TEMPLATES }],
+    });
+    await s.until(() => s.logger.count('info', /opened/) === 2, 'both ports open');
+    await s.until(() => lamp.received === 'OFF\n', 'light off at start');
+
+    await hook.write('OFFHOOK\n');
+    await s.until(() => s.presence() === 'Busy/InACall', 'Busy/InACall');
+    await s.until(() => lamp.received === 'OFF\nRED\n', 'light red');
+
+    await lamp.close();
+    await light.kill();
+    await s.until(() => s.logger.count('warn', /disconnected/) === 1, 'light unplugged');
+    await light.restart();
+    lamp = await device(light.b);
+    await s.until(() => lamp.received === 'RED\n', 'red again after the light reconnects');
+
+    await hook.write('ONHOOK\n');
+    await s.until(() => s.presence() === 'Offline/PresenceUnknown', 'cleared');
+    await s.until(() => lamp.received === 'RED\nOFF\n', 'light off after clear');
+    // Renewals and other state events with the same availability write nothing more.
+    for (let i = 0; i < 5; i++) await s.clock.advance(60_000);
+    expect(lamp.received).toBe('RED\nOFF\n');
+  });
+
+  it('garbage bytes and a 1 MB line leave the bridge running', async () => {
+    const p = await pair();
+    const dev = await device(p.b);
+    const s = await setup({ inputs: [headset(p.a)] });
+    await s.until(() => s.logger.count('info', /opened/) === 1, 'port open');
+
+    const garbage = Buffer.from(Array.from({ length: 8192 }, (_, i) => (i * 7919 + 13) % 256));
+    await dev.write(garbage);
+    await dev.write(Buffer.concat([Buffer.from('\n'), Buffer.alloc(1024 * 1024, 0x5a), Buffer.from('\r\n')]));
+    await dev.write('OFFHOOK\n');
+    await s.until(() => s.presence() === 'Busy/InACall', 'OFFHOOK after garbage', 30_000);
+    expect(s.logger.count('warn', /dropped a line longer than/)).toBeGreaterThanOrEqual(1);
+    expect(s.logger.count('error', /./)).toBe(0);
+    expect(s.bridge.state('alex')).toMatchObject({ health: 'ok', source: 'Headset' });
+  });
+});
