@@ -325,7 +325,9 @@ export interface TokenResult {
 
 export function tokenEndpoint(core: EmulatorCore, ctx: Ctx, tenant: string, raw: Buffer, authorization: string | undefined): TokenResult {
   const params = form(raw);
-  const grantType = params.get('grant_type') ?? undefined;
+  // Entra accepts the RFC 8628 URN and the short `device_code` that MSAL sends.
+  const rawGrant = params.get('grant_type') ?? undefined;
+  const grantType = rawGrant === 'device_code' ? DEVICE_CODE_GRANT : rawGrant;
   const scope = params.get('scope') ?? undefined;
   const base = { grantType, scope, appId: params.get('client_id') ?? undefined };
   if (!matchesTenant(core.directory, tenant)) {

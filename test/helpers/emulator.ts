@@ -45,6 +45,7 @@ export function useEmulator(options: Omit<EmulatorOptions, 'clock' | 'port'> = {
 export interface JsonResponse {
   status: number;
   headers: Record<string, string>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON shapes
   body: any;
   text: string;
 }
@@ -65,7 +66,7 @@ export async function call(
   }
   const res = await request(`${t.emulator.graphBaseUrl}${path}`, { method: method as 'GET', headers, body, dispatcher: t.dispatcher });
   const text = await res.body.text();
-  let parsed: unknown = undefined;
+  let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
