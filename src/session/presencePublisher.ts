@@ -60,6 +60,7 @@ export class PresencePublisher {
   private retryAt: number | null = null;
   private attempt = 0;
   private blocked = false;
+  private lastCallAt: number | null = null;
   private lastError: UserErrorInfo | null = null;
   private actual: ObservedPresence | null = null;
   private inFlight: Promise<void> | null = null;
@@ -156,6 +157,7 @@ export class PresencePublisher {
       uncertain: this.uncertain,
       retryAt: this.retryAt,
       blocked: this.blocked,
+      lastCallAt: this.lastCallAt,
       expirationMs: this.deps.expirationMs,
     };
   }
@@ -246,6 +248,7 @@ export class PresencePublisher {
   }
 
   private track(call: Promise<void>, operation: 'setPresence' | 'clearPresence', detail: string | undefined, startedAt: number): Promise<void> {
+    this.lastCallAt = startedAt;
     const done = call
       .catch((error: unknown) => this.failed(error, operation, detail, startedAt))
       .catch((error: unknown) => this.deps.logger.error(`${this.user.key}: ${errorMessage(error)}`))

@@ -21,12 +21,21 @@ export interface SessionFacts {
   readonly retryAt: number | null;
   /** Graph refused for a reason retrying cannot fix; wait for a new desired state or config. */
   readonly blocked: boolean;
+  /** When this user's last call left the process, if any. */
+  readonly lastCallAt: number | null;
   readonly expirationMs: number;
 }
 
+/**
+ * Least time between two calls for one user. A burst (100 toggles in a second) then costs the
+ * first change at once and the latest one 2 s later instead of a call per toggle, while a single
+ * change still leaves at once. Teams clients show a change minutes later anyway.
+ */
+export const MIN_CALL_SPACING_MS = 2_000;
+
 export type PublisherAction =
   | { readonly kind: 'idle' }
-  | { readonly kind: 'wait'; readonly until: number; readonly reason: 'renewal' | 'backoff' }
+  | { readonly kind: 'wait'; readonly until: number; readonly reason: 'renewal' | 'backoff' | 'spacing' }
   | { readonly kind: 'set'; readonly pair: PresencePair; readonly deadline: number; readonly renewal: boolean }
   | { readonly kind: 'clear'; readonly deadline: number };
 
@@ -62,8 +71,10 @@ export function decide(facts: SessionFacts, now: number): PublisherAction {
       renewal: true,
     };
   }
-  if (action.kind !== 'idle' && facts.retryAt !== null && facts.retryAt > now) {
-    return { kind: 'wait', until: facts.retryAt, reason: 'backoff' };
+  if (action.kind === 'idle') return action;
+  if (facts.retryAt !== null && facts.retryAt > now) return { kind: 'wait', until: facts.retryAt, reason: 'backoff' };
+  if (facts.lastCallAt !== null && facts.lastCallAt + MIN_CALL_SPACING_MS > now) {
+    return { kind: 'wait', until: facts.lastCallAt + MIN_CALL_SPACING_MS, reason: 'spacing' };
   }
   return action;
 }

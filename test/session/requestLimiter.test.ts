@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/logger.js';
+import { ManualClock } from '../../src/session/clock.js';
+import { RequestLimiter } from '../../src/session/requestLimiter.js';
+
+describe('RequestLimiter', () => {
+  it('never grants more than the budget in any 30 s window and serves the soonest deadline first', async () => {
+    const clock = new ManualClock();
+    const limiter = new RequestLimiter(clock, 3, silentLogger);
+    const start = clock.now();
+    const runs: { name: string; at: number }[] = [];
+    const job = (name: string) => () => {
+      runs.push({ name, at: clock.now() });
+      return Promise.resolve();
+    };
+    for (const [name, deadline] of [['a', 50], ['b', 40], ['c', 30], ['late', 500], ['urgent', 10], ['mid', 100]] as const) {
+      limiter.submit(start + deadline, job(name));
+    }
+    // a, b, c go at once (room), then urgent, mid, late as slots free, soonest deadline first
+    expect(runs.map((r) => r.name)).toEqual(['a', 'b', 'c']);
+    expect(limiter.waiting()).toBe(3);
+    await clock.advance(30_000);
+    expect(runs.map((r) => r.name)).toEqual(['a', 'b', 'c', 'urgent', 'mid', 'late']);
+    expect(runs.slice(3).every((r) => r.at === start + 30_000)).toBe(true);
+    limiter.close();
+  });
+
+  it('does not spend a slot on work that is no longer needed, and skips cancelled work', async () => {
+    const clock = new ManualClock();
+    const limiter = new RequestLimiter(clock, 1, silentLogger);
+    let ran = 0;
+    limiter.submit(clock.now(), () => null);
+    limiter.submit(clock.now(), () => {
+      ran++;
+      return Promise.resolve();
+    });
+    expect(ran).toBe(1);
+    const ticket = limiter.submit(clock.now(), () => {
+      ran++;
+      return Promise.resolve();
+    });
+    ticket.cancel();
+    await clock.advance(60_000);
+    expect(ran).toBe(1);
+    expect(limiter.grantedCount()).toBe(1);
+    limiter.close();
+  });
+
+  it('a failing job is logged, not thrown', async () => {
+    const clock = new ManualClock();
+    const errors: string[] = [];
+    const limiter = new RequestLimiter(clock, 5, { ...silentLogger, error: (m: string) => errors.push(m) });
+    limiter.submit(clock.now(), () => {
+      throw new Error('boom');
+    });
+    let ran = false;
+    limiter.submit(clock.now(), () => {
+      ran = true;
+      return Promise.reject(new Error('later'));
+    });
+    await clock.advance(1);
+    expect(errors.join()).toContain('boom');
+    expect(ran).toBe(true);
+    limiter.close();
+  });
+});
