@@ -67,16 +67,24 @@ export interface TokenProviderDeps {
   readonly storagePath: string;
 }
 
+/** MSAL's own prefix: `[date] : [correlation id] : @azure/msal-node@7.2.3 : Warning - `. */
+const MSAL_PREFIX = /^\[[^\]]*\] : (?:\[[^\]]*\] : )?\S+ : (?:Error|Warning|Info|Verbose|Trace) - /;
+
+/**
+ * MSAL's logger into ours: MSAL filters at Warning and drops lines that may carry personal
+ * data. Its errors become our warnings; its warnings (e.g. "No client info in response" for
+ * every client credentials token) are diagnostics, shown with --verbose. Our own code reports
+ * every failure that matters as a GraphError with a hint.
+ */
 function msalLoggerOptions(logger: Logger): NonNullable<Configuration['system']>['loggerOptions'] {
   return {
-    // MSAL tags lines that may carry personal data; those are dropped whatever the level.
     piiLoggingEnabled: false,
     logLevel: LogLevel.Warning,
     loggerCallback(level, message, containsPii) {
       if (containsPii) return;
-      if (level === LogLevel.Error) logger.warn(`[msal] ${message}`);
-      else if (level === LogLevel.Warning) logger.warn(`[msal] ${message}`);
-      else logger.debug(`[msal] ${message}`);
+      const text = `[msal] ${message.replace(MSAL_PREFIX, '')}`;
+      if (level === LogLevel.Error) logger.warn(text);
+      else logger.debug(text);
     },
   };
 }

@@ -1,0 +1,217 @@
+import { readFile, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { main } from '../../src/cli/main.js';
+import { EXIT } from '../../src/cli/command.js';
+import { TOKEN_CACHE_FILE } from '../../src/graph/index.js';
+import { configFor, tempDir, testIo, until, watchOutgoing, writeConfigFile, type TestIo } from '../graph/helpers.js';
+
+async function run(args: string[], io: TestIo = testIo()): Promise<{ code: number; stdout: string; stderr: string; io: TestIo }> {
+  const code = await main(args, io);
+  return { code, stdout: io.stdout.text, stderr: io.stderr.text, io };
+}
+
+/** A loopback port nobody listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('presence-bridge set / clear / prefer / status (application mode)', () => {
+  let emulator: Emulator;
+  let dir: { path: string; remove(): Promise<void> };
+  let configFile: string;
+
+  beforeAll(async () => {
+    emulator = await startEmulator();
+    dir = await tempDir('pb-cli-');
+    configFile = await writeConfigFile(dir.path, configFor(emulator));
+  });
+  afterAll(async () => {
+    await emulator.close();
+    await dir.remove();
+  });
+
+  it('sets, reads, prefers and clears', async () => {
+    const alex = emulator.users[0]!;
+    let r = await run(['set', '--config', configFile, '--user', 'alex', 'busy/inacall', '--expiration', 'PT30M']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.stdout).toContain('alex: Busy/InACall for PT30M');
+    expect(emulator.presenceOf(alex.id)).toMatchObject({ availability: 'Busy', activity: 'InACall' });
+
+    r = await run(['status', '--config', configFile]);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.stdout).toMatch(/^alex\s+Busy\/InACall$/m);
+    expect(r.stdout).toMatch(/^megan\s+\S+\/\S+$/m);
+
+    r = await run(['status', '--config', configFile, '--user', 'alex', '--json']);
+    expect(JSON.parse(r.stdout)).toEqual([{ key: 'alex', id: alex.id, availability: 'Busy', activity: 'InACall' }]);
+
+    r = await run(['prefer', '--config', configFile, '--user', 'alex', 'DoNotDisturb/DoNotDisturb', '--expiration', 'PT2H']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(emulator.preferredOf(alex.id)).toMatchObject({ availability: 'DoNotDisturb' });
+    r = await run(['prefer', '--config', configFile, '--user', 'alex', '--clear']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(emulator.preferredOf(alex.id)).toBeNull();
+
+    r = await run(['clear', '--config', configFile, '--user', 'alex']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.stdout).toContain('alex: session cleared');
+    r = await run(['clear', '--config', configFile, '--user', 'alex']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.stdout).toContain('already cleared');
+  });
+
+  it('a wrong secret exits 3 with the secret hint', async () => {
+    const file = await writeConfigFile(dir.path, configFor(emulator, { auth: { clientSecret: 'not-the-secret' } }), 'wrong-secret.json');
+    const r = await run(['set', '--config', file, '--user', 'alex', 'Busy/InACall']);
+    expect(r.code).toBe(EXIT.refused);
+    expect(r.stderr).toContain('AADSTS7000215');
+    expect(r.stderr).toContain('hint: the client secret is wrong or expired; create a new one under Certificates & secrets');
+    expect(r.stderr).not.toContain('not-the-secret');
+  });
+
+  it('an app without the permission exits 3 naming Presence.ReadWrite.All and admin consent', async () => {
+    const app = emulator.apps[1]!;
+    const file = await writeConfigFile(dir.path, configFor(emulator, { auth: { clientId: app.clientId, clientSecret: app.clientSecret } }), 'no-permission.json');
+    const r = await run(['set', '--config', file, '--user', 'alex', 'Busy/InACall']);
+    expect(r.code).toBe(EXIT.refused);
+    expect(r.stderr).toContain('HTTP 403');
+    expect(r.stderr).toContain('hint: the app needs the application permission Presence.ReadWrite.All with admin consent granted');
+  });
+
+  it('an unknown user exits 3 pointing at users[].id', async () => {
+    const file = await writeConfigFile(dir.path, configFor(emulator, { users: [{ key: 'ghost', id: '0f0f0f0f-0000-4000-8000-000000000000' }] }), 'ghost.json');
+    const r = await run(['set', '--config', file, 'Busy/InACall']);
+    expect(r.code).toBe(EXIT.refused);
+    expect(r.stderr).toContain('HTTP 404');
+    expect(r.stderr).toContain('check users[].id');
+    expect(r.stderr).toMatch(/request-id \S+/);
+  });
+
+  it('an unreachable Graph exits 4 after the retries', async () => {
+    const port = await closedPort();
+    const file = await writeConfigFile(dir.path, configFor(emulator, { auth: { authorityHost: `https://127.0.0.1:${port}` }, graph: { baseUrl: `https://127.0.0.1:${port}` } }), 'unreachable.json');
+    const r = await run(['status', '--config', file, '--retries', '1']);
+    expect(r.code).toBe(EXIT.unreachable);
+    expect(r.stderr).toContain('ECONNREFUSED');
+    expect(r.stderr).toContain('retry 1 of 1');
+    expect(r.stderr).toContain('gave up after 2 attempts');
+  });
+
+  it('bad usage and bad config exit 2', async () => {
+    let r = await run(['set', '--config', configFile, '--user', 'alex', 'Busy/Busy']);
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.stderr).toContain('Busy/InACall');
+    r = await run(['set', '--user', 'alex', 'Busy/InACall']);
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.stderr).toContain('--config FILE is required');
+    r = await run(['set', '--config', configFile, 'Busy/InACall']);
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.stderr).toContain('alex, megan, lee');
+    r = await run(['set', '--config', configFile, '--user', 'nobody', 'Busy/InACall']);
+    expect(r.code).toBe(EXIT.usage);
+    r = await run(['set', '--config', configFile, '--user', 'alex', 'Busy/InACall', '--expiration', 'PT5H']);
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.stderr).toContain('PT5M to PT4H');
+    r = await run(['status', '--config', configFile, '--bogus']);
+    expect(r.code).toBe(EXIT.usage);
+    r = await run(['status', '--config', join(dir.path, 'missing.json')]);
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.stderr).toContain('no such file');
+    r = await run(['login', '--config', configFile]);
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.stderr).toContain('delegated');
+  });
+
+  it('every command has help', async () => {
+    for (const name of ['login', 'set', 'clear', 'prefer', 'status']) {
+      const r = await run([name, '--help']);
+      expect(r.code).toBe(EXIT.ok);
+      expect(r.stdout).toContain(`presence-bridge ${name} --config FILE`);
+      expect(r.stdout).toContain('Exit codes');
+    }
+  });
+});
+
+describe('presence-bridge login and a delegated run, with every line of output checked for secrets', () => {
+  let emulator: Emulator;
+  let dir: { path: string; remove(): Promise<void> };
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ deviceCodeIntervalSeconds: 1 });
+    dir = await tempDir('pb-cli-login-');
+  });
+  afterAll(async () => {
+    await emulator.close();
+    await dir.remove();
+  });
+
+  it('signs in with a device code, caches with mode 0600, then sets presence silently; no secret or token is printed', async () => {
+    const storage = join(dir.path, 'storage');
+    const delegated = await writeConfigFile(dir.path, configFor(emulator, { auth: { mode: 'delegated', clientSecret: undefined } }), 'delegated.json');
+    const application = await writeConfigFile(dir.path, configFor(emulator), 'application.json');
+    const outgoing = watchOutgoing();
+    const bearer = new Set<string>();
+    const onRequest = (message: unknown) => {
+      for (const m of JSON.stringify((message as { request: { headers: unknown } }).request.headers).matchAll(/Bearer ([A-Za-z0-9._~+/=-]+)/g)) bearer.add(m[1]!);
+    };
+    subscribe('undici:request:create', onRequest);
+    const outputs: string[] = [];
+    try {
+      const io = testIo();
+      const login = main(['login', '--config', delegated, '--storage', storage, '--verbose'], io);
+      await until(() => /code:\s+(\S+)/.test(io.stdout.text), 'the device code');
+      const code = /code:\s+(\S+)/.exec(io.stdout.text)![1]!;
+      expect(io.stdout.text).toMatch(/address:\s+https:\/\/127\.0\.0\.1:\d+\/devicelogin/);
+      emulator.approveDeviceCode(code, emulator.users[0]!.id);
+      expect(await login).toBe(EXIT.ok);
+      outputs.push(io.stdout.text, io.stderr.text);
+      const cacheFile = join(storage, TOKEN_CACHE_FILE);
+      expect(io.stdout.text).toContain(`Signed in as ${emulator.users[0]!.userPrincipalName}`);
+      expect(io.stdout.text).toContain(`Token cache written to ${cacheFile}`);
+      expect((await stat(cacheFile)).mode & 0o777).toBe(0o600);
+
+      for (const args of [
+        ['set', '--config', delegated, '--storage', storage, '--verbose', '--user', 'alex', 'DoNotDisturb/Presenting'],
+        ['status', '--config', delegated, '--storage', storage, '--verbose', '--user', 'alex'],
+        ['clear', '--config', delegated, '--storage', storage, '--verbose', '--user', 'alex'],
+        ['set', '--config', application, '--verbose', '--user', 'megan', 'Busy/InACall'],
+        ['status', '--config', application, '--verbose'],
+        ['prefer', '--config', application, '--verbose', '--user', 'megan', 'Away/Away'],
+        ['clear', '--config', application, '--verbose', '--user', 'megan'],
+      ]) {
+        const r = await run(args);
+        expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(EXIT.ok);
+        outputs.push(r.stdout, r.stderr);
+      }
+      expect(emulator.requestLog().filter((e) => e.route.endsWith('/setPresence') && e.status === 200)).toHaveLength(2);
+
+      // The secrets: the client secret, every bearer token sent, every token in the cache file.
+      const cache = JSON.parse(await readFile(cacheFile, 'utf8')) as Record<string, Record<string, { secret?: string }>>;
+      const cached = Object.values(cache).flatMap((section) => Object.values(section)).map((e) => e.secret).filter((s): s is string => typeof s === 'string' && s.length > 20);
+      const secrets = [emulator.apps[0]!.clientSecret, ...bearer, ...cached];
+      expect(bearer.size).toBeGreaterThanOrEqual(2);
+      expect(cached.length).toBeGreaterThanOrEqual(2);
+      const all = outputs.join('\n');
+      expect(all).toContain('debug:'); // --verbose really logged
+      for (const secret of secrets) {
+        expect(all.includes(secret)).toBe(false);
+        // Not even a recognisable piece of a JWT signature or a secret.
+        expect(all.includes(secret.slice(-24))).toBe(false);
+      }
+      expect(all).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/);
+      expect([...outgoing.hosts]).toEqual(['127.0.0.1']);
+    } finally {
+      unsubscribe('undici:request:create', onRequest);
+      outgoing.stop();
+    }
+  });
+});
