@@ -328,8 +328,8 @@ class PresenceBridgeCore implements CoreBridge {
   }
 
   async whenIdle(): Promise<void> {
-    await Promise.all([...this.users.values()].map((s) => s.publisher.whenIdle()));
-    await this.readback.whenIdle();
+    // every Graph call passes the limiter, so its in-flight set is the whole picture
+    await this.limiter.whenIdle();
   }
 
   retryAll(): void {

@@ -30,6 +30,7 @@ export class RequestLimiter {
   private timerAt: number | undefined;
   private closed = false;
   private granted = 0;
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(
     private readonly clock: Clock,
@@ -55,6 +56,16 @@ export class RequestLimiter {
   /** Requests queued and not yet started. */
   waiting(): number {
     return this.queue.size;
+  }
+
+  /** Requests started and not yet settled. */
+  inFlight(): number {
+    return this.running.size;
+  }
+
+  /** Resolves once every started request has settled (new ones started meanwhile included). */
+  async whenIdle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
   }
 
   /** Requests granted since the limiter was made. */
@@ -95,7 +106,10 @@ export class RequestLimiter {
       if (started === null) continue;
       this.budget.tryTake(now);
       this.granted++;
-      started.catch((error: unknown) => this.logger.debug(`rate limiter: request failed: ${errorMessage(error)}`));
+      const tracked = started
+        .catch((error: unknown) => this.logger.debug(`rate limiter: request failed: ${errorMessage(error)}`))
+        .finally(() => this.running.delete(tracked));
+      this.running.add(tracked);
     }
   }
 
