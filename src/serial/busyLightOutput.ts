@@ -1,7 +1,14 @@
 import type { Bridge, UserState } from '../bridgeTypes.js';
 import type { SerialOutputConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
+import { LineDecoder } from './lineDecoder.js';
 import type { SerialPortLink } from './serialPortLink.js';
+
+/**
+ * A light that resets when its port opens (an Arduino does) misses the line written on connect;
+ * it prints this line once it is ready and gets the current line again.
+ */
+export const READY_LINE = 'READY';
 
 /** What the light shows when nothing is known: no read-back and no session asserted. */
 export const UNKNOWN_AVAILABILITY = 'PresenceUnknown';
@@ -46,13 +53,14 @@ export interface BusyLightOutputOptions {
 /**
  * A serial busy light: writes the template line for the user's availability on every change,
  * never the same line twice in a row, and the current one again after the port reconnects (the
- * device may have reset and lost it).
+ * device may have reset and lost it) or when the light says READY.
  */
 export class BusyLightOutput {
   private lastWritten: string | undefined;
   private current: UserState | undefined;
   private missingTemplateLogged = new Set<string>();
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly decoder = new LineDecoder({ maxLineBytes: 256 });
 
   constructor(private readonly options: BusyLightOutputOptions) {}
 
@@ -71,6 +79,14 @@ export class BusyLightOutput {
       }),
       link.events.on('disconnected', () => {
         this.lastWritten = undefined;
+        this.decoder.reset();
+      }),
+      link.events.on('data', (chunk) => {
+        for (const line of this.decoder.push(chunk)) {
+          if (line.trim().toUpperCase() !== READY_LINE) continue;
+          this.lastWritten = undefined;
+          this.show();
+        }
       }),
     );
     this.show();

@@ -169,6 +169,10 @@ describe('serial feature with real PTYs', () => {
     bridge.emitState(userState('alex', { confirmed: { availability: 'Busy', activity: 'InACall' }, actual: { availability: 'DoNotDisturb', activity: 'Presenting' } }));
     await waitFor(() => dev.received === 'OFF\nRED\nRED BLINK\n', { what: 'DoNotDisturb from read-back' });
 
+    // A light that reset on its own asks for the current line.
+    await dev.write('READY\r\n');
+    await waitFor(() => dev.received === 'OFF\nRED\nRED BLINK\nRED BLINK\n', { what: 'line again on READY' });
+
     // The light resets on unplug: after it is back it gets the same line again.
     await dev.close();
     await p.kill();

@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/validate.js';
+import { availabilityToShow, templateFor } from '../../src/serial/busyLightOutput.js';
+import { RECONNECT_MAX_MS, serialReconnectDelay } from '../../src/serial/serialPortLink.js';
+import { userState } from './support.js';
+
+const BUSY = { availability: 'Busy', activity: 'InACall' } as const;
+const DND = { availability: 'DoNotDisturb', activity: 'Presenting' } as const;
+
+describe('availabilityToShow', () => {
+  it.each([
+    { name: 'no state', state: undefined, shown: 'PresenceUnknown' },
+    { name: 'nothing asserted, no read-back', state: userState('a'), shown: 'PresenceUnknown' },
+    { name: 'desired, not yet confirmed', state: userState('a', { desired: BUSY }), shown: 'Busy' },
+    { name: 'confirmed wins over a newer desired', state: userState('a', { desired: DND, confirmed: BUSY }), shown: 'Busy' },
+    { name: 'clear pending: still confirmed', state: userState('a', { desired: null, confirmed: BUSY }), shown: 'Busy' },
+    { name: 'read-back wins', state: userState('a', { confirmed: BUSY, actual: { availability: 'Away', activity: 'Away' } }), shown: 'Away' },
+    { name: 'read-back Offline', state: userState('a', { actual: { availability: 'Offline', activity: 'OffWork' } }), shown: 'Offline' },
+  ])('$name -> $shown', ({ state, shown }) => {
+    expect(availabilityToShow(state)).toBe(shown);
+  });
+});
+
+describe('templateFor', () => {
+  const full = { Busy: 'RED\n', available: 'GREEN\n', Offline: 'OFF\n', default: 'WHITE\n' };
+  const noDefault = { Busy: 'RED\n', Offline: 'OFF\n' };
+  it.each([
+    { templates: full, availability: 'Busy', line: 'RED\n' },
+    { templates: full, availability: 'BUSY', line: 'RED\n' },
+    { templates: full, availability: 'Available', line: 'GREEN\n' },
+    { templates: full, availability: 'AvailableIdle', line: 'GREEN\n' },
+    { templates: full, availability: 'BusyIdle', line: 'RED\n' },
+    { templates: full, availability: 'BeRightBack', line: 'WHITE\n' },
+    { templates: full, availability: 'PresenceUnknown', line: 'WHITE\n' },
+    { templates: noDefault, availability: 'PresenceUnknown', line: 'OFF\n' },
+    { templates: noDefault, availability: 'Away', line: undefined },
+    { templates: { ...noDefault, PresenceUnknown: '?\n' }, availability: 'PresenceUnknown', line: '?\n' },
+  ])('$availability in $templates -> $line', ({ templates, availability, line }) => {
+    expect(templateFor(templates, availability)).toBe(line);
+  });
+});
+
+describe('serialReconnectDelay', () => {
+  it('grows from half a second to the cap, with jitter in the upper half of each step', () => {
+    const table: [number, number, number][] = [
+      [1, 250, 500],
+      [2, 500, 1000],
+      [3, 1000, 2000],
+      [6, 5000, 10_000],
+      [50, 5000, 10_000],
+    ];
+    for (const [attempt, low, high] of table) {
+      expect(serialReconnectDelay(attempt, () => 0)).toBe(low);
+      expect(serialReconnectDelay(attempt, () => 1)).toBe(high);
+    }
+    expect(serialReconnectDelay(1000, () => 0.999)).toBeLessThanOrEqual(RECONNECT_MAX_MS);
+  });
+});
+
+describe('examples/serial/config.json', () => {
+  it('is a valid config', async () => {
+    const raw: unknown = JSON.parse(await readFile(new URL('../../examples/serial/config.json', import.meta.url), 'utf8'));
+    const result = validateConfig(raw);
+    expect(result.ok ? [] : result.errors).toEqual([]);
+  });
+});
