@@ -14,10 +14,23 @@ export function changed(): void {
   changes.emit('change');
 }
 
-/** Resolves once `condition()` is true, re-checked on every recorded change; fails after `timeoutMs`. */
-export function waitFor(condition: () => boolean, what = 'condition', timeoutMs = 20_000): Promise<void> {
+/**
+ * Resolves once `condition()` is true, re-checked on every recorded change; fails after
+ * `timeoutMs`. `tick`, when given, runs between checks while waiting (e.g. moving a ManualClock
+ * so that timers the code under test scheduled can fire); the condition never depends on it.
+ */
+export function waitFor(condition: () => boolean, what = 'condition', timeoutMs = 20_000, tick?: () => Promise<void>): Promise<void> {
   if (condition()) return Promise.resolve();
   return new Promise((resolve, reject) => {
+    let done = false;
+    const finish = (error?: Error): void => {
+      if (done) return;
+      done = true;
+      changes.off('change', check);
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve();
+    };
     const check = (): void => {
       let ok: boolean;
       try {
@@ -25,17 +38,20 @@ export function waitFor(condition: () => boolean, what = 'condition', timeoutMs 
       } catch {
         ok = false;
       }
-      if (ok) {
-        changes.off('change', check);
-        clearTimeout(timer);
-        resolve();
-      }
+      if (ok) finish();
     };
-    const timer = setTimeout(() => {
-      changes.off('change', check);
-      reject(new Error(`timed out waiting for ${what}`));
-    }, timeoutMs);
+    const timer = setTimeout(() => finish(new Error(`timed out waiting for ${what}`)), timeoutMs);
     changes.on('change', check);
+    if (tick) {
+      const loop = async (): Promise<void> => {
+        while (!done) {
+          await tick();
+          check();
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      };
+      loop().catch((error: unknown) => finish(error instanceof Error ? error : new Error(String(error))));
+    }
   });
 }
 
