@@ -92,3 +92,21 @@ export async function appToken(t: TestEmulator, appIndex = 0): Promise<string> {
   if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${res.text}`);
   return res.body.access_token as string;
 }
+
+function form(values: Record<string, string>): { headers: Record<string, string>; body: string } {
+  return { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(values).toString() };
+}
+
+/** A delegated access token for a user through the device code flow over plain HTTPS. */
+export async function userToken(t: TestEmulator, userIndex = 0, scope = 'https://graph.microsoft.com/Presence.ReadWrite openid profile offline_access'): Promise<{ accessToken: string; refreshToken: string }> {
+  const app = t.emulator.apps[0]!;
+  const base = `/${t.emulator.tenantId}/oauth2/v2.0`;
+  const code = await call(t, 'POST', `${base}/devicecode`, form({ client_id: app.clientId, scope }));
+  if (code.status !== 200) throw new Error(`devicecode failed: ${code.text}`);
+  t.emulator.approveDeviceCode(code.body.user_code, t.emulator.users[userIndex]!.id);
+  const res = await call(t, 'POST', `${base}/token`, form({ client_id: app.clientId, grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: code.body.device_code }));
+  if (res.status !== 200) throw new Error(`token failed: ${res.text}`);
+  return { accessToken: res.body.access_token, refreshToken: res.body.refresh_token };
+}
+
+export { form as formBody };
