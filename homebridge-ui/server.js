@@ -12,6 +12,14 @@ function distModule(path) {
   return import(pathToFileURL(join(DIST, path)).href);
 }
 
+// Lines the Homebridge UI shows in its log, prefixed with the plugin name.
+const logger = {
+  debug: () => undefined,
+  info: (message) => console.log(message),
+  warn: (message) => console.warn(message),
+  error: (message) => console.error(message),
+};
+
 function errorText(error) {
   return error instanceof Error ? error.message : String(error);
 }
@@ -66,10 +74,15 @@ class PresenceBridgeUiServer extends HomebridgePluginUiServer {
     const { runDeviceCodeSignIn } = await distModule('homebridge/signIn.js');
     return new Promise((resolve, reject) => {
       let answered = false;
-      this.signIn = runDeviceCodeSignIn(config, this.storagePath(), (code) => {
-        answered = true;
-        resolve(code);
-      }).then(
+      this.signIn = runDeviceCodeSignIn(
+        config,
+        this.storagePath(),
+        (code) => {
+          answered = true;
+          resolve(code);
+        },
+        logger,
+      ).then(
         (account) => {
           this.signIn = null;
           this.pushEvent('signin-done', { ok: true, account });

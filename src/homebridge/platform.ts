@@ -1,0 +1,197 @@
+import type { API, Categories, DynamicPlatformPlugin, Logging, PlatformAccessory, PlatformConfig } from 'homebridge';
+import { createBridge } from '../bridge.js';
+import type { Bridge } from '../bridgeTypes.js';
+import type { PresenceBridgeConfig } from '../config/schema.js';
+import { validateConfig } from '../config/validate.js';
+import type { Logger } from '../logger.js';
+import { errorMessage } from '../logger.js';
+import type { PresencePair } from '../presence/presencePair.js';
+import { parseSessionPair } from '../presence/presencePair.js';
+import type { Clock } from '../session/clock.js';
+import { systemClock } from '../session/clock.js';
+import { homebridgeLogger } from './homebridgeLogger.js';
+import { StateFileWriter } from './stateFile.js';
+import { UserAccessory, accessorySeed } from './userAccessory.js';
+
+export const PLUGIN_NAME = 'homebridge-presence-bridge';
+export const PLATFORM_NAME = 'PresenceBridge';
+
+/** Keys Homebridge itself puts in a platform block (child bridge settings), not ours to validate. */
+const HOMEBRIDGE_KEYS = ['_bridge'] as const;
+
+/** HAP's accessory category "switch" (a const enum in HAP's typings, so spelled as its value). */
+const CATEGORY_SWITCH = 8 as Categories;
+
+function withoutHomebridgeKeys(raw: PlatformConfig): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...raw };
+  for (const key of HOMEBRIDGE_KEYS) delete copy[key];
+  return copy;
+}
+
+/**
+ * The Homebridge dynamic platform: validates the config (inert on errors), builds the bridge
+ * core on `didFinishLaunching`, keeps one accessory per user and stops the bridge on `shutdown`.
+ * Works the same in the main bridge and as a child bridge.
+ */
+export class PresenceBridgePlatform implements DynamicPlatformPlugin {
+  private readonly logger: Logger;
+  private readonly clock: Clock = systemClock;
+  private readonly cached = new Map<string, PlatformAccessory>();
+  private readonly users = new Map<string, UserAccessory>();
+  private readonly config: PresenceBridgeConfig | null;
+  private bridge: Bridge | null = null;
+  private stateWriter: StateFileWriter | null = null;
+
+  constructor(
+    log: Logging,
+    rawConfig: PlatformConfig,
+    private readonly api: API,
+  ) {
+    this.logger = homebridgeLogger(log);
+    this.config = this.validate(rawConfig);
+    if (!this.config) return;
+
+    api.on('didFinishLaunching', () => {
+      try {
+        this.launch();
+      } catch (error) {
+        this.logger.error(`starting failed: ${errorMessage(error)}`);
+      }
+    });
+    api.on('shutdown', () => {
+      this.shutdown();
+    });
+  }
+
+  /** Homebridge hands back each accessory it restored from its cache before didFinishLaunching. */
+  configureAccessory(accessory: PlatformAccessory): void {
+    this.cached.set(accessory.UUID, accessory);
+  }
+
+  private validate(rawConfig: PlatformConfig): PresenceBridgeConfig | null {
+    try {
+      const result = validateConfig(withoutHomebridgeKeys(rawConfig));
+      if (result.ok) return result.config;
+      this.logger.error(`the configuration has ${result.errors.length} error(s); Presence Bridge stays inactive until they are fixed:`);
+      for (const error of result.errors) this.logger.error(`  ${error}`);
+    } catch (error) {
+      this.logger.error(`the configuration could not be checked: ${errorMessage(error)}; Presence Bridge stays inactive`);
+    }
+    return null;
+  }
+
+  private launch(): void {
+    const config = this.config;
+    if (!config) return;
+    const storagePath = this.api.user.storagePath();
+    this.stateWriter = new StateFileWriter(storagePath, this.logger);
+
+    try {
+      this.bridge = createBridge(config, { logger: this.logger, clock: this.clock, storagePath });
+    } catch (error) {
+      this.logger.error(`the bridge could not be built: ${errorMessage(error)}`);
+      this.bridge = null;
+    }
+
+    this.syncAccessories(config);
+
+    const bridge = this.bridge;
+    if (!bridge) {
+      for (const user of this.users.values()) user.markFault();
+      return;
+    }
+    bridge.events.on('state', (state) => {
+      this.users.get(state.userKey)?.update(state);
+      this.writeState(bridge);
+    });
+    for (const state of bridge.states()) this.users.get(state.userKey)?.update(state);
+    this.writeState(bridge);
+
+    bridge.start().catch((error: unknown) => {
+      this.logger.error(`the bridge could not start: ${errorMessage(error)}`);
+      for (const user of this.users.values()) user.markFault();
+    });
+  }
+
+  /** One accessory per configured user; cached ones reused, stale ones removed. */
+  private syncAccessories(config: PresenceBridgeConfig): void {
+    const { api } = this;
+    const switches = this.switchPairs(config);
+    const wanted = new Set<string>();
+    const added: PlatformAccessory[] = [];
+
+    for (const user of config.users) {
+      const uuid = api.hap.uuid.generate(accessorySeed(user.key));
+      wanted.add(uuid);
+      const name = user.name ?? user.key;
+      let accessory = this.cached.get(uuid);
+      if (!accessory) {
+        accessory = new api.platformAccessory(name, uuid, CATEGORY_SWITCH);
+        added.push(accessory);
+        this.cached.set(uuid, accessory);
+      } else if (accessory.displayName !== name) {
+        accessory.displayName = name;
+      }
+      accessory.context = { userKey: user.key };
+      this.users.set(
+        user.key,
+        new UserAccessory({
+          api,
+          accessory,
+          user,
+          switches,
+          sensor: config.homekit.sensor,
+          logger: this.logger,
+          clock: this.clock,
+          bridge: () => this.bridge,
+        }),
+      );
+    }
+
+    const stale = [...this.cached.values()].filter((accessory) => !wanted.has(accessory.UUID));
+    if (stale.length > 0) {
+      this.logger.info(`removing ${stale.length} accessory(ies) of users no longer configured: ${stale.map((a) => a.displayName).join(', ')}`);
+      api.unregisterPlatformAccessories(PLUGIN_NAME, PLATFORM_NAME, stale);
+      for (const accessory of stale) this.cached.delete(accessory.UUID);
+    }
+    if (added.length > 0) {
+      this.logger.info(`adding ${added.length} accessory(ies): ${added.map((a) => a.displayName).join(', ')}`);
+      api.registerPlatformAccessories(PLUGIN_NAME, PLATFORM_NAME, added);
+    }
+    const restored = [...this.cached.values()].filter((a) => !added.includes(a));
+    if (restored.length > 0) api.updatePlatformAccessories(restored);
+  }
+
+  private switchPairs(config: PresenceBridgeConfig): PresencePair[] {
+    const pairs: PresencePair[] = [];
+    for (const text of config.homekit.switches) {
+      const pair = parseSessionPair(text);
+      if (!pair) {
+        this.logger.warn(`homekit.switches: "${text}" is not a presence setPresence accepts; no switch for it`);
+        continue;
+      }
+      if (!pairs.some((p) => p.availability === pair.availability && p.activity === pair.activity)) pairs.push(pair);
+    }
+    return pairs;
+  }
+
+  private writeState(bridge: Bridge): void {
+    try {
+      this.stateWriter?.write({ writtenAt: this.clock.now(), users: bridge.states() });
+    } catch (error) {
+      this.logger.warn(`could not record state: ${errorMessage(error)}`);
+    }
+  }
+
+  private shutdown(): void {
+    const bridge = this.bridge;
+    this.bridge = null;
+    if (!bridge) return;
+    // Homebridge gives plugins a few seconds after 'shutdown' before it exits; stop() honours
+    // onShutdown (clear every asserted session, or keep them running).
+    bridge.stop().then(
+      () => this.logger.info('stopped'),
+      (error: unknown) => this.logger.error(`stopping failed: ${errorMessage(error)}`),
+    );
+  }
+}

@@ -1,0 +1,262 @@
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { buildPluginFolder, freePort, HomebridgeProcess, homebridgeConfig, tempDir } from './homebridgeRunner.js';
+
+// hap-controller is CommonJS; its typings are used through the require'd value.
+const require = createRequire(import.meta.url);
+const { HttpClient } = require('hap-controller') as typeof import('hap-controller');
+type HapClient = InstanceType<typeof HttpClient>;
+
+const PIN = '031-45-154';
+const SWITCH = '00000049-0000-1000-8000-0026BB765291';
+const OCCUPANCY_SENSOR = '00000086-0000-1000-8000-0026BB765291';
+const ACCESSORY_INFORMATION = '0000003E-0000-1000-8000-0026BB765291';
+const ON = '00000025-0000-1000-8000-0026BB765291';
+const NAME = '00000023-0000-1000-8000-0026BB765291';
+const SERIAL_NUMBER = '00000030-0000-1000-8000-0026BB765291';
+const OCCUPANCY_DETECTED = '00000071-0000-1000-8000-0026BB765291';
+const STATUS_FAULT = '00000077-0000-1000-8000-0026BB765291';
+
+interface HapCharacteristic {
+  type: string;
+  iid: number;
+  value?: unknown;
+}
+interface HapService {
+  type: string;
+  iid: number;
+  characteristics: HapCharacteristic[];
+}
+interface HapAccessory {
+  aid: number;
+  services: HapService[];
+}
+
+/** HAP reports short or long UUID forms; compare on the long form. */
+function longUuid(type: string): string {
+  return type.length <= 8 ? `${type.padStart(8, '0')}-0000-1000-8000-0026BB765291`.toUpperCase() : type.toUpperCase();
+}
+
+function characteristic(service: HapService, type: string): HapCharacteristic {
+  const found = service.characteristics.find((c) => longUuid(c.type) === type);
+  if (!found) throw new Error(`no characteristic ${type} in service ${service.type}`);
+  return found;
+}
+
+/** What the test needs of one user's accessory: ids to read and write. */
+interface UserAccessoryIds {
+  aid: number;
+  switches: Map<string, string>; // switch name -> "aid.iid" of On
+  occupancy: string;
+  fault: string;
+}
+
+function accessoriesByUser(accessories: HapAccessory[]): Map<string, UserAccessoryIds> {
+  const users = new Map<string, UserAccessoryIds>();
+  for (const accessory of accessories) {
+    const info = accessory.services.find((s) => longUuid(s.type) === ACCESSORY_INFORMATION);
+    const serial = info ? String(characteristic(info, SERIAL_NUMBER).value) : '';
+    const sensor = accessory.services.find((s) => longUuid(s.type) === OCCUPANCY_SENSOR);
+    if (!sensor) continue;
+    const switches = new Map<string, string>();
+    for (const service of accessory.services.filter((s) => longUuid(s.type) === SWITCH)) {
+      switches.set(String(characteristic(service, NAME).value), `${accessory.aid}.${characteristic(service, ON).iid}`);
+    }
+    users.set(serial, {
+      aid: accessory.aid,
+      switches,
+      occupancy: `${accessory.aid}.${characteristic(sensor, OCCUPANCY_DETECTED).iid}`,
+      fault: `${accessory.aid}.${characteristic(sensor, STATUS_FAULT).iid}`,
+    });
+  }
+  return users;
+}
+
+async function read(client: HapClient, id: string): Promise<unknown> {
+  const result = (await client.getCharacteristics([id])) as { characteristics: { aid: number; iid: number; value: unknown }[] };
+  return result.characteristics[0]?.value;
+}
+
+let plugin: Awaited<ReturnType<typeof buildPluginFolder>>;
+const cleanups: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  plugin = await buildPluginFolder();
+}, 180_000);
+
+afterAll(async () => {
+  await plugin?.cleanup();
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+});
+
+function platformBlock(emulator: Emulator, users: { key: string; id: string; name?: string }[], extra: Record<string, unknown> = {}) {
+  const app = emulator.apps[0]!;
+  return {
+    platform: 'PresenceBridge',
+    name: 'Presence Bridge',
+    auth: { mode: 'application', tenantId: emulator.tenantId, clientId: app.clientId, clientSecret: app.clientSecret, authorityHost: emulator.authorityHost },
+    graph: { baseUrl: emulator.graphBaseUrl, pollSeconds: 1, expiration: 'PT1H' },
+    tls: { caFile: emulator.caCertFile },
+    users,
+    ...extra,
+  };
+}
+
+async function startHomebridge(storagePath: string, port: number, platforms: unknown[]): Promise<HomebridgeProcess> {
+  const homebridge = new HomebridgeProcess({ storagePath, pluginPath: plugin.pluginPath, config: homebridgeConfig(port, PIN, platforms) });
+  cleanups.push(() => (homebridge.running ? homebridge.stop() : Promise.resolve()));
+  await homebridge.start();
+  await homebridge.waitFor(/is running on port/, 60_000);
+  return homebridge;
+}
+
+describe('Homebridge 2 with the plugin, a HomeKit client and the Graph emulator', () => {
+  it('pairs, drives presence from a switch, shows presence on the sensor, restores accessories after a restart', async () => {
+    const emulator = await startEmulator({});
+    cleanups.push(() => emulator.close());
+    const storagePath = await tempDir('pb-hb-storage-');
+    cleanups.push(() => rm(storagePath, { recursive: true, force: true }));
+    const port = await freePort();
+    const [alex, sam] = emulator.users;
+    const ghostId = '0b9c4c36-0000-4000-8000-00000000dead';
+    const users = [
+      { key: 'alex', id: alex!.id, name: 'Alex' },
+      { key: 'sam', id: sam!.id, name: 'Sam' },
+      { key: 'ghost', id: ghostId, name: 'Ghost' },
+    ];
+    const block = platformBlock(emulator, users);
+
+    let homebridge = await startHomebridge(storagePath, port, [block]);
+    const client = new HttpClient('pb-e2e-controller', '127.0.0.1', port);
+    await client.pairSetup(PIN);
+    const pairing = client.getLongTermData();
+    cleanups.push(() => client.close());
+
+    const first = (await client.getAccessories()) as { accessories: HapAccessory[] };
+    const byUser = accessoriesByUser(first.accessories);
+    expect([...byUser.keys()].sort()).toEqual(['alex', 'ghost', 'sam']);
+    const alexIds = byUser.get('alex')!;
+    expect([...alexIds.switches.keys()].sort()).toEqual(['Alex Busy', 'Alex Do Not Disturb']);
+
+    // The Busy switch asserts Busy/InACall through a Graph presence session.
+    await client.setCharacteristics({ [alexIds.switches.get('Alex Busy')!]: true });
+    await expect
+      .poll(
+        () =>
+          emulator
+            .requestLog()
+            .filter((e) => e.route === `/users/${alex!.id}/presence/setPresence` && e.status === 200)
+            .map((e) => e.body as { availability: string; activity: string }),
+        { timeout: 20_000, interval: 200 },
+      )
+      .toContainEqual(expect.objectContaining({ availability: 'Busy', activity: 'InACall' }));
+    expect(emulator.presenceOf(alex!.id).availability).toBe('Busy');
+    // Read-back sees Busy: the sensor turns occupied.
+    await expect.poll(() => read(client, alexIds.occupancy), { timeout: 20_000, interval: 250 }).toBe(1);
+
+    // Mutually exclusive: Do Not Disturb on turns Busy off and asserts DoNotDisturb/Presenting.
+    await client.setCharacteristics({ [alexIds.switches.get('Alex Do Not Disturb')!]: true });
+    await expect.poll(() => emulator.presenceOf(alex!.id).availability, { timeout: 20_000, interval: 200 }).toBe('DoNotDisturb');
+    // HAP sends booleans as 0/1.
+    expect(Number(await read(client, alexIds.switches.get('Alex Busy')!))).toBe(0);
+    expect(Number(await read(client, alexIds.switches.get('Alex Do Not Disturb')!))).toBe(1);
+
+    // Off clears our session at Graph; the sensor follows the read-back.
+    await client.setCharacteristics({ [alexIds.switches.get('Alex Do Not Disturb')!]: false });
+    await expect
+      .poll(() => emulator.requestLog().some((e) => e.route === `/users/${alex!.id}/presence/clearPresence`), { timeout: 20_000, interval: 200 })
+      .toBe(true);
+    await expect.poll(() => read(client, alexIds.occupancy), { timeout: 20_000, interval: 250 }).toBe(0);
+
+    // A presence changed at Graph by someone else (the user's preferred presence) shows on the sensor.
+    const samIds = byUser.get('sam')!;
+    expect(await read(client, samIds.occupancy)).toBe(0);
+    emulator.setPreferred(sam!.id, { availability: 'DoNotDisturb', activity: 'DoNotDisturb' });
+    await expect.poll(() => read(client, samIds.occupancy), { timeout: 20_000, interval: 250 }).toBe(1);
+    emulator.setPreferred(sam!.id, null);
+    await expect.poll(() => read(client, samIds.occupancy), { timeout: 20_000, interval: 250 }).toBe(0);
+
+    // Graph refuses the unknown user: the sensor reports a fault.
+    const ghostIds = byUser.get('ghost')!;
+    expect(await read(client, ghostIds.fault)).toBe(0);
+    await client.setCharacteristics({ [ghostIds.switches.get('Ghost Busy')!]: true });
+    await expect.poll(() => read(client, ghostIds.fault), { timeout: 30_000, interval: 250 }).toBe(1);
+
+    // The state the custom UI reads.
+    const state = JSON.parse(await readFile(join(storagePath, 'presence-bridge', 'state.json'), 'utf8')) as { users: { userKey: string; health: string }[] };
+    expect(state.users.map((u) => u.userKey).sort()).toEqual(['alex', 'ghost', 'sam']);
+
+    // Shutdown honours onShutdown (clear, the default): the session asserted at stop is cleared.
+    await client.setCharacteristics({ [alexIds.switches.get('Alex Busy')!]: true });
+    await expect.poll(() => emulator.presenceOf(alex!.id).availability, { timeout: 20_000, interval: 200 }).toBe('Busy');
+    const clearsBefore = emulator.requestLog().filter((e) => e.route === `/users/${alex!.id}/presence/clearPresence`).length;
+
+    // Restart: the same accessories, by AID and serial, none added twice.
+    await client.close();
+    const exit = await homebridge.stop();
+    expect(emulator.requestLog().filter((e) => e.route === `/users/${alex!.id}/presence/clearPresence`).length).toBe(clearsBefore + 1);
+    expect(emulator.sessionsOf(alex!.id)).toEqual([]);
+    expect(exit.signal === 'SIGTERM' || exit.code === 143 || exit.code === 0).toBe(true);
+    homebridge = await startHomebridge(storagePath, port, [block]);
+    expect(homebridge.output()).not.toMatch(/adding \d+ accessory/);
+    const again = new HttpClient('pb-e2e-controller', '127.0.0.1', port, pairing ?? undefined);
+    cleanups.push(() => again.close());
+    const second = (await again.getAccessories()) as { accessories: HapAccessory[] };
+    expect(second.accessories.length).toBe(first.accessories.length);
+    const restored = accessoriesByUser(second.accessories);
+    expect([...restored.entries()].map(([key, ids]) => [key, ids.aid]).sort()).toEqual([...byUser.entries()].map(([key, ids]) => [key, ids.aid]).sort());
+    const cached = JSON.parse(await readFile(join(storagePath, 'accessories', 'cachedAccessories'), 'utf8')) as { UUID: string }[];
+    expect(new Set(cached.map((a) => a.UUID)).size).toBe(3);
+    expect(cached.length).toBe(3);
+    await again.close();
+
+    // A user removed from the config: that accessory goes, the others stay.
+    await homebridge.stop();
+    homebridge = await startHomebridge(storagePath, port, [platformBlock(emulator, users.slice(0, 2))]);
+    const third = new HttpClient('pb-e2e-controller', '127.0.0.1', port, pairing ?? undefined);
+    cleanups.push(() => third.close());
+    const remaining = accessoriesByUser(((await third.getAccessories()) as { accessories: HapAccessory[] }).accessories);
+    expect([...remaining.keys()].sort()).toEqual(['alex', 'sam']);
+    expect(remaining.get('alex')!.aid).toBe(byUser.get('alex')!.aid);
+    expect(homebridge.output()).toMatch(/removing 1 accessory\(ies\) of users no longer configured: Ghost/);
+  }, 240_000);
+
+  it('logs every config error, registers nothing and keeps Homebridge running (as a child bridge)', async () => {
+    const storagePath = await tempDir('pb-hb-bad-');
+    cleanups.push(() => rm(storagePath, { recursive: true, force: true }));
+    const port = await freePort();
+    const childPort = await freePort();
+    const broken = {
+      platform: 'PresenceBridge',
+      name: 'Presence Bridge',
+      auth: { mode: 'application', tenantId: 'contoso', clientId: '' },
+      graph: { expiration: 'PT10S' },
+      users: [],
+      _bridge: { username: '0E:3C:21:7A:55:20', port: childPort },
+    };
+    const homebridge = await startHomebridge(storagePath, port, [broken]);
+    await homebridge.waitFor(/error\(s\); Presence Bridge stays inactive/, 30_000);
+    // The errors are logged in the platform's constructor, before the child bridge publishes.
+    await homebridge.waitFor(new RegExp(`is running on port ${childPort}`), 30_000);
+    const output = homebridge.output();
+    expect(output).toMatch(/the configuration has 4 error\(s\)/);
+    expect(output).toMatch(/auth\.clientId: /);
+    expect(output).toMatch(/graph\.expiration: /);
+    expect(output).toMatch(/users: /);
+    expect(output).not.toMatch(/_bridge/);
+    // The child bridge is up with no accessory of ours; Homebridge did not crash.
+    const client = new HttpClient('pb-e2e-bad', '127.0.0.1', childPort);
+    cleanups.push(() => client.close());
+    await client.pairSetup(PIN);
+    const accessories = (await client.getAccessories()) as { accessories: HapAccessory[] };
+    expect(accessoriesByUser(accessories.accessories).size).toBe(0);
+    expect(homebridge.running).toBe(true);
+    expect(output).not.toMatch(/TypeError|Unhandled|uncaught/i);
+  }, 120_000);
+});
