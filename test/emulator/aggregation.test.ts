@@ -16,7 +16,7 @@ describe('aggregation order (pure store)', () => {
     [[], 'Offline/PresenceUnknown'],
   ])('%j reads %s', (sessions, expected) => {
     const store = new PresenceStore();
-    for (const [c, a, act] of sessions as string[][]) store.setSession('u', session(c!, a!, act!));
+    for (const [c, a, act] of sessions) store.setSession('u', session(c!, a!, act!));
     const p = store.presence('u', T0);
     expect(`${p.availability}/${p.activity}`).toBe(expected);
   });

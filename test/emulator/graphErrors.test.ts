@@ -1,6 +1,6 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { appToken, call, userToken, useEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { appToken, call, userToken, useEmulator, type JsonResponse, type TestEmulator } from '../helpers/emulator.js';
 
 const env = useEmulator();
 
@@ -13,7 +13,7 @@ function forged(payload: Record<string, unknown>): string {
   return `${head}.${body}.${sign('sha256', Buffer.from(`${head}.${body}`), key).toString('base64url')}`;
 }
 
-function expectGraphError(res: { status: number; headers: Record<string, string>; body: any }, status: number, code: string): void {
+function expectGraphError(res: JsonResponse, status: number, code: string): void {
   expect(res.status).toBe(status);
   expect(res.body.error.code).toBe(code);
   expect(typeof res.body.error.message).toBe('string');
