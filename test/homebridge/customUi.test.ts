@@ -1,9 +1,12 @@
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { UserState } from '../../src/bridgeTypes.js';
 import { silentLogger } from '../../src/logger.js';
 import { StateFileWriter } from '../../src/homebridge/stateFile.js';
+import { startEmulator } from '../../src/emulator/index.js';
+import { TOKEN_CACHE_FILE } from '../../src/graph/index.js';
 import { buildPluginFolder, tempDir } from './homebridgeRunner.js';
 import { UiHarness } from './uiHarness.js';
 
@@ -131,5 +134,38 @@ describe('custom UI (headless Chromium, real plugin-ui-utils server over IPC)', 
     expect(text).toContain('The configuration has errors');
     expect(text).toMatch(/auth\.tenantId/);
     expect(text).toMatch(/users/);
+  });
+
+  it('signs in with a device code: shows the code and link, then the account, and caches the token privately', async () => {
+    const emulator = await startEmulator({ deviceCodeIntervalSeconds: 1 });
+    cleanups.push(() => emulator.close());
+    const user = emulator.users[0]!;
+    const delegated = {
+      platform: 'PresenceBridge',
+      name: 'Presence Bridge',
+      auth: { mode: 'delegated', tenantId: emulator.tenantId, clientId: emulator.apps[0]!.clientId, authorityHost: emulator.authorityHost },
+      graph: { baseUrl: emulator.graphBaseUrl },
+      tls: { caFile: emulator.caCertFile },
+      users: [{ key: 'alex', id: user.id }],
+    };
+    const { page, frame, storagePath } = await openUi([delegated]);
+    await frame.locator('#signin-button').click();
+    const code = frame.locator('#signin-user-code');
+    await code.waitFor({ state: 'visible', timeout: 20_000 });
+    const userCode = ((await code.textContent()) ?? '').trim();
+    expect(userCode).toMatch(/^[A-Z0-9-]{6,}$/);
+    const link = frame.locator('#signin-link');
+    expect(await link.getAttribute('href')).toMatch(/^https:\/\/127\.0\.0\.1:\d+\//);
+    expect(await frame.locator('#signin-button').isDisabled()).toBe(true);
+
+    // The user enters the code at the sign-in page (the emulator's stand-in for it).
+    emulator.approveDeviceCode(userCode, user.id);
+    const ok = frame.locator('#signin-ok');
+    await ok.waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await ok.textContent()).toContain(user.userPrincipalName);
+    expect(await frame.locator('#signin-code').isHidden()).toBe(true);
+    expect(await page.evaluate(() => (window as unknown as { harness: { toasts: { action: string }[] } }).harness.toasts.map((t) => t.action))).toContain('toast.success');
+    const cache = await stat(join(storagePath, TOKEN_CACHE_FILE));
+    expect(cache.mode & 0o777).toBe(0o600);
   });
 });
