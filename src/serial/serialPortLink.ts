@@ -1,4 +1,4 @@
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { TypedEvents } from '../events.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
@@ -30,6 +30,18 @@ export const RECONNECT_MAX_MS = 10_000;
 /** Exponential backoff with equal jitter (the Graph retry's, with a smaller base and cap). */
 export function serialReconnectDelay(attempt: number, random: () => number = Math.random): number {
   return retryDelay({ attempt, random, baseMs: RECONNECT_BASE_MS, capMs: RECONNECT_MAX_MS });
+}
+
+type SerialPortClass = typeof SerialPort;
+let serialPortClass: Promise<SerialPortClass> | undefined;
+
+/**
+ * serialport loads a native binding when imported; loading it on first use means a platform
+ * without a working binding only loses serial ports, not the whole plugin.
+ */
+function loadSerialPort(): Promise<SerialPortClass> {
+  serialPortClass ??= import('serialport').then((module) => module.SerialPort);
+  return serialPortClass;
 }
 
 export interface SerialPortLinkOptions {
@@ -110,9 +122,20 @@ export class SerialPortLink {
 
   private open(): void {
     this.state = 'opening';
+    loadSerialPort().then(
+      (SerialPortImpl) => {
+        if (this.state === 'opening') this.openWith(SerialPortImpl);
+      },
+      (error: unknown) => {
+        if (this.state === 'opening') this.openFailed(new Error(`serial ports are unavailable on this system: ${errorMessage(error)}`));
+      },
+    );
+  }
+
+  private openWith(SerialPortImpl: SerialPortClass): void {
     let port: SerialPort;
     try {
-      port = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false });
+      port = new SerialPortImpl({ path: this.path, baudRate: this.baudRate, autoOpen: false });
     } catch (error) {
       this.openFailed(error);
       return;
