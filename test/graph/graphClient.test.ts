@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { createGraphStack, GraphError, type GraphStack } from '../../src/graph/index.js';
@@ -101,15 +102,22 @@ describe('retries and token refresh on a moved clock', () => {
   let clock: ManualClock;
   let stack: GraphStack;
   let storage: { path: string; remove(): Promise<void> };
+  const logger = captureLogger();
+  const bearer = new Set<string>();
+  const onRequest = (message: unknown) => {
+    for (const m of JSON.stringify((message as { request: { headers: unknown } }).request.headers).matchAll(/Bearer ([A-Za-z0-9._~+/=-]+)/g)) bearer.add(m[1]!);
+  };
 
   beforeAll(async () => {
+    subscribe('undici:request:create', onRequest);
     // The clock starts at wall time: MSAL stamps client assertions and caches tokens by wall time.
     clock = new ManualClock(Date.now());
     emulator = await startEmulator({ clock, tokenLifetimeSeconds: 3600 });
     storage = await tempDir();
-    stack = createGraphStack(configFor(emulator), { logger: captureLogger(), clock, storagePath: storage.path });
+    stack = createGraphStack(configFor(emulator), { logger, clock, storagePath: storage.path });
   });
   afterAll(async () => {
+    unsubscribe('undici:request:create', onRequest);
     await stack.close();
     await emulator.close();
     await storage.remove();
@@ -165,5 +173,14 @@ describe('retries and token refresh on a moved clock', () => {
     expect(log.filter((e) => e.kind === 'identity' && e.status === 200)).toHaveLength(1);
     expect(await stack.tokens.getToken()).not.toBe(before);
     expect(emulator.presenceOf(user.id)).toMatchObject({ availability: 'DoNotDisturb' });
+  });
+
+  it('logged every request, and no token or secret, at debug level', () => {
+    const all = logger.lines.join('\n');
+    expect(all).toContain('POST /users/');
+    expect(all).toContain('-> 401');
+    expect(bearer.size).toBeGreaterThanOrEqual(2);
+    for (const secret of [...bearer, emulator.apps[0]!.clientSecret]) expect(all.includes(secret)).toBe(false);
+    expect(all).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/);
   });
 });
