@@ -6,9 +6,10 @@ import { createBridge } from '../../bridge.js';
 import type { PresenceBridgeConfig } from '../../config/schema.js';
 import { loadConfigFile } from '../../config/load.js';
 import type { Logger } from '../../logger.js';
-import { errorMessage } from '../../logger.js';
+import { errorMessage, prefixedLogger } from '../../logger.js';
 import type { Clock } from '../../session/clock.js';
 import { systemClock } from '../../session/clock.js';
+import { startStatusServer } from '../../statusPage/index.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { EXIT } from '../command.js';
 import { createConsoleLogger, parseLogLevel } from '../consoleLogger.js';
@@ -134,4 +135,11 @@ export function createRunCommand(hooks: RunHooks = {}): CliCommand {
   };
 }
 
-export const command: CliCommand = createRunCommand();
+export const command: CliCommand = createRunCommand({
+  async onStarted({ bridge, logger, clock, http }) {
+    if (!http) return undefined;
+    const status = await startStatusServer(bridge, { port: http.port, host: http.host, logger: prefixedLogger(logger, '[status]'), clock, name: bridge.config.name });
+    logger.info(`status page at ${status.url}`);
+    return { stop: () => status.close() };
+  },
+});
