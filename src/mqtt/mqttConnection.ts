@@ -108,9 +108,15 @@ export class MqttConnection {
     if (config.protocolVersion === 5) clientOptions.properties = { sessionExpiryInterval: 24 * 3600 };
     if (config.username !== undefined) clientOptions.username = config.username;
     if (config.password !== undefined) clientOptions.password = config.password;
-    if (config.ca) clientOptions.ca = readFileSync(config.ca);
-    if (config.cert) clientOptions.cert = readFileSync(config.cert);
-    if (config.key) clientOptions.key = readFileSync(config.key);
+    try {
+      if (config.ca) clientOptions.ca = readFileSync(config.ca);
+      if (config.cert) clientOptions.cert = readFileSync(config.cert);
+      if (config.key) clientOptions.key = readFileSync(config.key);
+    } catch (error) {
+      const message = `cannot read a TLS file of the mqtt block: ${errorMessage(error)}`;
+      logger.error(message);
+      return Promise.reject(new Error(message));
+    }
 
     this.stopping = false;
     logger.info(`connecting to ${safeUrl(config.url)} as ${clientOptions.clientId} (MQTT ${config.protocolVersion === 5 ? '5' : '3.1.1'})`);

@@ -8,15 +8,14 @@ import { join } from 'node:path';
 /**
  * A real Mosquitto broker for tests, on a free loopback port, without persistence (a restart
  * loses sessions and retained messages, like a broker that crashed). Shared by the MQTT tests,
- * the demo and the reliability suite.
+ * the demo and the reliability suite. (This Mosquitto build has no WebSocket support; the MQTT
+ * tests put a WebSocket-to-TCP relay in front of it for ws:// URLs.)
  */
 export interface MosquittoOptions {
   /** Require these username/password pairs (written with mosquitto_passwd); anonymous is then refused. */
   readonly users?: Readonly<Record<string, string>>;
   /** Serve TLS (mqtts) with these PEM files instead of plain TCP. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string };
-  /** Also open a WebSocket listener (`wsUrl`). */
-  readonly websockets?: boolean;
   /** Extra mosquitto.conf lines. */
   readonly extraConfig?: readonly string[];
   readonly binary?: string;
@@ -27,8 +26,6 @@ export interface Mosquitto {
   readonly port: number;
   /** mqtt://127.0.0.1:port (mqtts:// with TLS). */
   readonly url: string;
-  readonly wsPort?: number;
-  readonly wsUrl?: string;
   readonly dir: string;
   /** What the broker wrote to stderr so far (for failure messages). */
   output(): string;
@@ -73,14 +70,14 @@ function canConnect(port: number): Promise<boolean> {
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'mosquitto-'));
   const port = await freePort();
-  const wsPort = options.websockets ? await freePort() : undefined;
-  const lines = ['per_listener_settings false', 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice'];
+  // Started as root, Mosquitto drops to the `mosquitto` user, which cannot read our 0700 folder.
+  const asUser = process.getuid?.() === 0 ? ['user root'] : [];
+  const lines = [...asUser, 'per_listener_settings false', 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice'];
   lines.push(`listener ${port} ${HOST}`);
   if (options.tls) {
     lines.push(`certfile ${options.tls.certFile}`, `keyfile ${options.tls.keyFile}`);
     if (options.tls.caFile) lines.push(`cafile ${options.tls.caFile}`);
   }
-  if (wsPort !== undefined) lines.push(`listener ${wsPort} ${HOST}`, 'protocol websockets');
   if (options.users) {
     const passwordFile = join(dir, 'passwords');
     writeFileSync(passwordFile, '');
@@ -110,7 +107,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     const deadline = Date.now() + 15_000;
     for (;;) {
       if (exited) throw new Error(`mosquitto exited at start:\n${log}`);
-      if ((await canConnect(port)) && (wsPort === undefined || (await canConnect(wsPort)))) return;
+      if (await canConnect(port)) return;
       if (Date.now() > deadline) throw new Error(`mosquitto did not accept connections on ${port}:\n${log}`);
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -131,8 +128,6 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     host: HOST,
     port,
     url: `${options.tls ? 'mqtts' : 'mqtt'}://${HOST}:${port}`,
-    wsPort,
-    wsUrl: wsPort === undefined ? undefined : `ws://${HOST}:${wsPort}`,
     dir,
     output: () => log,
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import mqtt from 'mqtt';
-import type { MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { TypedEvents } from '../../src/events.js';
 import type { Bridge, BridgeEvents, UserState } from '../../src/bridgeTypes.js';
 import type { Intent, Signal } from '../../src/presence/intent.js';
@@ -131,8 +131,8 @@ export class Watcher {
   readonly messages: Received[] = [];
   private constructor(readonly client: MqttClient) {}
 
-  static async connect(url: string, protocolVersion: 4 | 5, filters: string[] = ['#']): Promise<Watcher> {
-    const client = await mqtt.connectAsync(url, { protocolVersion, reconnectPeriod: 100, clean: true });
+  static async connect(url: string, protocolVersion: 4 | 5, filters: string[] = ['#'], options: IClientOptions = {}): Promise<Watcher> {
+    const client = await mqtt.connectAsync(url, { protocolVersion, reconnectPeriod: 100, clean: true, ...options });
     const watcher = new Watcher(client);
     client.on('message', (topic, payload, packet) => {
       watcher.messages.push({ topic, text: payload.toString('utf8'), retain: packet.retain });
