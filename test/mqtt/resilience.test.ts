@@ -129,6 +129,18 @@ describe.each([5, 4] as const)('MQTT resilience over MQTT %s', (protocolVersion)
     await waitFor(() => bridge.intents.length === 1, 'command after restart');
   });
 
+  it('keeps its session while it is away: an input sent during a bridge restart is delivered when it is back', async () => {
+    const base = `session${protocolVersion}`;
+    const first = await setup(base);
+    await first.feature.stop();
+    await waitFor(() => first.watcher.last(`${base}/status`)?.text === 'offline', 'offline');
+    await first.watcher.publish(`${base}-dev/hook/left`, 'OFFHOOK');
+    const second = await setup(base); // same client id: the broker kept the session and queued the message
+    await waitFor(() => second.bridge.signals.length === 1, 'queued message delivered');
+    expect(second.bridge.signals[0]).toMatchObject({ input: 'Hooks', value: 'OFFHOOK', at: second.clock.now() });
+    expect(first.bridge.signals).toHaveLength(0);
+  });
+
   it('keeps serving through 10,000 random payloads, passes exactly the valid ones and keeps its log short', async () => {
     const base = `fuzz${protocolVersion}`;
     const { bridge, logger, watcher } = await setup(base);
