@@ -7,7 +7,7 @@ import { createGraphStack, type GraphStack } from '../graph/index.js';
 import { GraphConfigError } from '../graph/errors.js';
 import { GraphError } from '../graph/types.js';
 import { RetriesExhaustedError } from '../graph/withRetry.js';
-import { errorMessage, type Logger } from '../logger.js';
+import { errorMessage, prefixedLogger, type Logger } from '../logger.js';
 import { systemClock, type Clock } from '../session/clock.js';
 import { EXIT, type CliIo } from './command.js';
 
@@ -125,7 +125,7 @@ export async function withGraphSession<T>(
   const logger = cliLogger(io, values.verbose === true);
   const storagePath = values.storage !== undefined ? resolvePath(io, values.storage) : defaultStoragePath(io.env);
   const clock = systemClock;
-  const stack = createGraphStack(config, { logger, clock, storagePath, env: io.env });
+  const stack = createGraphStack(config, { logger: prefixedLogger(logger, '[graph]'), clock, storagePath, env: io.env });
   try {
     return await fn({ config, stack, logger, clock, storagePath });
   } finally {

@@ -1,6 +1,6 @@
 import type { PresenceBridgeConfig } from '../config/schema.js';
 import type { Clock } from '../session/clock.js';
-import { prefixedLogger, type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import { createTokenProvider, type MsalTokenProvider } from './auth.js';
 import { resolveEndpoints, type Endpoints } from './clouds.js';
 import { HttpGraphPresenceClient } from './graphPresenceClient.js';
@@ -30,7 +30,7 @@ export interface GraphStackDeps {
  * (no credential, unreadable key or CA file, non-https override); makes no request.
  */
 export function createGraphStack(config: PresenceBridgeConfig, deps: GraphStackDeps): GraphStack {
-  const logger = prefixedLogger(deps.logger, '[graph]');
+  const logger = deps.logger;
   const endpoints = resolveEndpoints(config);
   const http = createHttpStack({
     timeoutSeconds: config.graph.timeoutSeconds,
