@@ -15,6 +15,9 @@ export interface SerialInputsOptions {
   readonly maxLineBytes?: number;
 }
 
+/** At most one over-long-line warning per port in this long; the rest are counted. */
+export const OVERLONG_WARN_INTERVAL_MS = 60_000;
+
 interface DecoderGroup {
   readonly decoder: LineDecoder;
   readonly inputs: string[];
@@ -29,11 +32,13 @@ interface DecoderGroup {
 export class SerialInputs {
   private readonly groups: DecoderGroup[] = [];
   private readonly unsubscribe: (() => void)[] = [];
+  private lastOverlongWarnAt: number | undefined;
+  private overlongSuppressed = 0;
 
   constructor(private readonly options: SerialInputsOptions) {}
 
   start(): void {
-    const { link, logger } = this.options;
+    const { link } = this.options;
     const byFormat = new Map<string, DecoderGroup>();
     for (const input of this.options.inputs) {
       const key = `${input.encoding}\u0000${input.delimiter}`;
@@ -44,7 +49,7 @@ export class SerialInputs {
             delimiter: input.delimiter,
             encoding: input.encoding,
             maxLineBytes: this.options.maxLineBytes,
-            onOverlong: ({ maxLineBytes }) => logger.warn(`${link.path}: dropped a line longer than ${maxLineBytes} bytes`),
+            onOverlong: ({ maxLineBytes }) => this.overlong(maxLineBytes),
           }),
           inputs: [],
         };
@@ -73,6 +78,19 @@ export class SerialInputs {
         for (const input of group.inputs) sink.signal({ input, value: line, at });
       }
     }
+  }
+
+  /** A device stuck sending junk (wrong baud rate, binary mode) must not flood the log. */
+  private overlong(maxLineBytes: number): void {
+    const now = this.options.clock.now();
+    if (this.lastOverlongWarnAt !== undefined && now - this.lastOverlongWarnAt < OVERLONG_WARN_INTERVAL_MS) {
+      this.overlongSuppressed++;
+      return;
+    }
+    const more = this.overlongSuppressed > 0 ? ` (and ${this.overlongSuppressed} more since the last warning)` : '';
+    this.options.logger.warn(`${this.options.link.path}: dropped a line longer than ${maxLineBytes} bytes${more}; check the baud rate and line delimiter`);
+    this.lastOverlongWarnAt = now;
+    this.overlongSuppressed = 0;
   }
 
   private onDisconnected(): void {

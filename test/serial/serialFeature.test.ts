@@ -149,6 +149,25 @@ describe('serial feature with real PTYs', () => {
     expect(bridge.disconnects).toEqual([]);
   });
 
+  it('warns about over-long lines at most once a minute per port, counting the rest', async () => {
+    const p = await pair();
+    const clock = new ManualClock();
+    const logger = recordingLogger();
+    const bridge = new RecordingBridge(logger);
+    await startFeature(config({ inputs: [headset(p.a)] }), clock, bridge, logger);
+    await waitFor(() => logger.count('info', /opened/) === 1);
+    const dev = await device(p.b);
+    const long = `${'x'.repeat(5000)}\n`;
+    await dev.write(long.repeat(5) + 'OFFHOOK\n');
+    await waitFor(() => bridge.values().includes('OFFHOOK'), { what: 'line after junk' });
+    expect(logger.count('warn', /dropped a line/)).toBe(1);
+    await clock.advance(60_000);
+    await dev.write(long + 'ONHOOK\n');
+    await waitFor(() => bridge.values().includes('ONHOOK'), { what: 'second line after junk' });
+    expect(logger.count('warn', /dropped a line longer than 4096 bytes \(and 4 more since the last warning\)/)).toBe(1);
+    expect(bridge.values()).toEqual(['OFFHOOK', 'ONHOOK']);
+  });
+
   it('drives a busy light: one line per change, none repeated, the current one again after its reconnect', async () => {
     const p = await pair();
     const clock = new ManualClock();
