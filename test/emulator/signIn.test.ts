@@ -11,7 +11,7 @@ function token(t: TestEmulator, values: Record<string, string>, tenant = t.emula
 }
 
 function decode(jwt: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8'));
+  return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
 describe('OpenID configuration', () => {
