@@ -43,7 +43,8 @@ export class LogLimiter {
     this.maxKeys = options.maxKeys ?? 1000;
   }
 
-  warn(key: string, message: string): void {
+  /** Logs `message` unless `key` or the total is over its budget; true when it was logged. */
+  warn(key: string, message: string): boolean {
     let bucket = this.buckets.get(key);
     if (!bucket) {
       const k = this.buckets.size >= this.maxKeys ? OVERFLOW_KEY : key;
@@ -55,9 +56,10 @@ export class LogLimiter {
       bucket.logged++;
       this.loggedTotal++;
       this.logger.warn(message);
-    } else {
-      bucket.suppressed++;
+      return true;
     }
+    bucket.suppressed++;
+    return false;
   }
 
   /** Ends the current window now: logs the summaries and forgets the counts. */

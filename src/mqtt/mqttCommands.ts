@@ -16,7 +16,8 @@ export type Publish = (topic: string, payload: string, options?: { retain?: bool
 /**
  * `<base>/<user>/set` and `<base>/<user>/prefer`. Anything that cannot be acted on (unknown user,
  * a pair Graph would refuse, malformed JSON, bytes that are not text) is logged and answered on
- * `<base>/<user>/error`, and nothing else happens.
+ * `<base>/<user>/error`, and nothing else happens. Answers share the drop log's rate limit, so a
+ * flood of bad commands is not echoed back in full.
  */
 export class MqttCommands {
   private readonly users: Set<string>;
@@ -90,8 +91,9 @@ export class MqttCommands {
     });
   }
 
+  /** Logs and answers on the error topic, both under the same rate limit (no amplification of a flood). */
   private reject(topic: string, userKey: string, error: string, text: string): true {
-    this.dropLog.warn(topic, `command on ${topic} rejected: ${error}`);
+    if (!this.dropLog.warn(topic, `command on ${topic} rejected: ${error}`)) return true;
     const answer = JSON.stringify({ topic, error, payload: excerpt(text, 200), at: new Date(this.clock.now()).toISOString() });
     void this.publish(userTopics(this.baseTopic, userKey).error, answer);
     return true;

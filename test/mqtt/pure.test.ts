@@ -141,8 +141,10 @@ describe('log limiter', () => {
     const clock = new ManualClock();
     const { logger, lines } = recorder();
     const limiter = new LogLimiter(logger, clock, { perKey: 3, total: 100, windowMs: 60_000 });
-    for (let i = 0; i < 1000; i++) limiter.warn('dev/a', `bad ${i}`);
-    limiter.warn('dev/b', 'bad b');
+    const logged = Array.from({ length: 1000 }, (_, i) => limiter.warn('dev/a', `bad ${i}`));
+    expect(logged.filter(Boolean)).toHaveLength(3);
+    expect(logged.slice(0, 3)).toEqual([true, true, true]);
+    expect(limiter.warn('dev/b', 'bad b')).toBe(true);
     expect(lines).toEqual(['bad 0', 'bad 1', 'bad 2', 'bad b']);
     await clock.advance(60_000);
     expect(lines.slice(4)).toEqual(['997 more dropped message(s) on dev/a in the last 60 s were not logged']);
