@@ -168,6 +168,28 @@ describe('serial feature with real PTYs', () => {
     expect(bridge.values()).toEqual(['OFFHOOK', 'ONHOOK']);
   });
 
+  it('stop releases the port (its lock) and cancels a pending reopen', async () => {
+    const p = await pair();
+    const clock = new ManualClock();
+    const logger = recordingLogger();
+    const bridge = new RecordingBridge(logger);
+    const feature = await startFeature(config({ inputs: [headset(p.a)] }), clock, bridge, logger);
+    await waitFor(() => logger.count('info', /opened/) === 1);
+    // While the bridge holds the port, its exclusive lock keeps others out.
+    await expect(DeviceEnd.open(p.a)).rejects.toThrow(/lock/i);
+    await feature.stop();
+    const other = await device(p.a);
+    await other.close();
+
+    const missing = await pair();
+    await missing.kill();
+    const feature2 = await startFeature(config({ inputs: [headset(missing.a)] }), clock, bridge, logger);
+    await waitFor(() => logger.count('warn', /cannot open/) === 1);
+    expect(clock.pending()).toBe(1);
+    await feature2.stop();
+    expect(clock.pending()).toBe(0);
+  });
+
   it('drives a busy light: one line per change, none repeated, the current one again after its reconnect', async () => {
     const p = await pair();
     const clock = new ManualClock();
