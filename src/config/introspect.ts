@@ -8,6 +8,8 @@ import { z } from 'zod';
 export interface FieldMeta {
   title?: string;
   description?: string;
+  /** A credential: a password field in the form, never shown in summaries or messages. */
+  secret?: boolean;
 }
 
 /** A schema with its wrappers (optional, default, prefault) peeled off, and what they said. */
@@ -24,6 +26,7 @@ function metaOf(schema: z.ZodType): FieldMeta {
   const meta: FieldMeta = {};
   if (found && typeof found.title === 'string') meta.title = found.title;
   if (found && typeof found.description === 'string') meta.description = found.description;
+  if (found && found['secret'] === true) meta.secret = true;
   return meta;
 }
 
@@ -37,6 +40,7 @@ export function unwrap(schema: z.ZodType): Unwrapped {
   const absorb = (m: FieldMeta): void => {
     if (meta.title === undefined && m.title !== undefined) meta.title = m.title;
     if (meta.description === undefined && m.description !== undefined) meta.description = m.description;
+    if (m.secret) meta.secret = true;
   };
   for (;;) {
     absorb(metaOf(current));

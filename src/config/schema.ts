@@ -4,6 +4,8 @@ import { z } from 'zod';
  * The single source of truth for the config block (DESIGN.md, "Config contract"). Types are
  * inferred from it; `config.schema.json` (the Homebridge UI form) is generated from it; the
  * README's option table uses the same descriptions. Cross-field checks live in validate.ts.
+ * `secret: true` in a field's meta makes it a password field in the form and keeps it out of
+ * every summary and message.
  */
 
 const presenceText = z
@@ -50,16 +52,21 @@ const inputCommon = {
 
 export const mqttInputSchema = z
   .object({
-    type: z.literal('mqtt'),
-    ...inputCommon,
+    type: z.literal('mqtt').meta({ title: 'Type', description: 'mqtt: values arrive as messages on a topic; serial: values arrive as lines on a serial port.' }),
+    name: inputCommon.name,
+    user: inputCommon.user,
     topic: z.string().min(1).meta({ title: 'Topic', description: 'MQTT topic to subscribe to; + and # wildcards are allowed.' }),
+    field: inputCommon.field,
+    map: inputCommon.map,
+    toggle: inputCommon.toggle,
   })
   .strict();
 
 export const serialInputSchema = z
   .object({
-    type: z.literal('serial'),
-    ...inputCommon,
+    type: z.literal('serial').meta({ title: 'Type', description: 'mqtt: values arrive as messages on a topic; serial: values arrive as lines on a serial port.' }),
+    name: inputCommon.name,
+    user: inputCommon.user,
     path: z.string().min(1).meta({ title: 'Port', description: 'Serial device path; prefer a stable /dev/serial/by-id/… path.' }),
     baudRate: z.number().int().positive().default(9600).meta({ title: 'Baud rate', description: 'Serial speed in bits per second.' }),
     delimiter: z.string().min(1).default('\n').meta({ title: 'Line delimiter', description: 'What ends a line; a trailing \\r is tolerated with the default newline.' }),
@@ -71,6 +78,9 @@ export const serialInputSchema = z
       .enum(['clear', 'keep'])
       .default('clear')
       .meta({ title: 'When the device disconnects', description: 'clear: drop this input\'s presence when the device vanishes (a dead sensor must not hold anyone busy); keep: hold it.' }),
+    field: inputCommon.field,
+    map: inputCommon.map,
+    toggle: inputCommon.toggle,
   })
   .strict();
 
@@ -78,7 +88,7 @@ export const inputSchema = z.discriminatedUnion('type', [mqttInputSchema, serial
 
 export const serialOutputSchema = z
   .object({
-    type: z.literal('serial'),
+    type: z.literal('serial').meta({ title: 'Type', description: 'serial: a busy light on a serial port, written one line per change.' }),
     name: z.string().min(1).meta({ title: 'Name', description: 'A unique name for this output.' }),
     user: z.string().optional().meta({ title: 'User', description: 'Key of the user whose presence this light shows. May be left out when exactly one user is configured.' }),
     path: z.string().min(1).meta({ title: 'Port', description: 'Serial device path of the busy light.' }),
@@ -118,7 +128,7 @@ export const authSchema = z
       }),
     tenantId: z.string().min(1).meta({ title: 'Tenant id', description: 'Directory (tenant) id of your Entra ID tenant.' }),
     clientId: z.string().min(1).meta({ title: 'Client id', description: 'Application (client) id of the app registration; also Graph\'s presence sessionId.' }),
-    clientSecret: z.string().min(1).optional().meta({ title: 'Client secret', description: 'Client secret value (application mode). Never logged.' }),
+    clientSecret: z.string().min(1).optional().meta({ title: 'Client secret', description: 'Client secret value (application mode). Never logged.', secret: true }),
     certificate: z
       .object({
         privateKeyFile: z.string().min(1).meta({ title: 'Private key file', description: 'PEM file with the certificate\'s private key.' }),
@@ -165,7 +175,7 @@ export const mqttSchema = z
   .object({
     url: z.string().min(1).meta({ title: 'Broker URL', description: 'mqtt://, mqtts://, ws:// or wss:// URL of the broker.' }),
     username: z.string().optional().meta({ title: 'Username', description: 'Broker username.' }),
-    password: z.string().optional().meta({ title: 'Password', description: 'Broker password. Never logged.' }),
+    password: z.string().optional().meta({ title: 'Password', description: 'Broker password. Never logged.', secret: true }),
     ca: z.string().optional().meta({ title: 'CA file', description: 'PEM file of the CA that signed the broker\'s certificate.' }),
     cert: z.string().optional().meta({ title: 'Client certificate file', description: 'PEM client certificate, for brokers that require one.' }),
     key: z.string().optional().meta({ title: 'Client key file', description: 'PEM private key of the client certificate.' }),
