@@ -281,7 +281,9 @@ function batch(core: EmulatorCore, req: GraphRequest): GraphResult {
       core.logBatchItem?.({ method: item.method.toUpperCase(), path, route: versionless, appId: result.appId, body: item.body, status: reply.status, requestId: subId });
     }
     statusById.set(item.id, reply.status);
-    responses.push({ id: item.id, status: reply.status, headers: { 'Content-Type': 'application/json', ...(reply.headers ?? {}) }, body: reply.body ?? null });
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    for (const [name, value] of Object.entries(reply.headers ?? {})) headers[name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase())] = value;
+    responses.push({ id: item.id, status: reply.status, headers, body: reply.body ?? null });
   }
   return { ...(appId ? { appId } : {}), reply: { status: 200, body: { responses } } };
 }

@@ -213,6 +213,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
 
   const record = (entry: RequestLogEntry): void => {
+    logger.debug(`emulator: ${entry.method} ${entry.path} -> ${entry.status === 0 ? 'no answer (fault)' : entry.status}${entry.appId ? ` [${entry.appId}]` : ''}`);
     log.push(entry);
     if (log.length > MAX_LOG_ENTRIES) log.splice(0, log.length - MAX_LOG_ENTRIES);
   };
