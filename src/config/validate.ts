@@ -3,6 +3,7 @@ import { configSchema, type PresenceBridgeConfig, type MapEntry } from './schema
 import { closest, knownKeysAt } from './introspect.js';
 import { formatPresence, parseSessionPair, SESSION_PAIR_LIST } from '../presence/presencePair.js';
 import { MAX_SESSION_EXPIRATION_MS, MIN_SESSION_EXPIRATION_MS, parseIsoDuration } from '../presence/duration.js';
+import { normaliseValue } from '../presence/mapping.js';
 
 /**
  * Validation of the config block: zod's structural errors plus the cross-field checks the schema
@@ -254,9 +255,13 @@ function checkMap(input: Record<string, unknown>, path: Path, report: Report): v
     if (Object.keys(map).length === 0) report.add([...path, 'map'], 'needs at least one value, e.g. {"ON": "Busy/InACall", "OFF": "clear"}');
     for (const [value, entry] of Object.entries(map)) {
       const entryPath = [...path, 'map', value];
-      const key = value.trim().toLowerCase();
+      // The same folding as the mapping: case, spaces, and on/true/1, off/false/0 as one word.
+      const key = normaliseValue(value);
       const other = folded.get(key);
-      if (other !== undefined) report.add(entryPath, `is the same value as ${JSON.stringify(other)} (values match case-insensitively after trimming)`);
+      if (other !== undefined) {
+        const why = key === 'on' || key === 'off' ? `on/true/1 and off/false/0 are one value each` : 'values match case-insensitively after trimming';
+        report.add(entryPath, `is the same value as ${JSON.stringify(other)} (${why})`);
+      }
       else folded.set(key, value);
       if (typeof entry === 'string') {
         const checked = checkPresenceText(entry, { clear: true, toggle: true });

@@ -63,6 +63,8 @@ const cases: readonly Case[] = [
   { name: 'for must be longer than zero', change: (c) => ((input(c, 1)['map'] as Json)['OFFHOOK'] = { set: 'Busy/InACall', for: 'PT0S' }), errors: ['inputs[1].map.OFFHOOK.for: must be longer than zero'] },
   { name: 'for is required', change: (c) => ((input(c, 1)['map'] as Json)['OFFHOOK'] = { set: 'Busy/InACall' }), errors: ['inputs[1].map.OFFHOOK.for: is required'] },
   { name: 'values equal after trim and case fold', change: (c) => ((input(c, 1)['map'] as Json)[' onhook '] = 'clear'), errors: ['inputs[1].map[" onhook "]: is the same value as "ONHOOK" (values match case-insensitively after trimming)'] },
+  { name: 'on and 1 are one value', change: (c) => (input(c, 1)['map'] = { on: 'Busy/InACall', 1: 'Busy/InAConferenceCall', off: 'clear' }), errors: ['inputs[1].map.on: is the same value as "1" (on/true/1 and off/false/0 are one value each)'] },
+  { name: 'False and off are one value', change: (c) => (input(c, 1)['map'] = { off: 'clear', False: 'clear' }), errors: ['inputs[1].map.False: is the same value as "off" (on/true/1 and off/false/0 are one value each)'] },
   { name: 'empty map', change: (c) => (input(c, 1)['map'] = {}), errors: ['inputs[1].map: needs at least one value, e.g. {"ON": "Busy/InACall", "OFF": "clear"}'] },
 
   // toggle
