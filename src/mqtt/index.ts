@@ -17,7 +17,7 @@ export { MqttConnection, defaultClientId } from './mqttConnection.js';
 
 /** Tuning that is not user config (reconnect backoff, log rate limit, payload size limit). */
 export interface MqttFeatureOptions {
-  readonly connection?: Pick<MqttConnectionOptions, 'reconnectMinMs' | 'reconnectMaxMs' | 'connectTimeoutMs' | 'keepaliveSeconds'>;
+  readonly connection?: Pick<MqttConnectionOptions, 'reconnectMinMs' | 'reconnectMaxMs' | 'connectTimeoutMs' | 'keepaliveSeconds' | 'stopTimeoutMs'>;
   readonly dropLog?: LogLimiterOptions;
   readonly maxPayloadBytes?: number;
 }

@@ -20,6 +20,8 @@ export interface MqttConnectionOptions {
   readonly reconnectMaxMs?: number;
   readonly connectTimeoutMs?: number;
   readonly keepaliveSeconds?: number;
+  /** How long `stop` waits for the broker before cutting the connection. */
+  readonly stopTimeoutMs?: number;
 }
 
 export const STATUS_ONLINE = 'online';
@@ -131,7 +133,10 @@ export class MqttConnection {
     return Promise.resolve();
   }
 
-  /** Publishes `offline` (retained) and disconnects. */
+  /**
+   * Publishes `offline` (retained) and disconnects. Bounded: a broker that does not answer within
+   * `stopTimeoutMs` is cut off, so stopping never hangs.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
@@ -139,12 +144,26 @@ export class MqttConnection {
     const client = this.client;
     this.client = undefined;
     if (!client) return;
-    if (client.connected) await this.publishWith(client, this.statusTopic, STATUS_OFFLINE, { retain: true });
+    const limit = this.options.stopTimeoutMs ?? 3000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), limit);
+    });
     try {
-      await client.endAsync();
+      const graceful = async (): Promise<void> => {
+        if (client.connected) await this.publishWith(client, this.statusTopic, STATUS_OFFLINE, { retain: true });
+        await client.endAsync(!client.connected);
+      };
+      const result = await Promise.race([graceful(), timeout]);
+      if (result === 'timeout') {
+        this.options.logger.warn(`the broker did not answer within ${limit} ms; closing the connection`);
+        client.end(true);
+      }
     } catch (error) {
       this.options.logger.warn(`closing the broker connection failed: ${errorMessage(error)}`);
       client.end(true);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

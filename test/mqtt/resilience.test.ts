@@ -129,6 +129,21 @@ describe.each([5, 4] as const)('MQTT resilience over MQTT %s', (protocolVersion)
     await waitFor(() => bridge.intents.length === 1, 'command after restart');
   });
 
+  it('stops promptly while the broker is down, with messages waiting to be sent', async () => {
+    const base = `down${protocolVersion}`;
+    const { bridge, feature, logger } = await setup(base);
+    await broker.stop();
+    try {
+      await waitFor(() => logger.lines.some((l) => l.text.includes('lost the broker connection')), 'the bridge notices');
+      bridge.update('alex', { health: 'retrying' }); // not sent: offline
+      void feature.connection.publish(`${base}/alex/error`, 'queued while offline');
+      await feature.stop();
+      expect(feature.connection.connected).toBe(false);
+    } finally {
+      await broker.restart();
+    }
+  });
+
   it('keeps its session while it is away: an input sent during a bridge restart is delivered when it is back', async () => {
     const base = `session${protocolVersion}`;
     const first = await setup(base);
