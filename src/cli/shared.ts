@@ -8,7 +8,7 @@ import { GraphConfigError } from '../graph/errors.js';
 import { GraphError } from '../graph/types.js';
 import { RetriesExhaustedError } from '../graph/withRetry.js';
 import { errorMessage, prefixedLogger, type Logger } from '../logger.js';
-import { systemClock, type Clock } from '../session/clock.js';
+import type { Clock, TimerHandle } from '../session/clock.js';
 import { EXIT, type CliIo } from './command.js';
 
 /** Helpers shared by the commands that talk to Microsoft: login, set, clear, prefer, status. */
@@ -115,6 +115,35 @@ export interface GraphSession {
   readonly storagePath: string;
 }
 
+/**
+ * Real time with timers that keep the process alive. The library's system clock unrefs its
+ * timers (a daemon lives on its sockets); a one-shot command waiting out a Retry-After with no
+ * socket open would otherwise just exit, silently, in the middle of its retry.
+ */
+export function createCommandClock(): Clock {
+  let next = 1;
+  const timers = new Map<number, NodeJS.Timeout>();
+  return {
+    now: () => Date.now(),
+    setTimeout(callback: () => void, delayMs: number): TimerHandle {
+      const id = next++;
+      timers.set(
+        id,
+        setTimeout(() => {
+          timers.delete(id);
+          callback();
+        }, Math.max(0, delayMs)),
+      );
+      return { id };
+    },
+    clearTimeout(handle: TimerHandle | undefined): void {
+      if (!handle) return;
+      clearTimeout(timers.get(handle.id));
+      timers.delete(handle.id);
+    },
+  };
+}
+
 /** Loads the config, builds the Graph stack, runs `fn`, always closes the stack. */
 export async function withGraphSession<T>(
   io: CliIo,
@@ -124,7 +153,7 @@ export async function withGraphSession<T>(
   const { config } = await loadConfig(io, values.config);
   const logger = cliLogger(io, values.verbose === true);
   const storagePath = values.storage !== undefined ? resolvePath(io, values.storage) : defaultStoragePath(io.env);
-  const clock = systemClock;
+  const clock = createCommandClock();
   const stack = createGraphStack(config, { logger: prefixedLogger(logger, '[graph]'), clock, storagePath, env: io.env });
   try {
     return await fn({ config, stack, logger, clock, storagePath });

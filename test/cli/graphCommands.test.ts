@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { main } from '../../src/cli/main.js';
 import { EXIT } from '../../src/cli/command.js';
 import { TOKEN_CACHE_FILE } from '../../src/graph/index.js';
+import { buildPluginFolder } from '../homebridge/homebridgeRunner.js';
 import { configFor, tempDir, testIo, until, watchOutgoing, writeConfigFile, type TestIo } from '../graph/helpers.js';
 
 async function run(args: string[], io: TestIo = testIo()): Promise<{ code: number; stdout: string; stderr: string; io: TestIo }> {
@@ -213,5 +215,53 @@ describe('presence-bridge login and a delegated run, with every line of output c
       unsubscribe('undici:request:create', onRequest);
       outgoing.stop();
     }
+  });
+});
+
+describe('the built presence-bridge binary, as a real process', () => {
+  let emulator: Emulator;
+  let dir: { path: string; remove(): Promise<void> };
+  let build: Awaited<ReturnType<typeof buildPluginFolder>>;
+
+  beforeAll(async () => {
+    [emulator, dir, build] = await Promise.all([startEmulator(), tempDir('pb-cli-proc-'), buildPluginFolder()]);
+  }, 180_000);
+  afterAll(async () => {
+    await emulator?.close();
+    await dir?.remove();
+    await build?.cleanup();
+  });
+
+  function spawnCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [join(build.packageDir, 'dist', 'cli', 'main.js'), ...args], {
+        env: { PATH: process.env.PATH, HOME: dir.path },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it('waits out a Retry-After instead of exiting in the middle of the retry', async () => {
+    const file = await writeConfigFile(dir.path, configFor(emulator));
+    emulator.injectFault({ kind: 'status', status: 429, retryAfterSeconds: 1, count: 1, path: '/users/' });
+    const r = await spawnCli(['set', '--config', file, '--user', 'alex', 'Busy/InACall']);
+    expect(r.stderr).toContain('retry 1 of 3');
+    expect(r.stdout).toContain('alex: Busy/InACall');
+    expect(r.code).toBe(EXIT.ok);
+    expect(emulator.requestLog().filter((e) => e.route.endsWith('/setPresence')).map((e) => e.status)).toEqual([429, 200]);
+  });
+
+  it('exits 4 when Graph stays unreachable', async () => {
+    const port = await closedPort();
+    const file = await writeConfigFile(dir.path, configFor(emulator, { auth: { authorityHost: `https://127.0.0.1:${port}` }, graph: { baseUrl: `https://127.0.0.1:${port}` } }), 'unreachable.json');
+    const r = await spawnCli(['status', '--config', file, '--retries', '1']);
+    expect(r.stderr).toContain('gave up after 2 attempts');
+    expect(r.code).toBe(EXIT.unreachable);
   });
 });
