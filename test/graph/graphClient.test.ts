@@ -71,6 +71,18 @@ describe('Graph presence client, application mode (client secret), against the e
     expect(await stack.client.clearPresence(user.id)).toBe('already-cleared');
   });
 
+  it('many users at once share one token request', async () => {
+    const fresh = createGraphStack(configFor(emulator), { logger: captureLogger(), clock: systemClock, storagePath: storage.path });
+    try {
+      emulator.clearRequestLog();
+      await Promise.all(emulator.users.flatMap((u) => [fresh.client.getPresence(u.id), fresh.client.getPresence(u.id)]));
+      expect(emulator.requestLog().filter((e) => e.kind === 'identity')).toHaveLength(1);
+      expect(emulator.requestLog().filter((e) => e.kind === 'graph' && e.status === 200)).toHaveLength(6);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('path-encodes user ids', async () => {
     emulator.clearRequestLog();
     const upn = emulator.users[1]!.userPrincipalName;
