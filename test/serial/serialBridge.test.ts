@@ -33,7 +33,7 @@ interface Setup {
   until(condition: () => boolean, what: string, timeoutMs?: number): Promise<void>;
 }
 
-async function setup(options: { inputs?: unknown[]; outputs?: unknown[] }): Promise<Setup> {
+async function setup(options: { inputs?: unknown[]; outputs?: unknown[]; pollSeconds?: number }): Promise<Setup> {
   const clock = new ManualClock();
   const emulator = await startEmulator({ clock, port: 0, host: '127.0.0.1' });
   cleanups.push(() => emulator.close());
@@ -41,7 +41,7 @@ async function setup(options: { inputs?: unknown[]; outputs?: unknown[] }): Prom
   const user = emulator.users[0]!;
   const result = validateConfig({
     auth: { mode: 'application', tenantId: emulator.tenantId, clientId: app.clientId, clientSecret: app.clientSecret, authorityHost: emulator.authorityHost },
-    graph: { baseUrl: emulator.graphBaseUrl, pollSeconds: 0 },
+    graph: { baseUrl: emulator.graphBaseUrl, pollSeconds: options.pollSeconds ?? 0 },
     tls: { caFile: emulator.caCertFile },
     users: [{ key: 'alex', id: user.id }],
     inputs: options.inputs ?? [],
@@ -138,6 +138,7 @@ describe('serial headset and busy light through the bridge to the Graph emulator
     await dev.close();
     await p.kill();
     await s.until(() => s.presence() === 'Offline/PresenceUnknown', 'cleared after unplug');
+    await s.bridge.whenIdle();
     expect(s.bridge.state('alex')).toMatchObject({ desired: null, confirmed: null });
   });
 
@@ -172,6 +173,25 @@ describe('serial headset and busy light through the bridge to the Graph emulator
     expect(lamp.received).toBe('RED\nOFF\n');
   });
 
+  it('with read-back on, the light follows the presence Graph reports, a user-preferred override included', async () => {
+    const sensor = await pair();
+    const light = await pair();
+    const hook = await device(sensor.b);
+    const lamp = await device(light.b);
+    const s = await setup({
+      inputs: [headset(sensor.a)],
+      outputs: [{ name: 'Light', type: 'serial', path: light.a, templates: TEMPLATES }],
+      pollSeconds: 30,
+    });
+    await s.until(() => s.logger.count('info', /opened/) === 2, 'both ports open');
+    await hook.write('OFFHOOK\n');
+    await s.until(() => lamp.received.endsWith('RED\n') && s.bridge.state('alex')?.actual?.availability === 'Busy', 'red from read-back');
+    s.emulator.setPreferred(s.emulator.users[0]!.id, { availability: 'DoNotDisturb', activity: 'DoNotDisturb' });
+    await s.until(() => lamp.received.endsWith('RED BLINK\n'), 'override shown');
+    s.emulator.setPreferred(s.emulator.users[0]!.id, null);
+    await s.until(() => lamp.received.endsWith('RED BLINK\nRED\n'), 'back to the session after the override ends');
+  });
+
   it('garbage bytes and a 1 MB line leave the bridge running', async () => {
     const p = await pair();
     const dev = await device(p.b);
@@ -183,6 +203,7 @@ describe('serial headset and busy light through the bridge to the Graph emulator
     await dev.write(Buffer.concat([Buffer.from('\n'), Buffer.alloc(1024 * 1024, 0x5a), Buffer.from('\r\n')]));
     await dev.write('OFFHOOK\n');
     await s.until(() => s.presence() === 'Busy/InACall', 'OFFHOOK after garbage', 30_000);
+    await s.bridge.whenIdle();
     expect(s.logger.count('warn', /dropped a line longer than/)).toBeGreaterThanOrEqual(1);
     expect(s.logger.count('error', /./)).toBe(0);
     expect(s.bridge.state('alex')).toMatchObject({ health: 'ok', source: 'Headset' });
