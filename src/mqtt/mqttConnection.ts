@@ -25,6 +25,8 @@ export interface MqttConnectionOptions {
 }
 
 export const STATUS_ONLINE = 'online';
+/** A connection that lasted this long resets the reconnect backoff. */
+const STABLE_CONNECTION_MS = 10_000;
 export const STATUS_OFFLINE = 'offline';
 
 /** `presence-bridge_` and a suffix stable for this host and base topic, so a persistent session resumes. */
@@ -66,6 +68,7 @@ export class MqttConnection {
   private stopping = false;
   private wasConnected = false;
   private connectCount = 0;
+  private connectedAt: number | undefined;
   readonly statusTopic: string;
 
   constructor(private readonly options: MqttConnectionOptions) {
@@ -186,7 +189,7 @@ export class MqttConnection {
   }
 
   private handleConnect(client: MqttClient, sessionPresent: boolean): void {
-    this.failures = 0;
+    this.connectedAt = Date.now();
     const first = !this.firstConnectDone;
     this.firstConnectDone = true;
     this.wasConnected = true;
@@ -216,7 +219,17 @@ export class MqttConnection {
 
   private handleClose(client: MqttClient): void {
     if (this.stopping || this.client !== client) return;
-    if (this.wasConnected) this.options.logger.warn('lost the broker connection; reconnecting');
+    if (this.wasConnected) {
+      // Backoff starts over only after a connection that lasted: a broker that accepts and drops
+      // at once (another client with the same client id, an ACL kick) must not be hammered.
+      const lasted = Date.now() - (this.connectedAt ?? 0);
+      if (lasted >= STABLE_CONNECTION_MS) this.failures = 0;
+      this.options.logger.warn(
+        lasted < STABLE_CONNECTION_MS
+          ? 'lost the broker connection right after connecting (is another client using the same client id?); reconnecting'
+          : 'lost the broker connection; reconnecting',
+      );
+    }
     this.wasConnected = false;
     if (this.reconnectTimer) return;
     const min = this.options.reconnectMinMs ?? 1000;
