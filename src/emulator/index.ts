@@ -126,6 +126,21 @@ class OffsetClock implements Clock {
   }
 }
 
+/**
+ * RSA keys are the slow part of a start (tests start an emulator per test), so one process makes
+ * them once: the token-signing key and apps[0]'s certificate. Tenants, secrets, CA and server
+ * certificate stay per emulator, and tokens carry the tenant, so emulators still reject each
+ * other's tokens.
+ */
+let sharedRsa: Promise<[KeyObject, ClientCertificate]> | undefined;
+function rsaMaterial(): Promise<[KeyObject, ClientCertificate]> {
+  sharedRsa ??= Promise.all([generateSigningKey(), createClientCertificate('Presence Bridge')]);
+  sharedRsa.catch(() => {
+    sharedRsa = undefined;
+  });
+  return sharedRsa;
+}
+
 function generateSigningKey(): Promise<KeyObject> {
   return new Promise((resolve, reject) => {
     generateKeyPair('rsa', { modulusLength: 2048 }, (error, _publicKey, privateKey) => {
@@ -170,7 +185,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     ca = saved.ca;
     signingKey = createPrivateKey(saved.signingKeyPem);
   } else {
-    [ca, signingKey, clientCertificate] = await Promise.all([createCertificateAuthority(wallNow), generateSigningKey(), createClientCertificate('Presence Bridge', wallNow)]);
+    [ca, [signingKey, clientCertificate]] = await Promise.all([createCertificateAuthority(wallNow), rsaMaterial()]);
   }
   const serverCert = await createServerCertificate(ca, wallNow);
   const directory = saved?.directory ?? createDirectory(clientCertificate);

@@ -1,3 +1,4 @@
+import { constants, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Agent } from 'undici';
 import { startEmulator } from '../../src/emulator/index.js';
@@ -142,5 +143,52 @@ describe('scaled time', () => {
     const res = await call(t, 'POST', '/_emulator/time', { json: { advanceSeconds: 60 } });
     expect(res.status).toBe(409);
     expect(() => t.emulator.advanceTime(1000)).toThrow();
+  });
+});
+
+describe('certificate client assertions (private_key_jwt)', () => {
+  function assertion(t: TestEmulator, overrides: Record<string, unknown>, alg: 'RS256' | 'PS256' = 'RS256'): string {
+    const app = t.emulator.apps[0]!;
+    const cert = app.certificate!;
+    const now = Math.floor(Date.now() / 1000);
+    const header = { alg, typ: 'JWT', 'x5t#S256': Buffer.from(cert.thumbprintSha256, 'hex').toString('base64url') };
+    const payload = { aud: `${t.emulator.authorityHost}/${t.emulator.tenantId}/oauth2/v2.0/token`, iss: app.clientId, sub: app.clientId, jti: 'j1', nbf: now, exp: now + 600, ...overrides };
+    const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+    const key = alg === 'PS256' ? { key: cert.privateKeyPem, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } : cert.privateKeyPem;
+    return `${input}.${sign('sha256', Buffer.from(input), key).toString('base64url')}`;
+  }
+
+  const redeem = (t: TestEmulator, jwt: string) =>
+    token(t, {
+      grant_type: 'client_credentials',
+      client_id: t.emulator.apps[0]!.clientId,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: jwt,
+      scope: 'https://graph.microsoft.com/.default',
+    });
+
+  it('accepts a valid RS256 and PS256 assertion', async () => {
+    const t = env.current;
+    expect((await redeem(t, assertion(t, {}))).status).toBe(200);
+    expect((await redeem(t, assertion(t, {}, 'PS256'))).status).toBe(200);
+  });
+
+  it.each([
+    ['another audience', { aud: 'https://login.microsoftonline.com/x/oauth2/v2.0/token' }, 700212],
+    ['another issuer', { iss: 'someone-else' }, 700023],
+    ['an expired assertion', { exp: Math.floor(Date.now() / 1000) - 3600, nbf: Math.floor(Date.now() / 1000) - 7200 }, 700024],
+  ])('refuses %s with invalid_client', async (_name, overrides, code) => {
+    const t = env.current;
+    const res = await redeem(t, assertion(t, overrides));
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ error: 'invalid_client', error_codes: [code] });
+  });
+
+  it('refuses a tampered assertion', async () => {
+    const t = env.current;
+    const [h, , s] = assertion(t, {}).split('.');
+    const forgedPayload = Buffer.from(JSON.stringify({ aud: 'x', iss: 'y', sub: 'y', exp: 9e9 })).toString('base64url');
+    const res = await redeem(t, `${h}.${forgedPayload}.${s}`);
+    expect(res.body).toMatchObject({ error: 'invalid_client', error_codes: [700027] });
   });
 });
