@@ -83,6 +83,18 @@ export function resolveUser(config: PresenceBridgeConfig, key: string | undefine
   return user;
 }
 
+/**
+ * Like {@link resolveUser}, but in delegated mode `--user` may also be left out when one of the
+ * configured users is the signed-in account.
+ */
+export async function resolveSessionUser(session: GraphSession, key: string | undefined): Promise<UserConfig> {
+  if (key !== undefined || session.config.users.length === 1 || session.config.auth.mode !== 'delegated') return resolveUser(session.config, key);
+  const account = await session.stack.tokens.account();
+  const ids = account ? [account.localAccountId.toLowerCase(), account.username.toLowerCase()] : [];
+  const user = session.config.users.find((u) => ids.includes(u.id.toLowerCase()));
+  return user ?? resolveUser(session.config, key);
+}
+
 export function parseRetries(text: string | undefined): number {
   if (text === undefined) return DEFAULT_RETRIES;
   if (!/^\d+$/.test(text) || Number(text) > 20) throw new UsageError(`--retries must be a whole number from 0 to 20, got "${text}"`);

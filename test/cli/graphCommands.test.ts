@@ -182,8 +182,8 @@ describe('presence-bridge login and a delegated run, with every line of output c
       expect((await stat(cacheFile)).mode & 0o777).toBe(0o600);
 
       for (const args of [
-        ['set', '--config', delegated, '--storage', storage, '--verbose', '--user', 'alex', 'DoNotDisturb/Presenting'],
-        ['status', '--config', delegated, '--storage', storage, '--verbose', '--user', 'alex'],
+        ['set', '--config', delegated, '--storage', storage, '--verbose', 'DoNotDisturb/Presenting'],
+        ['status', '--config', delegated, '--storage', storage, '--verbose'],
         ['clear', '--config', delegated, '--storage', storage, '--verbose', '--user', 'alex'],
         ['set', '--config', application, '--verbose', '--user', 'megan', 'Busy/InACall'],
         ['status', '--config', application, '--verbose'],
@@ -195,6 +195,8 @@ describe('presence-bridge login and a delegated run, with every line of output c
         outputs.push(r.stdout, r.stderr);
       }
       expect(emulator.requestLog().filter((e) => e.route.endsWith('/setPresence') && e.status === 200)).toHaveLength(2);
+      // Delegated status without --user showed the signed-in user only.
+      expect(outputs[4]).toMatch(/^alex\s+DoNotDisturb\/Presenting\n$/);
 
       // The secrets: the client secret, every bearer token sent, every token in the cache file.
       const cache = JSON.parse(await readFile(cacheFile, 'utf8')) as Record<string, Record<string, { secret?: string }>>;

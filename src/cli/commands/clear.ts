@@ -1,6 +1,6 @@
 import { EXIT, type CliCommand } from '../command.js';
 import { withRetry } from '../../graph/withRetry.js';
-import { COMMON_HELP, COMMON_OPTIONS, parseCommandArgs, parseRetries, reportError, resolveUser, UsageError, withGraphSession } from '../shared.js';
+import { COMMON_HELP, COMMON_OPTIONS, parseCommandArgs, parseRetries, reportError, resolveSessionUser, UsageError, withGraphSession } from '../shared.js';
 
 const USAGE = 'Usage: presence-bridge clear --config FILE [--user KEY]';
 
@@ -15,7 +15,8 @@ already gone counts as cleared.
 
 Options:
 ${COMMON_HELP}
-  -u, --user KEY   configured user (users[].key); may be left out with one user
+  -u, --user KEY   configured user (users[].key); may be left out with one user, or
+                   in delegated mode for the signed-in one
       --retries N  retries on throttling or an unreachable Graph (default 3)
 
 Exit codes: 0 done, 2 bad usage or config, 3 refused by Graph or sign-in, 4 unreachable.`,
@@ -24,8 +25,9 @@ Exit codes: 0 done, 2 bad usage or config, 3 refused by Graph or sign-in, 4 unre
       const { values, positionals } = parseCommandArgs(args, { ...COMMON_OPTIONS, user: { type: 'string', short: 'u' }, retries: { type: 'string' } });
       if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
       const retries = parseRetries(values.retries);
-      return await withGraphSession(io, values, async ({ config, stack, logger, clock }) => {
-        const user = resolveUser(config, values.user);
+      return await withGraphSession(io, values, async (session) => {
+        const { stack, logger, clock } = session;
+        const user = await resolveSessionUser(session, values.user);
         const outcome = await withRetry(() => stack.client.clearPresence(user.id), { clock, maxAttempts: retries + 1, logger, label: `clearPresence ${user.key}` });
         io.stdout.write(outcome === 'cleared' ? `${user.key}: session cleared\n` : `${user.key}: no session to clear (already cleared)\n`);
         return EXIT.ok;

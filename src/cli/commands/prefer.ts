@@ -2,7 +2,7 @@ import { EXIT, type CliCommand } from '../command.js';
 import { withRetry } from '../../graph/withRetry.js';
 import { parseIsoDuration } from '../../presence/duration.js';
 import { formatPresence, parsePreferredPair, PREFERRED_PAIR_LIST } from '../../presence/presencePair.js';
-import { COMMON_HELP, COMMON_OPTIONS, parseCommandArgs, parseRetries, reportError, resolveUser, UsageError, withGraphSession } from '../shared.js';
+import { COMMON_HELP, COMMON_OPTIONS, parseCommandArgs, parseRetries, reportError, resolveSessionUser, UsageError, withGraphSession } from '../shared.js';
 
 const USAGE = 'Usage: presence-bridge prefer --config FILE [--user KEY] (Availability/Activity [--expiration PT8H] | --clear)';
 
@@ -18,7 +18,8 @@ Presences: ${PREFERRED_PAIR_LIST}
 
 Options:
 ${COMMON_HELP}
-  -u, --user KEY        configured user (users[].key); may be left out with one user
+  -u, --user KEY        configured user (users[].key); may be left out with one user, or
+                        in delegated mode for the signed-in one
   -e, --expiration DUR  how long it lasts, ISO 8601 (without it, Graph's default applies)
       --clear           remove the preferred presence instead (clearUserPreferredPresence)
       --retries N       retries on throttling or an unreachable Graph (default 3)
@@ -46,8 +47,9 @@ Example: presence-bridge prefer --config config.json --user alex DoNotDisturb/Do
         expiration = values.expiration.trim().toUpperCase();
       }
       const retries = parseRetries(values.retries);
-      return await withGraphSession(io, values, async ({ config, stack, logger, clock }) => {
-        const user = resolveUser(config, values.user);
+      return await withGraphSession(io, values, async (session) => {
+        const { stack, logger, clock } = session;
+        const user = await resolveSessionUser(session, values.user);
         const options = { clock, maxAttempts: retries + 1, logger };
         if (pair) {
           await withRetry(() => stack.client.setUserPreferredPresence(user.id, pair, expiration), { ...options, label: `setUserPreferredPresence ${user.key}` });

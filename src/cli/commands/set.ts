@@ -2,7 +2,7 @@ import { EXIT, type CliCommand } from '../command.js';
 import { withRetry } from '../../graph/withRetry.js';
 import { MAX_SESSION_EXPIRATION_MS, MIN_SESSION_EXPIRATION_MS, parseIsoDuration } from '../../presence/duration.js';
 import { formatPresence, parseSessionPair, SESSION_PAIR_LIST } from '../../presence/presencePair.js';
-import { COMMON_HELP, COMMON_OPTIONS, parseCommandArgs, parseRetries, reportError, resolveUser, UsageError, withGraphSession } from '../shared.js';
+import { COMMON_HELP, COMMON_OPTIONS, parseCommandArgs, parseRetries, reportError, resolveSessionUser, UsageError, withGraphSession } from '../shared.js';
 
 const USAGE = 'Usage: presence-bridge set --config FILE [--user KEY] Availability/Activity [--expiration PT1H]';
 
@@ -30,7 +30,8 @@ Presences: ${SESSION_PAIR_LIST}
 
 Options:
 ${COMMON_HELP}
-  -u, --user KEY        configured user (users[].key); may be left out with one user
+  -u, --user KEY        configured user (users[].key); may be left out with one user, or
+                        in delegated mode for the signed-in one
   -e, --expiration DUR  session length, ISO 8601, PT5M to PT4H
       --retries N       retries on throttling or an unreachable Graph (default 3)
 
@@ -48,8 +49,9 @@ Example: presence-bridge set --config config.json --user alex Busy/InACall --exp
       const pair = parseSessionPair(positionals[0] ?? '');
       if (!pair) throw new UsageError(`"${positionals[0]}" is not a presence setPresence accepts; use one of: ${SESSION_PAIR_LIST}`);
       const retries = parseRetries(values.retries);
-      return await withGraphSession(io, values, async ({ config, stack, logger, clock }) => {
-        const user = resolveUser(config, values.user);
+      return await withGraphSession(io, values, async (session) => {
+        const { config, stack, logger, clock } = session;
+        const user = await resolveSessionUser(session, values.user);
         const expiration = checkExpiration(values.expiration ?? config.graph.expiration);
         await withRetry(() => stack.client.setPresence(user.id, pair, expiration), { clock, maxAttempts: retries + 1, logger, label: `setPresence ${user.key}` });
         io.stdout.write(`${user.key}: ${formatPresence(pair)} for ${expiration} (session ${stack.client.sessionId})\n`);

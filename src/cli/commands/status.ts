@@ -1,7 +1,7 @@
 import { EXIT, type CliCommand } from '../command.js';
 import { withRetry } from '../../graph/withRetry.js';
 import type { UserPresence } from '../../graph/types.js';
-import { COMMON_HELP, COMMON_OPTIONS, parseCommandArgs, parseRetries, reportError, resolveUser, UsageError, withGraphSession } from '../shared.js';
+import { COMMON_HELP, COMMON_OPTIONS, parseCommandArgs, parseRetries, reportError, resolveSessionUser, UsageError, withGraphSession } from '../shared.js';
 
 const USAGE = 'Usage: presence-bridge status --config FILE [--user KEY] [--json]';
 
@@ -16,7 +16,8 @@ In application mode all users are read with one getPresencesByUserId request.
 
 Options:
 ${COMMON_HELP}
-  -u, --user KEY   only this configured user (users[].key)
+  -u, --user KEY   only this configured user (users[].key); delegated mode shows the
+                   signed-in user by default
       --json       print a JSON array of {key, id, availability, activity}
       --retries N  retries on throttling or an unreachable Graph (default 3)
 
@@ -31,8 +32,10 @@ Exit codes: 0 done, 2 bad usage or config, 3 refused by Graph or sign-in, 4 unre
       });
       if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
       const retries = parseRetries(values.retries);
-      return await withGraphSession(io, values, async ({ config, stack, logger, clock }) => {
-        const users = values.user === undefined ? config.users : [resolveUser(config, values.user)];
+      return await withGraphSession(io, values, async (session) => {
+        const { config, stack, logger, clock } = session;
+        // Delegated: the signed-in user only, unless --user names another.
+        const users = values.user === undefined && config.auth.mode !== 'delegated' ? config.users : [await resolveSessionUser(session, values.user)];
         const options = { clock, maxAttempts: retries + 1, logger };
         let presences: UserPresence[];
         if (users.length === 1 || config.auth.mode === 'delegated') {
