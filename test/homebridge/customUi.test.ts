@@ -164,7 +164,7 @@ describe('custom UI (headless Chromium, real plugin-ui-utils server over IPC)', 
     await ok.waitFor({ state: 'visible', timeout: 30_000 });
     expect(await ok.textContent()).toContain(user.userPrincipalName);
     expect(await frame.locator('#signin-code').isHidden()).toBe(true);
-    expect(await page.evaluate(() => (window as unknown as { harness: { toasts: { action: string }[] } }).harness.toasts.map((t) => t.action))).toContain('toast.success');
+    expect(await page.evaluate(() => (globalThis as unknown as { harness: { toasts: { action: string }[] } }).harness.toasts.map((t) => t.action))).toContain('toast.success');
     const cache = await stat(join(storagePath, TOKEN_CACHE_FILE));
     expect(cache.mode & 0o777).toBe(0o600);
   });

@@ -1,84 +1,9 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { accessoriesByUser, HttpClient, PIN, read } from './hap.js';
 import { buildPluginFolder, freePort, HomebridgeProcess, homebridgeConfig, tempDir } from './homebridgeRunner.js';
-
-// hap-controller is CommonJS; its typings are used through the require'd value.
-const require = createRequire(import.meta.url);
-const { HttpClient } = require('hap-controller') as typeof import('hap-controller');
-type HapClient = InstanceType<typeof HttpClient>;
-
-const PIN = '031-45-154';
-const SWITCH = '00000049-0000-1000-8000-0026BB765291';
-const OCCUPANCY_SENSOR = '00000086-0000-1000-8000-0026BB765291';
-const ACCESSORY_INFORMATION = '0000003E-0000-1000-8000-0026BB765291';
-const ON = '00000025-0000-1000-8000-0026BB765291';
-const NAME = '00000023-0000-1000-8000-0026BB765291';
-const SERIAL_NUMBER = '00000030-0000-1000-8000-0026BB765291';
-const OCCUPANCY_DETECTED = '00000071-0000-1000-8000-0026BB765291';
-const STATUS_FAULT = '00000077-0000-1000-8000-0026BB765291';
-
-interface HapCharacteristic {
-  type: string;
-  iid: number;
-  value?: unknown;
-}
-interface HapService {
-  type: string;
-  iid: number;
-  characteristics: HapCharacteristic[];
-}
-interface HapAccessory {
-  aid: number;
-  services: HapService[];
-}
-
-/** HAP reports short or long UUID forms; compare on the long form. */
-function longUuid(type: string): string {
-  return type.length <= 8 ? `${type.padStart(8, '0')}-0000-1000-8000-0026BB765291`.toUpperCase() : type.toUpperCase();
-}
-
-function characteristic(service: HapService, type: string): HapCharacteristic {
-  const found = service.characteristics.find((c) => longUuid(c.type) === type);
-  if (!found) throw new Error(`no characteristic ${type} in service ${service.type}`);
-  return found;
-}
-
-/** What the test needs of one user's accessory: ids to read and write. */
-interface UserAccessoryIds {
-  aid: number;
-  switches: Map<string, string>; // switch name -> "aid.iid" of On
-  occupancy: string;
-  fault: string;
-}
-
-function accessoriesByUser(accessories: HapAccessory[]): Map<string, UserAccessoryIds> {
-  const users = new Map<string, UserAccessoryIds>();
-  for (const accessory of accessories) {
-    const info = accessory.services.find((s) => longUuid(s.type) === ACCESSORY_INFORMATION);
-    const serial = info ? String(characteristic(info, SERIAL_NUMBER).value) : '';
-    const sensor = accessory.services.find((s) => longUuid(s.type) === OCCUPANCY_SENSOR);
-    if (!sensor) continue;
-    const switches = new Map<string, string>();
-    for (const service of accessory.services.filter((s) => longUuid(s.type) === SWITCH)) {
-      switches.set(String(characteristic(service, NAME).value), `${accessory.aid}.${characteristic(service, ON).iid}`);
-    }
-    users.set(serial, {
-      aid: accessory.aid,
-      switches,
-      occupancy: `${accessory.aid}.${characteristic(sensor, OCCUPANCY_DETECTED).iid}`,
-      fault: `${accessory.aid}.${characteristic(sensor, STATUS_FAULT).iid}`,
-    });
-  }
-  return users;
-}
-
-async function read(client: HapClient, id: string): Promise<unknown> {
-  const result = (await client.getCharacteristics([id])) as { characteristics: { aid: number; iid: number; value: unknown }[] };
-  return result.characteristics[0]?.value;
-}
 
 let plugin: Awaited<ReturnType<typeof buildPluginFolder>>;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -138,7 +63,7 @@ describe('Homebridge 2 with the plugin, a HomeKit client and the Graph emulator'
     const pairing = client.getLongTermData();
     cleanups.push(() => client.close());
 
-    const first = (await client.getAccessories()) as { accessories: HapAccessory[] };
+    const first = (await client.getAccessories());
     const byUser = accessoriesByUser(first.accessories);
     expect([...byUser.keys()].sort()).toEqual(['alex', 'ghost', 'sam']);
     const alexIds = byUser.get('alex')!;
@@ -207,7 +132,7 @@ describe('Homebridge 2 with the plugin, a HomeKit client and the Graph emulator'
     expect(homebridge.output()).not.toMatch(/adding \d+ accessory/);
     const again = new HttpClient('pb-e2e-controller', '127.0.0.1', port, pairing ?? undefined);
     cleanups.push(() => again.close());
-    const second = (await again.getAccessories()) as { accessories: HapAccessory[] };
+    const second = (await again.getAccessories());
     expect(second.accessories.length).toBe(first.accessories.length);
     const restored = accessoriesByUser(second.accessories);
     expect([...restored.entries()].map(([key, ids]) => [key, ids.aid]).sort()).toEqual([...byUser.entries()].map(([key, ids]) => [key, ids.aid]).sort());
@@ -221,7 +146,7 @@ describe('Homebridge 2 with the plugin, a HomeKit client and the Graph emulator'
     homebridge = await startHomebridge(storagePath, port, [platformBlock(emulator, users.slice(0, 2))]);
     const third = new HttpClient('pb-e2e-controller', '127.0.0.1', port, pairing ?? undefined);
     cleanups.push(() => third.close());
-    const remaining = accessoriesByUser(((await third.getAccessories()) as { accessories: HapAccessory[] }).accessories);
+    const remaining = accessoriesByUser(((await third.getAccessories())).accessories);
     expect([...remaining.keys()].sort()).toEqual(['alex', 'sam']);
     expect(remaining.get('alex')!.aid).toBe(byUser.get('alex')!.aid);
     expect(homebridge.output()).toMatch(/removing 1 accessory\(ies\) of users no longer configured: Ghost/);
@@ -254,7 +179,7 @@ describe('Homebridge 2 with the plugin, a HomeKit client and the Graph emulator'
     const client = new HttpClient('pb-e2e-bad', '127.0.0.1', childPort);
     cleanups.push(() => client.close());
     await client.pairSetup(PIN);
-    const accessories = (await client.getAccessories()) as { accessories: HapAccessory[] };
+    const accessories = (await client.getAccessories());
     expect(accessoriesByUser(accessories.accessories).size).toBe(0);
     expect(homebridge.running).toBe(true);
     expect(output).not.toMatch(/TypeError|Unhandled|uncaught/i);

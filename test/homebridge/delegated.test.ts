@@ -1,0 +1,102 @@
+import { rm } from 'node:fs/promises';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator } from '../../src/emulator/index.js';
+import { accessoriesByUser, HttpClient, PIN, read } from './hap.js';
+import { buildPluginFolder, freePort, HomebridgeProcess, homebridgeConfig, tempDir } from './homebridgeRunner.js';
+import { UiHarness } from './uiHarness.js';
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+let plugin: Awaited<ReturnType<typeof buildPluginFolder>>;
+let browser: Browser;
+const cleanups: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  plugin = await buildPluginFolder();
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await plugin?.cleanup();
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+});
+
+describe('delegated mode: the Home app shows a fault until the user signs in from the custom UI', () => {
+  it('faults without a sign-in, then after signing in from the UI a switch sets presence as that user', async () => {
+    const emulator = await startEmulator({ deviceCodeIntervalSeconds: 1 });
+    cleanups.push(() => emulator.close());
+    const storagePath = await tempDir('pb-hb-delegated-');
+    cleanups.push(() => rm(storagePath, { recursive: true, force: true }));
+    const port = await freePort();
+    const alex = emulator.users[0]!;
+    const app = emulator.apps[0]!;
+    const block = {
+      platform: 'PresenceBridge',
+      name: 'Presence Bridge',
+      auth: { mode: 'delegated', tenantId: emulator.tenantId, clientId: app.clientId, authorityHost: emulator.authorityHost },
+      graph: { baseUrl: emulator.graphBaseUrl, pollSeconds: 1 },
+      tls: { caFile: emulator.caCertFile },
+      users: [{ key: 'alex', id: alex.id, name: 'Alex' }],
+    };
+    const config = homebridgeConfig(port, PIN, [block]);
+
+    // 1. Not signed in yet: Graph cannot be reached as the user, the sensor shows a fault.
+    let homebridge = new HomebridgeProcess({ storagePath, pluginPath: plugin.pluginPath, config });
+    cleanups.push(() => (homebridge.running ? homebridge.stop() : Promise.resolve()));
+    await homebridge.start();
+    await homebridge.waitFor(/is running on port/, 60_000);
+    const client = new HttpClient('pb-delegated', '127.0.0.1', port);
+    cleanups.push(() => client.close());
+    await client.pairSetup(PIN);
+    const pairing = client.getLongTermData() ?? undefined;
+    const ids = accessoriesByUser((await client.getAccessories()).accessories)
+      .get('alex')!;
+    await client.setCharacteristics({ [ids.switches.get('Alex Busy')!]: true });
+    await expect.poll(() => read(client, ids.fault), { timeout: 30_000, interval: 250 }).toBe(1);
+    expect(emulator.requestLog().some((e) => e.route.endsWith('/presence/setPresence'))).toBe(false);
+    await client.close();
+    await homebridge.stop();
+
+    // 2. Sign in from the custom UI (headless Chromium, the real UI server process).
+    const harness = new UiHarness({ packageDir: plugin.packageDir, storagePath, pluginConfig: [block] });
+    await harness.start();
+    cleanups.push(() => harness.close());
+    const page = await browser.newPage();
+    cleanups.push(() => page.close());
+    await page.goto(harness.url);
+    const frame = page.frameLocator('#plugin');
+    await frame.locator('#signin-button').click();
+    const code = frame.locator('#signin-user-code');
+    await code.waitFor({ state: 'visible', timeout: 20_000 });
+    emulator.approveDeviceCode(((await code.textContent()) ?? '').trim(), alex.id);
+    await frame.locator('#signin-ok').waitFor({ state: 'visible', timeout: 30_000 });
+
+    // 3. Homebridge again: it uses the cached sign-in; the switch sets presence as Alex.
+    emulator.clearRequestLog();
+    homebridge = new HomebridgeProcess({ storagePath, pluginPath: plugin.pluginPath, config });
+    await homebridge.start();
+    await homebridge.waitFor(/is running on port/, 60_000);
+    const again = new HttpClient('pb-delegated', '127.0.0.1', port, pairing);
+    cleanups.push(() => again.close());
+    expect(await read(again, ids.fault)).toBe(0);
+    await again.setCharacteristics({ [ids.switches.get('Alex Busy')!]: true });
+    await expect.poll(() => emulator.presenceOf(alex.id).availability, { timeout: 30_000, interval: 250 }).toBe('Busy');
+    const set = emulator.requestLog().find((e) => e.route === `/users/${alex.id}/presence/setPresence`);
+    expect(set?.appId).toBe(app.clientId);
+    // No second device code: the plugin refreshed the token the UI cached.
+    expect(emulator.requestLog().some((e) => e.kind === 'identity' && JSON.stringify(e.body ?? '').includes('device_code'))).toBe(false);
+    await expect.poll(() => read(again, ids.occupancy), { timeout: 20_000, interval: 250 }).toBe(1);
+    expect(await read(again, ids.fault)).toBe(0);
+
+    // 4. The UI's status view shows what the running plugin wrote.
+    await frame.locator('#status-refresh').click();
+    const row = frame.locator('tr[data-user="alex"]');
+    await expect.poll(async () => (await row.count()) > 0 && (await row.locator('td').nth(2).textContent()), { timeout: 20_000 }).toBe('Busy/InACall (homekit)');
+    expect(await row.locator('td').nth(1).textContent()).toBe('ok');
+  }, 240_000);
+});
