@@ -38,6 +38,7 @@ small, .muted { color:var(--muted); }
 #buttons button { font:inherit; padding:.55rem .8rem; border-radius:8px; border:1px solid var(--accent); background:transparent; color:var(--accent); cursor:pointer; text-align:left; }
 #buttons button:active { background:var(--accent); color:#fff; }
 #buttons button small { display:block; font-size:.75rem; font-family:ui-monospace,monospace; }
+@media (max-width: 600px) { #buttons button { flex:1 1 40%; } #buttons button small { display:none; } }
 #demo-msg { min-height:1.2em; margin:.4rem 0 0; font-size:.85rem; color:var(--muted); }
 #timeline { list-style:none; margin:0; padding:0; font-size:.85rem; }
 #timeline li { display:grid; grid-template-columns:5.2rem 1fr; gap:.1rem .6rem; padding:.3rem 0; border-top:1px solid var(--line); }
@@ -96,7 +97,7 @@ const SCRIPT = `
     var head = el('header');
     head.appendChild(el('h3', null, s.displayName || s.userKey));
     var actual = s.actual;
-    var badge = el('span', 'badge ' + (actual ? actual.availability : 'PresenceUnknown'), actual ? actual.availability + (actual.activity && actual.activity !== actual.availability ? ' · ' + actual.activity : '') : 'unknown');
+    var badge = el('span', 'badge ' + (actual ? actual.availability : 'PresenceUnknown'), actual ? actual.availability + (actual.activity && actual.activity !== actual.availability && actual.activity !== 'PresenceUnknown' ? ' · ' + actual.activity : '') : 'unknown');
     badge.setAttribute('data-field', 'badge');
     head.appendChild(badge);
     card.appendChild(head);
@@ -236,18 +237,19 @@ export const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>Presence Bridge status</title>
 <style>${STYLE}</style>
 </head>
 <body>
 <header class="top"><h1 id="title">Presence Bridge</h1><span id="conn">connecting…</span><span id="scale"></span></header>
 <main>
+<section><div id="users"></div></section>
 <section id="demo" class="card" hidden>
 <h2>Try it: these buttons publish what a device would</h2>
 <div id="buttons"></div>
 <p id="demo-msg" aria-live="polite"></p>
 </section>
-<section><div id="users"></div></section>
 <section class="card"><h2>Recent signals and Graph calls</h2><ol id="timeline"></ol></section>
 </main>
 <script>${SCRIPT}</script>

@@ -81,6 +81,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+class BodyTooLarge extends Error {}
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -88,8 +90,9 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new Error('body too large'));
-        req.destroy();
+        req.removeAllListeners('data');
+        req.resume(); // drain the rest so the 413 can still be sent
+        reject(new BodyTooLarge());
         return;
       }
       chunks.push(chunk);
@@ -185,8 +188,9 @@ export async function startStatusServer(bridge: Bridge, options: StatusServerOpt
     let id: unknown;
     try {
       id = (JSON.parse(await readBody(req)) as { id?: unknown } | null)?.id;
-    } catch {
-      sendJson(res, 400, { error: 'body must be JSON: {"id": "…"}' });
+    } catch (error) {
+      if (error instanceof BodyTooLarge) sendJson(res, 413, { error: `body over ${MAX_BODY_BYTES} bytes` });
+      else sendJson(res, 400, { error: 'body must be JSON: {"id": "…"}' });
       return;
     }
     const button = buttons.find((b) => b.id === id);
