@@ -202,6 +202,7 @@ function fileCachePlugin(file: string, dir: string, logger: Logger): ICachePlugi
 const SECRET_HINT = 'the client secret is wrong or expired; create a new one under Certificates & secrets in the app registration and put its Value in auth.clientSecret';
 const CERT_HINT = 'the certificate was refused; upload it under Certificates & secrets in the app registration and check auth.certificate.thumbprint';
 const APP_HINT = 'no application with auth.clientId was found in the tenant auth.tenantId; copy both ids from the app registration\'s Overview page';
+const PUBLIC_CLIENT_HINT = 'the app does not allow the device code sign-in; in the app registration set Authentication > Allow public client flows to Yes';
 const TENANT_HINT = 'the tenant auth.tenantId was not found; copy the Directory (tenant) id from the app registration\'s Overview page (and check the cloud setting)';
 
 /**
@@ -233,6 +234,7 @@ export function signInError(error: unknown, context: { mode: 'application' | 'de
   if (errorNo === '700027' || errorNo === '700024') return refused(CERT_HINT);
   if (errorNo === '700016') return refused(APP_HINT);
   if (errorNo === '90002' || errorNo === '90023') return refused(TENANT_HINT);
+  if (errorNo === '7000218' && context.mode === 'delegated') return refused(PUBLIC_CLIENT_HINT);
   if (errorNo === '65001') return refused('the app lacks consent for this permission; grant admin consent under API permissions');
 
   if (error instanceof InteractionRequiredAuthError || errorCode === 'invalid_grant' || errorCode === 'no_tokens_found' || errorCode === 'expired_token') {
@@ -250,10 +252,14 @@ export function signInError(error: unknown, context: { mode: 'application' | 'de
     case 'device_code_expired':
     case 'user_timeout_reached':
       return new GraphError('the sign-in code expired before it was used', { code: 'SIGN_IN_REQUIRED', hint: LOGIN_HINT, retryable: false, cause: error });
-    case 'post_request_failed':
-      // The device code poll got an error other than authorization_pending; MSAL puts the
-      // server's OAuth error code (authorization_declined, expired_token, bad_verification_code) in the message.
-      return new GraphError(`sign-in did not complete (${summary})`, { code: 'SIGN_IN_REQUIRED', hint: LOGIN_HINT, retryable: false, graphCode: summary, cause: error });
+    case 'post_request_failed': {
+      // The device code poll got an error other than authorization_pending; MSAL keeps only the
+      // server's OAuth error code (authorization_declined, expired_token, invalid_client…), as the message.
+      const details = { retryable: false, graphCode: summary, cause: error };
+      if (summary === 'invalid_client') return new GraphError(`sign-in refused (${summary})`, { ...details, code: 'AUTH_FAILED', hint: PUBLIC_CLIENT_HINT });
+      if (summary === 'authorization_declined') return new GraphError('the sign-in was declined', { ...details, code: 'SIGN_IN_REQUIRED', hint: LOGIN_HINT });
+      return new GraphError(`sign-in did not complete (${summary})`, { ...details, code: 'SIGN_IN_REQUIRED', hint: LOGIN_HINT });
+    }
     default:
       return refused(
         context.mode === 'delegated'

@@ -124,7 +124,20 @@ describe('delegated mode: device code sign-in, cached refresh token, silent refr
   it('a declined device code fails the login', async () => {
     const stack = open();
     const error = await stack.tokens.login((p) => emulator.declineDeviceCode(p.userCode)).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'SIGN_IN_REQUIRED' });
+    expect(error).toMatchObject({ code: 'SIGN_IN_REQUIRED', message: 'the sign-in was declined' });
+  });
+
+  it('an app without public client flows is refused with the hint to allow them', async () => {
+    const app = emulator.apps[1]!;
+    const stack = createGraphStack(configFor(emulator, { auth: { mode: 'delegated', clientSecret: undefined, clientId: app.clientId } }), {
+      logger: captureLogger(),
+      clock,
+      storagePath: storage.path,
+    });
+    stacks.push(stack);
+    const error = await stack.tokens.login((p) => emulator.approveDeviceCode(p.userCode, emulator.users[0]!.id)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'AUTH_FAILED', retryable: false });
+    expect((error as GraphError).hint).toContain('Allow public client flows');
   });
 
   it('an aborted login stops polling', async () => {
