@@ -5,7 +5,7 @@
  */
 import type { EmulatorCore } from './context.js';
 import { findUser, type EmulatedUser } from './directory.js';
-import { graphError, isRecord, type Reply } from './http.js';
+import { graphError, isRecord, safeDecode, type Reply } from './http.js';
 import { verifyAccessToken, type Principal } from './identity.js';
 import type { PresenceState } from './presenceStore.js';
 import { MAX_SESSION_EXPIRATION_MS, MIN_SESSION_EXPIRATION_MS, parseIsoDuration } from '../presence/duration.js';
@@ -74,7 +74,7 @@ export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = 
   const ctx = { requestId: req.requestId, now: core.now(), clientRequestId: req.clientRequestId };
   const fail = (status: number, code: string, message: string, headers?: Record<string, string>): Reply => graphError(status, code, message, ctx, headers);
   const segments = req.route.split('/').filter(Boolean);
-  const lower = segments.map((s) => decodeURIComponent(s).toLowerCase());
+  const lower = segments.map((s) => safeDecode(s).toLowerCase());
   const method = req.method.toUpperCase();
 
   type Route =
@@ -84,7 +84,7 @@ export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = 
     | { op: 'batch' };
   let route: Route | undefined;
   let allowed = 'POST';
-  const userSeg = lower[0] === 'me' ? 'me' : lower[0] === 'users' && segments[1] ? decodeURIComponent(segments[1]) : undefined;
+  const userSeg = lower[0] === 'me' ? 'me' : lower[0] === 'users' && segments[1] ? safeDecode(segments[1]) : undefined;
   const rest = lower[0] === 'me' ? lower.slice(1) : lower.slice(2);
   if (userSeg !== undefined && rest[0] === 'presence') {
     if (rest.length === 1) {
@@ -106,7 +106,7 @@ export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = 
   }
   if (!route) {
     const last = segments.at(-1) ?? '';
-    return { reply: fail(400, 'BadRequest', `Resource not found for the segment '${decodeURIComponent(last)}'.`) };
+    return { reply: fail(400, 'BadRequest', `Resource not found for the segment '${safeDecode(last)}'.`) };
   }
   if (method !== allowed) return { reply: fail(405, 'MethodNotAllowed', `The HTTP method '${method}' is not allowed for this resource.`) };
 

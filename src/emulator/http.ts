@@ -90,3 +90,12 @@ export function parseJson(raw: Buffer): unknown {
     return error instanceof Error ? error : new Error('malformed JSON');
   }
 }
+
+/** decodeURIComponent that returns the text as is when it is not valid percent-encoding. */
+export function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

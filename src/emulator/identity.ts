@@ -6,7 +6,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { EmulatorCore, DeviceCodeGrant } from './context.js';
 import { findApp, findUser, GRAPH_AUDIENCE, GRAPH_RESOURCE_ID, matchesTenant, type EmulatedApp } from './directory.js';
-import type { Reply } from './http.js';
+import { safeDecode, type Reply } from './http.js';
 import { base64urlJson, decodeJwt, signJwt, verifyJwtSignature, type JsonObject } from './jwt.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -165,8 +165,8 @@ function authenticateClient(core: EmulatorCore, ctx: Ctx, params: URLSearchParam
     const decoded = Buffer.from(authorization.replace(/^basic\s+/i, ''), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon > 0) {
-      clientId = decodeURIComponent(decoded.slice(0, colon));
-      secret = decodeURIComponent(decoded.slice(colon + 1));
+      clientId = safeDecode(decoded.slice(0, colon));
+      secret = safeDecode(decoded.slice(colon + 1));
     }
   }
   const assertion = params.get('client_assertion') ?? undefined;

@@ -16,7 +16,7 @@ import { createCertificateAuthority, createClientCertificate, createServerCertif
 import type { EmulatorCore, Fault, RefreshGrant, RequestLogEntry } from './context.js';
 import { createDirectory, findUser, matchesTenant, type EmulatedApp, type EmulatedUser } from './directory.js';
 import { handleGraph } from './graphApi.js';
-import { BodyTooLargeError, graphError, isRecord, parseJson, readBody, type Reply } from './http.js';
+import { BodyTooLargeError, graphError, isRecord, parseJson, readBody, safeDecode, type Reply } from './http.js';
 import { approveDeviceCode, declineDeviceCode, deviceCodeEndpoint, jwks, openIdConfiguration, tokenEndpoint, aadError } from './identity.js';
 import { PresenceStore, SESSION_ANY_AVAILABILITIES, type PresenceState, type SessionView, type StoredPreferred } from './presenceStore.js';
 import { loadState, saveState } from './state.js';
@@ -405,7 +405,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
     }
     if (head === 'users' && a) {
-      const user = userOrThrow(decodeURIComponent(a));
+      const user = userOrThrow(safeDecode(a));
       if (b === 'sessions' && !c) {
         if (method === 'GET') return json(200, { presence: api.presenceOf(user.id), preferred: api.preferredOf(user.id), sessions: api.sessionsOf(user.id) });
         if (method === 'POST') {
@@ -420,7 +420,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         }
       }
       if (b === 'sessions' && c && method === 'DELETE') {
-        if (!api.removeSession(user.id, decodeURIComponent(c))) throw new EmulatorError(404, 'NotFound', `no session '${c}'`);
+        if (!api.removeSession(user.id, safeDecode(c))) throw new EmulatorError(404, 'NotFound', `no session '${c}'`);
         return json(204);
       }
       if (b === 'preferred' && !c) {

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { ManualClock } from '../../src/session/clock.js';
@@ -26,6 +27,24 @@ describe('bad input never crashes the emulator', () => {
     expect(res.body.error.code).toBe('RequestEntityTooLarge');
     const control = await call(t, 'POST', '/_emulator/faults', { body: Buffer.alloc(10 * 1024 * 1024, 0x20) });
     expect(control.status).toBe(413);
+    expect((await call(t, 'GET', `/v1.0/users/${t.emulator.users[0]!.id}/presence`, { token })).status).toBe(200);
+  });
+
+  it('survives bad percent-encoding and a request that is not HTTP', async () => {
+    const t = env.current;
+    const token = await appToken(t);
+    const res = await call(t, 'GET', '/v1.0/users/%E0%A4%A/presence', { token });
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('NotFound');
+    expect((await call(t, 'GET', '/_emulator/users/%E0%A4%A/sessions')).status).toBe(404);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: t.emulator.port, ca: t.emulator.caCert, servername: 'localhost' }, () => socket.write('NOT HTTP AT ALL\r\n\r\n'));
+      let text = '';
+      socket.on('data', (c: Buffer) => (text += c.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
     expect((await call(t, 'GET', `/v1.0/users/${t.emulator.users[0]!.id}/presence`, { token })).status).toBe(200);
   });
 
