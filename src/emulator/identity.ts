@@ -329,7 +329,7 @@ export function tokenEndpoint(core: EmulatorCore, ctx: Ctx, tenant: string, raw:
   const rawGrant = params.get('grant_type') ?? undefined;
   const grantType = rawGrant === 'device_code' ? DEVICE_CODE_GRANT : rawGrant;
   const scope = params.get('scope') ?? undefined;
-  const base = { grantType, scope, appId: params.get('client_id') ?? undefined };
+  const base = { grantType: rawGrant, scope, appId: params.get('client_id') ?? undefined };
   if (!matchesTenant(core.directory, tenant)) {
     return { ...base, reply: aadError(core, ctx, 400, 'invalid_request', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`) };
   }

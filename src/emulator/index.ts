@@ -516,7 +516,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         504: ['GatewayTimeout', 'The gateway timed out.'],
       };
       const [code, message] = codes[status] ?? ['UnknownError', 'Error.'];
-      const r = isGraph ? graphError(status, code, message, errCtx, headers) : aadError(core, { requestId, clientRequestId }, status, 'temporarily_unavailable', 50013, 'The service is temporarily unavailable.', headers);
+      const r = isGraph ? graphError(status, code, message, errCtx, headers) : aadError(core, { requestId, clientRequestId }, status, 'temporarily_unavailable', 90033, 'A transient error has occurred. Please try again.', headers);
       record({ method, path, route, kind, status: r.status, at, requestId });
       reply(r);
       return;

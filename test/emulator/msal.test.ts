@@ -1,7 +1,7 @@
 import { ConfidentialClientApplication, PublicClientApplication, type Configuration } from '@azure/msal-node';
 import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
-import { call, useEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { call, startTestEmulator, useEmulator, type TestEmulator } from '../helpers/emulator.js';
 import { undiciNetworkModule, type RecordingNetworkModule } from '../helpers/msalNetwork.js';
 
 const env = useEmulator({ deviceCodeIntervalSeconds: 0.05 });
@@ -184,5 +184,29 @@ describe('MSAL device code against the emulator', () => {
       }),
     );
     expect(error.message).toContain('invalid_client');
+  });
+});
+
+describe('short token lifetimes make MSAL refresh', () => {
+  it('a 60 s lifetime is below MSAL\'s 5-minute margin: every silent call redeems the refresh token', async () => {
+    const t = await startTestEmulator({ tokenLifetimeSeconds: 60, deviceCodeIntervalSeconds: 0.05 });
+    try {
+      const app = t.emulator.apps[0]!;
+      const { config, network } = msalConfig(t, { clientId: app.clientId });
+      const pca = new PublicClientApplication(config);
+      const first = await pca.acquireTokenByDeviceCode({
+        scopes: [PRESENCE_SCOPE],
+        deviceCodeCallback: (r) => t.emulator.approveDeviceCode(r.userCode, t.emulator.users[0]!.id),
+      });
+      expect(first?.expiresOn).toBeTruthy();
+      const [account] = await pca.getTokenCache().getAllAccounts();
+      const second = await pca.acquireTokenSilent({ account: account!, scopes: [PRESENCE_SCOPE] });
+      expect(second.accessToken).not.toBe(first!.accessToken);
+      const grants = t.emulator.requestLog().filter((e) => e.route.endsWith('/token')).map((e) => (e.body as { grant_type: string }).grant_type);
+      expect(grants).toEqual(['device_code', 'refresh_token']);
+      assertOffline(t, network);
+    } finally {
+      await t.close();
+    }
   });
 });
