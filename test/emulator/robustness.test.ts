@@ -6,7 +6,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { ManualClock } from '../../src/session/clock.js';
-import { appToken, call, startTestEmulator, useEmulator } from '../helpers/emulator.js';
+import { appToken, call, formBody, startTestEmulator, userToken, useEmulator } from '../helpers/emulator.js';
 
 const env = useEmulator();
 
@@ -102,6 +102,7 @@ describe('--state FILE', () => {
       const token = await appToken(first);
       const user = first.emulator.users[0]!;
       await call(first, 'POST', `/v1.0/users/${user.id}/presence/setPresence`, { token, json: { sessionId: first.emulator.apps[0]!.clientId, availability: 'Busy', activity: 'InACall', expirationDuration: 'PT1H' } });
+      const signedIn = await userToken(first, 1);
       const facts = first.emulator.facts();
       await first.close();
       expect((await stat(stateFile)).mode & 0o777).toBe(0o600);
@@ -114,6 +115,8 @@ describe('--state FILE', () => {
         expect(second.emulator.presenceOf(user.id)).toEqual({ availability: 'Busy', activity: 'InACall' });
         // Tokens signed before the restart still verify: the signing key is kept too.
         expect((await call(second, 'GET', `/v1.0/users/${user.id}/presence`, { token })).status).toBe(200);
+        const refreshed = await call(second, 'POST', `/${facts.tenantId}/oauth2/v2.0/token`, formBody({ grant_type: 'refresh_token', client_id: facts.apps[0]!.clientId, refresh_token: signedIn.refreshToken }));
+        expect(refreshed.status).toBe(200);
       } finally {
         await second.close();
       }
