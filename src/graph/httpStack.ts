@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
-import { errorMessage, type Logger } from '../logger.js';
+import { errorMessage } from '../logger.js';
 import { GraphConfigError } from './errors.js';
 
 /**
@@ -40,7 +40,6 @@ export interface HttpStackOptions {
   /** PEM files of extra CAs (`tls.caFile`); NODE_EXTRA_CA_CERTS from `env` is added too. */
   readonly caFile?: string;
   readonly env: NodeJS.ProcessEnv;
-  readonly logger: Logger;
 }
 
 function readPem(file: string, what: string): string {
@@ -103,6 +102,8 @@ export function createHttpStack(options: HttpStackOptions): HttpStack {
     bodyTimeout: timeoutMs,
     connectTimeout: timeoutMs,
     connect: { timeout: timeoutMs, ...tls },
+    // Presence answers are small (650 users' presence is ~150 kB); a proxy's runaway page is not read whole.
+    maxResponseSize: 8 * 1024 * 1024,
   };
 
   const httpsProxy = options.proxy ?? envValue(options.env, 'https_proxy');

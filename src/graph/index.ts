@@ -37,7 +37,6 @@ export function createGraphStack(config: PresenceBridgeConfig, deps: GraphStackD
     proxy: config.proxy,
     caFile: config.tls.caFile,
     env: deps.env ?? process.env,
-    logger,
   });
   try {
     const tokens = createTokenProvider(config, { http, endpoints, logger, clock: deps.clock, storagePath: deps.storagePath });
