@@ -1,6 +1,7 @@
 import type { Bridge, UserState } from '../bridgeTypes.js';
 import type { SerialOutputConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
+import { decodeEscapes } from './escapes.js';
 import { LineDecoder } from './lineDecoder.js';
 import type { SerialPortLink } from './serialPortLink.js';
 
@@ -99,7 +100,8 @@ export class BusyLightOutput {
   private show(): void {
     const { link, output, logger } = this.options;
     const availability = availabilityToShow(this.current);
-    const line = templateFor(output.templates, availability);
+    const template = templateFor(output.templates, availability);
+    const line = template === undefined ? undefined : decodeEscapes(template);
     if (line === undefined) {
       if (!this.missingTemplateLogged.has(availability)) {
         this.missingTemplateLogged.add(availability);

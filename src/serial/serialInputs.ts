@@ -2,6 +2,7 @@ import type { SignalSink } from '../bridgeTypes.js';
 import type { SerialInputConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../session/clock.js';
+import { decodeEscapes } from './escapes.js';
 import { LineDecoder } from './lineDecoder.js';
 import type { SerialPortLink } from './serialPortLink.js';
 
@@ -41,12 +42,13 @@ export class SerialInputs {
     const { link } = this.options;
     const byFormat = new Map<string, DecoderGroup>();
     for (const input of this.options.inputs) {
-      const key = `${input.encoding}\u0000${input.delimiter}`;
+      const delimiter = decodeEscapes(input.delimiter);
+      const key = `${input.encoding}\u0000${delimiter}`;
       let group = byFormat.get(key);
       if (!group) {
         group = {
           decoder: new LineDecoder({
-            delimiter: input.delimiter,
+            delimiter,
             encoding: input.encoding,
             maxLineBytes: this.options.maxLineBytes,
             onOverlong: ({ maxLineBytes }) => this.overlong(maxLineBytes),

@@ -59,7 +59,7 @@ describe('serial feature with real PTYs', () => {
     const logger = recordingLogger();
     const bridge = new RecordingBridge(logger);
     await startFeature(
-      config({ inputs: [headset(p.a), { name: 'Desk', type: 'serial', path: p.a, field: 'hook', map: { off: 'Busy/InACall' } }] }),
+      config({ inputs: [headset(p.a), { name: 'Desk', type: 'serial', path: p.a, field: 'hook', delimiter: '\\n', map: { off: 'Busy/InACall' } }] }),
       clock,
       bridge,
       logger,
@@ -195,7 +195,8 @@ describe('serial feature with real PTYs', () => {
     const clock = new ManualClock();
     const logger = recordingLogger();
     const bridge = new RecordingBridge(logger);
-    const templates = { Busy: 'RED\n', DoNotDisturb: 'RED BLINK\n', Available: 'GREEN\n', Away: 'OFF\n', Offline: 'OFF\n' };
+    // Busy as typed into the Homebridge UI form: a backslash and an n, which must mean a newline.
+    const templates = { Busy: 'RED\\n', DoNotDisturb: 'RED BLINK\n', Available: 'GREEN\n', Away: 'OFF\n', Offline: 'OFF\n' };
     // The light's end is open first: a PTY drops what arrives before its slave is opened.
     let dev = await device(p.b);
     await startFeature(config({ outputs: [{ name: 'Light', type: 'serial', path: p.a, templates }] }), clock, bridge, logger);
