@@ -8,7 +8,18 @@ import { QUALIFIED_PLATFORM, validateConfig } from './validate.js';
  * itself or a whole Homebridge config.json, whose `PresenceBridge` block is picked.
  */
 
-export type LoadResult = { ok: true; config: PresenceBridgeConfig; file: string } | { ok: false; errors: string[] };
+/**
+ * `stage` says where loading stopped: the file could not be read, was not JSON, held no single
+ * PresenceBridge block, or the block did not validate (only then are `errors` `path: message`).
+ */
+export type LoadResult =
+  | { ok: true; config: PresenceBridgeConfig; file: string }
+  | { ok: false; errors: string[]; stage?: 'read' | 'json' | 'platform' | 'validate' };
+
+export interface LoadOptions {
+  /** How messages name the file (e.g. as the user typed it); the path itself by default. */
+  readonly displayName?: string;
+}
 
 export const PLATFORM = 'PresenceBridge';
 
@@ -172,8 +183,9 @@ export function pickPlatformBlock(value: unknown, file: string): { ok: true; blo
   return { ok: true, block: platforms[matches[0] ?? 0] };
 }
 
-export async function loadConfigFile(file: string): Promise<LoadResult> {
+export async function loadConfigFile(file: string, options: LoadOptions = {}): Promise<LoadResult> {
   const absolute = resolve(file);
+  const name = options.displayName ?? file;
   let text: string;
   try {
     text = await readFile(absolute, 'utf8');
@@ -181,13 +193,13 @@ export async function loadConfigFile(file: string): Promise<LoadResult> {
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
       code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'is a directory, not a file' : (error as Error).message;
-    return { ok: false, errors: [`${file}: cannot read: ${reason}`] };
+    return { ok: false, errors: [`${name}: cannot read: ${reason}`], stage: 'read' };
   }
-  const parsed = parseJson(text, file);
-  if (!parsed.ok) return { ok: false, errors: [parsed.error] };
-  const picked = pickPlatformBlock(parsed.value, file);
-  if (!picked.ok) return { ok: false, errors: [picked.error] };
+  const parsed = parseJson(text, name);
+  if (!parsed.ok) return { ok: false, errors: [parsed.error], stage: 'json' };
+  const picked = pickPlatformBlock(parsed.value, name);
+  if (!picked.ok) return { ok: false, errors: [picked.error], stage: 'platform' };
   const result = validateConfig(picked.block);
-  if (!result.ok) return result;
+  if (!result.ok) return { ok: false, errors: result.errors, stage: 'validate' };
   return { ok: true, config: result.config, file: absolute };
 }

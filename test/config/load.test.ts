@@ -43,27 +43,31 @@ describe('loadConfigFile', () => {
     ['platforms not a list', { platforms: {} }, '"platforms" must be a list of platform blocks'],
   ])('refuses a Homebridge config with %s', async (_name, content, message) => {
     const file = write('hb.json', JSON.stringify(content));
-    expect(await loadConfigFile(file)).toEqual({ ok: false, errors: [`${file}: ${message}`] });
+    expect(await loadConfigFile(file)).toEqual({ ok: false, errors: [`${file}: ${message}`], stage: 'platform' });
   });
 
   it('returns validation errors of the picked block', async () => {
     const file = write('hb-bad.json', JSON.stringify({ platforms: [{ ...block, cloud: 'moon' }] }));
-    expect(await loadConfigFile(file)).toEqual({ ok: false, errors: ['cloud: must be one of "global", "usgov", "dod", "china"'] });
+    expect(await loadConfigFile(file)).toEqual({ ok: false, errors: ['cloud: must be one of "global", "usgov", "dod", "china"'], stage: 'validate' });
   });
 
   it('names a missing file', async () => {
     const file = join(dir, 'nope.json');
-    expect(await loadConfigFile(file)).toEqual({ ok: false, errors: [`${file}: cannot read: no such file`] });
+    expect(await loadConfigFile(file)).toEqual({ ok: false, errors: [`${file}: cannot read: no such file`], stage: 'read' });
   });
 
   it('names a directory', async () => {
-    expect(await loadConfigFile(dir)).toEqual({ ok: false, errors: [`${dir}: cannot read: is a directory, not a file`] });
+    expect(await loadConfigFile(dir)).toEqual({ ok: false, errors: [`${dir}: cannot read: is a directory, not a file`], stage: 'read' });
+  });
+
+  it('names the file as the caller asks', async () => {
+    expect(await loadConfigFile(join(dir, 'nope.json'), { displayName: 'nope.json' })).toEqual({ ok: false, errors: ['nope.json: cannot read: no such file'], stage: 'read' });
   });
 
   it('gives file, line and column of a JSON error, without quoting the file', async () => {
     const file = join(fixtures, 'bad-json.json');
     const result = await loadConfigFile(file);
-    expect(result).toEqual({ ok: false, errors: [`${file}:6:3: invalid JSON: trailing comma before }`] });
+    expect(result).toEqual({ ok: false, errors: [`${file}:6:3: invalid JSON: trailing comma before }`], stage: 'json' });
     expect(JSON.stringify(result)).not.toContain('fixture-secret');
   });
 

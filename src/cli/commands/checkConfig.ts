@@ -1,13 +1,83 @@
-import type { CliCommand } from '../command.js';
+import { isAbsolute, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { CliCommand, CliIo } from '../command.js';
 import { EXIT } from '../command.js';
+import { loadConfigFile } from '../../config/load.js';
+import { describeConfig, formatSummary } from '../../config/describe.js';
 
-// Placeholder until its issue lands; replaced, never shipped as done.
+const HELP = `Usage: presence-bridge check-config <file> [--json]
+
+Checks a Presence Bridge config without starting anything or contacting Microsoft.
+The file holds the PresenceBridge platform block, or a whole Homebridge config.json
+(its "platform": "PresenceBridge" block is picked).
+
+  Valid       prints what the bridge will do (users, inputs and what each input value
+              does, outputs, cloud and hosts, sign-in mode; never a secret); exit 0.
+  Invalid     prints every problem as "path: message", one per line, on stderr; exit 2.
+  Unreadable  prints the file name and, for bad JSON, the line:column of the error; exit 2.
+
+Options:
+  --json              print {"ok": true, "file", "summary"} or {"ok": false, "file", "errors"}
+                      on stdout instead (same exit codes)
+  -c, --config FILE   the file, as an option instead of an argument
+  -h, --help          this text
+
+Examples:
+  presence-bridge check-config ~/.homebridge/config.json
+  presence-bridge check-config presence.json --json
+`;
+
+function usageError(io: CliIo, message: string): number {
+  io.stderr.write(`presence-bridge check-config: ${message}\n\nUsage: presence-bridge check-config <file> [--json]\n`);
+  return EXIT.usage;
+}
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { json: { type: 'boolean' }, config: { type: 'string', short: 'c' } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    return usageError(io, (error instanceof Error ? error.message : String(error)).replace(/\. To specify a positional argument.*$/s, ''));
+  }
+  const files = [...(parsed.values.config === undefined ? [] : [parsed.values.config]), ...parsed.positionals];
+  if (files.length === 0) return usageError(io, 'which file? Give the config file to check');
+  if (files.length > 1) return usageError(io, `one file at a time (got ${files.length}: ${files.join(', ')})`);
+  const file = files[0] ?? '';
+  const json = parsed.values.json === true;
+
+  const result = await loadConfigFile(isAbsolute(file) ? file : resolve(io.cwd, file), { displayName: file });
+  if (!result.ok) {
+    if (json) {
+      io.stdout.write(`${JSON.stringify({ ok: false, file, errors: result.errors }, null, 2)}\n`);
+    } else if (result.stage === 'validate') {
+      const count = result.errors.length;
+      io.stderr.write(`${file}: ${count} ${count === 1 ? 'problem' : 'problems'} in the PresenceBridge config\n${result.errors.join('\n')}\n`);
+    } else {
+      // These lines already start with the file name (and line:column for bad JSON).
+      io.stderr.write(`${result.errors.join('\n')}\n`);
+    }
+    return EXIT.usage;
+  }
+  const summary = describeConfig(result.config);
+  if (json) {
+    io.stdout.write(`${JSON.stringify({ ok: true, file, summary }, null, 2)}\n`);
+  } else {
+    io.stdout.write(`${file}: valid\n\n${formatSummary(summary).join('\n')}\n`);
+  }
+  return EXIT.ok;
+}
+
 export const command: CliCommand = {
   name: 'check-config',
-  summary: '(not built yet)',
-  help: 'presence-bridge check-config: not built yet',
-  run(_args, io) {
-    io.stderr.write('presence-bridge check-config is not built yet\n');
-    return Promise.resolve(EXIT.failure);
+  summary: 'check a config file and show what it does (exit 2 with every problem)',
+  help: HELP,
+  async run(args, io) {
+    try {
+      return await run(args, io);
+    } catch (error) {
+      // Never a stack trace: one line saying what went wrong.
+      io.stderr.write(`presence-bridge check-config: ${error instanceof Error ? error.message : String(error)}\n`);
+      return EXIT.failure;
+    }
   },
 };
