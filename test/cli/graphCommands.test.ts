@@ -71,6 +71,17 @@ describe('presence-bridge set / clear / prefer / status (application mode)', () 
     expect(r.stdout).toContain('already cleared');
   });
 
+  it('status reads users given by user principal name one by one, the rest in bulk', async () => {
+    const [alex, megan] = emulator.users;
+    const file = await writeConfigFile(dir.path, configFor(emulator, { users: [{ key: 'alex', id: alex!.id }, { key: 'lee', id: emulator.users[2]!.id }, { key: 'megan', id: megan!.userPrincipalName }] }), 'upn.json');
+    await run(['set', '--config', file, '--user', 'megan', 'DoNotDisturb/Presenting']);
+    emulator.clearRequestLog();
+    const r = await run(['status', '--config', file, '--json']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(JSON.parse(r.stdout)).toContainEqual({ key: 'megan', id: megan!.userPrincipalName, availability: 'DoNotDisturb', activity: 'Presenting' });
+    expect(emulator.requestLog().filter((e) => e.kind === 'graph').map((e) => e.route)).toEqual(['/communications/getPresencesByUserId', `/users/${encodeURIComponent(megan!.userPrincipalName)}/presence`]);
+  });
+
   it('a wrong secret exits 3 with the secret hint', async () => {
     const file = await writeConfigFile(dir.path, configFor(emulator, { auth: { clientSecret: 'not-the-secret' } }), 'wrong-secret.json');
     const r = await run(['set', '--config', file, '--user', 'alex', 'Busy/InACall']);

@@ -37,16 +37,21 @@ Exit codes: 0 done, 2 bad usage or config, 3 refused by Graph or sign-in, 4 unre
         // Delegated: the signed-in user only, unless --user names another.
         const users = values.user === undefined && config.auth.mode !== 'delegated' ? config.users : [await resolveSessionUser(session, values.user)];
         const options = { clock, maxAttempts: retries + 1, logger };
-        let presences: UserPresence[];
-        if (users.length === 1 || config.auth.mode === 'delegated') {
-          // getPresencesByUserId needs Presence.Read.All; a delegated sign-in reads one user at a time.
-          presences = [];
-          for (const user of users) presences.push(await withRetry(() => stack.client.getPresence(user.id), { ...options, label: `getPresence ${user.key}` }));
-        } else {
-          presences = await withRetry(() => stack.client.getPresences(users.map((u) => u.id)), { ...options, label: 'getPresencesByUserId' });
+        // getPresencesByUserId takes object ids only and needs Presence.Read.All, which a
+        // delegated sign-in lacks: anything else is read one user at a time.
+        const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+        const inBulk = config.auth.mode === 'application' && users.length > 1 ? users.filter((u) => guid.test(u.id)) : [];
+        const presences: UserPresence[] = [];
+        if (inBulk.length > 0) {
+          presences.push(...(await withRetry(() => stack.client.getPresences(inBulk.map((u) => u.id)), { ...options, label: 'getPresencesByUserId' })));
         }
-        const rows = users.map((user, index) => {
-          const found = presences.find((p) => p.id.toLowerCase() === user.id.toLowerCase()) ?? (users.length === presences.length ? presences[index] : undefined);
+        for (const user of users.filter((u) => !inBulk.includes(u))) {
+          const presence = await withRetry(() => stack.client.getPresence(user.id), { ...options, label: `getPresence ${user.key}` });
+          // Graph answers with the object id; remember which configured user asked.
+          presences.push({ ...presence, id: user.id });
+        }
+        const rows = users.map((user) => {
+          const found = presences.find((p) => p.id.toLowerCase() === user.id.toLowerCase());
           return { key: user.key, id: user.id, availability: found?.availability ?? 'PresenceUnknown', activity: found?.activity ?? 'PresenceUnknown' };
         });
         if (values.json) io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
