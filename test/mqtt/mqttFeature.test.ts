@@ -71,6 +71,7 @@ describe.each([5, 4] as const)('MQTT feature over MQTT %s', (protocolVersion) =>
     await watcher.publish(`${base}-dev/headset/left`, 'OFFHOOK');
     await watcher.publish(`${base}-dev/other`, 'ignored');
     await watcher.publish(`${base}-dev/headset/left`, '');
+    await waitFor(() => bridge.signals.length >= 2, 'two signals');
     await clock.advance(1000);
     await watcher.publish(`${base}-dev/headset/right`, 'ONHOOK');
     await waitFor(() => bridge.signals.length >= 3, 'three signals');
