@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/validate.js';
 import { availabilityToShow, templateFor } from '../../src/serial/busyLightOutput.js';
 import { RECONNECT_MAX_MS, serialReconnectDelay } from '../../src/serial/serialPortLink.js';
-import { userState } from './support.js';
+import { configSchema } from '../../src/config/schema.js';
+import { serialPortUses } from '../../src/serial/index.js';
+import { recordingLogger, userState } from './support.js';
 
 const BUSY = { availability: 'Busy', activity: 'InACall' } as const;
 const DND = { availability: 'DoNotDisturb', activity: 'Presenting' } as const;
@@ -63,5 +65,29 @@ describe('examples/serial/config.json', () => {
     const raw: unknown = JSON.parse(await readFile(new URL('../../examples/serial/config.json', import.meta.url), 'utf8'));
     const result = validateConfig(raw);
     expect(result.ok ? [] : result.errors).toEqual([]);
+  });
+});
+
+describe('serialPortUses', () => {
+  it('groups inputs and outputs by path and warns when a later entry asks for another baud rate', () => {
+    const logger = recordingLogger();
+    const config = configSchema.parse({
+      auth: { tenantId: 't', clientId: 'c', clientSecret: 's' },
+      users: [{ key: 'alex', id: 'a' }],
+      inputs: [
+        { type: 'serial', name: 'Hook', path: '/dev/x', map: { OFFHOOK: 'Busy/InACall' } },
+        { type: 'serial', name: 'Pedal', path: '/dev/y', baudRate: 115200, map: { DOWN: 'Busy/InACall' } },
+        { type: 'serial', name: 'Hook JSON', path: '/dev/x', baudRate: 19200, field: 'hook', map: { off: 'Busy/InACall' } },
+      ],
+      outputs: [{ type: 'serial', name: 'Light', path: '/dev/x', templates: { default: 'OFF\n' } }],
+    });
+    const uses = serialPortUses(config, logger);
+    expect(uses.map((u) => ({ path: u.path, baudRate: u.baudRate, inputs: u.inputs.map((i) => i.name), outputs: u.outputs.map((o) => o.name) }))).toEqual([
+      { path: '/dev/x', baudRate: 9600, inputs: ['Hook', 'Hook JSON'], outputs: ['Light'] },
+      { path: '/dev/y', baudRate: 115200, inputs: ['Pedal'], outputs: [] },
+    ]);
+    expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+      '"Hook JSON" asks for 19200 baud on /dev/x, which is already opened at 9600; using 9600',
+    ]);
   });
 });
