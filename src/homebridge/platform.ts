@@ -49,7 +49,14 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
   ) {
     this.logger = homebridgeLogger(log);
     this.config = this.validate(rawConfig);
-    if (!this.config) return;
+    if (!this.config) {
+      // Inert: cached accessories stay (a typo must not delete HomeKit rooms and automations),
+      // their sensors show a fault so the Home app says something is wrong.
+      api.on('didFinishLaunching', () => {
+        this.markCachedFaulty();
+      });
+      return;
+    }
 
     api.on('didFinishLaunching', () => {
       try {
@@ -66,6 +73,19 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
   /** Homebridge hands back each accessory it restored from its cache before didFinishLaunching. */
   configureAccessory(accessory: PlatformAccessory): void {
     this.cached.set(accessory.UUID, accessory);
+  }
+
+  private markCachedFaulty(): void {
+    try {
+      const { Service: S, Characteristic: C } = this.api.hap;
+      for (const accessory of this.cached.values()) {
+        for (const service of accessory.services) {
+          if (service.UUID === S.OccupancySensor.UUID) service.updateCharacteristic(C.StatusFault, C.StatusFault.GENERAL_FAULT);
+        }
+      }
+    } catch (error) {
+      this.logger.error(`could not flag the accessories: ${errorMessage(error)}`);
+    }
   }
 
   private validate(rawConfig: PlatformConfig): PresenceBridgeConfig | null {

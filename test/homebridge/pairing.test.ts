@@ -42,7 +42,7 @@ async function startHomebridge(storagePath: string, port: number, platforms: unk
 }
 
 describe('Homebridge 2 with the plugin, a HomeKit client and the Graph emulator', () => {
-  it('pairs, drives presence from a switch, shows presence on the sensor, restores accessories after a restart', async () => {
+  it('pairs, drives presence from a switch, shows presence on the sensor, restores accessories after a restart, removes a dropped user, keeps them on a broken config', async () => {
     const emulator = await startEmulator({});
     cleanups.push(() => emulator.close());
     const storagePath = await tempDir('pb-hb-storage-');
@@ -150,6 +150,18 @@ describe('Homebridge 2 with the plugin, a HomeKit client and the Graph emulator'
     expect([...remaining.keys()].sort()).toEqual(['alex', 'sam']);
     expect(remaining.get('alex')!.aid).toBe(byUser.get('alex')!.aid);
     expect(homebridge.output()).toMatch(/removing 1 accessory\(ies\) of users no longer configured: Ghost/);
+    await third.close();
+
+    // A broken config: errors logged, the accessories kept (not removed), their sensors faulty.
+    await homebridge.stop();
+    homebridge = await startHomebridge(storagePath, port, [{ ...platformBlock(emulator, users.slice(0, 2)), graph: { pollSeconds: -1 } }]);
+    expect(homebridge.output()).toMatch(/graph\.pollSeconds: /);
+    const fourth = new HttpClient('pb-e2e-controller', '127.0.0.1', port, pairing ?? undefined);
+    cleanups.push(() => fourth.close());
+    const kept = accessoriesByUser((await fourth.getAccessories()).accessories);
+    expect([...kept.keys()].sort()).toEqual(['alex', 'sam']);
+    expect(await read(fourth, kept.get('alex')!.fault)).toBe(1);
+    expect(homebridge.output()).not.toMatch(/removing \d+ accessory/);
   }, 240_000);
 
   it('logs every config error, registers nothing and keeps Homebridge running (as a child bridge)', async () => {
