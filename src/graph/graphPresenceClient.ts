@@ -7,6 +7,9 @@ import type { HttpStack } from './httpStack.js';
 import { describeTransportError } from './msalNetworkClient.js';
 import { GraphError, type AccessTokenProvider, type GraphPresenceClient, type UserPresence } from './types.js';
 
+/** An Entra object id (GUID), the only form getPresencesByUserId accepts. */
+const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** getPresencesByUserId takes at most this many ids a request. */
 export const MAX_PRESENCE_IDS = 650;
 
@@ -191,15 +194,22 @@ export class HttpGraphPresenceClient implements GraphPresenceClient {
     return toUserPresence(parseJson<PresenceBody>(response.text, 'getPresence'), userId);
   }
 
+  /**
+   * getPresencesByUserId in chunks of 650. It takes object ids only: ids given as user principal
+   * names are read one by one, and their presence carries the id as given.
+   */
   async getPresences(userIds: readonly string[]): Promise<UserPresence[]> {
+    const objectIds = userIds.filter((id) => OBJECT_ID.test(id));
+    const others = userIds.filter((id) => !OBJECT_ID.test(id));
     const out: UserPresence[] = [];
-    for (let start = 0; start < userIds.length; start += MAX_PRESENCE_IDS) {
-      const ids = userIds.slice(start, start + MAX_PRESENCE_IDS);
+    for (let start = 0; start < objectIds.length; start += MAX_PRESENCE_IDS) {
+      const ids = objectIds.slice(start, start + MAX_PRESENCE_IDS);
       const response = await this.call('getPresencesByUserId', 'POST', '/communications/getPresencesByUserId', { ids });
       const body = parseJson<{ value?: unknown }>(response.text, 'getPresencesByUserId');
       const values = Array.isArray(body.value) ? (body.value as PresenceBody[]) : [];
       out.push(...values.map((v) => toUserPresence(v, '')));
     }
+    for (const id of others) out.push({ ...(await this.getPresence(id)), id });
     return out;
   }
 }

@@ -37,18 +37,17 @@ Exit codes: 0 done, 2 bad usage or config, 3 refused by Graph or sign-in, 4 unre
         // Delegated: the signed-in user only, unless --user names another.
         const users = values.user === undefined && config.auth.mode !== 'delegated' ? config.users : [await resolveSessionUser(session, values.user)];
         const options = { clock, maxAttempts: retries + 1, logger };
-        // getPresencesByUserId takes object ids only and needs Presence.Read.All, which a
-        // delegated sign-in lacks: anything else is read one user at a time.
-        const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-        const inBulk = config.auth.mode === 'application' && users.length > 1 ? users.filter((u) => guid.test(u.id)) : [];
-        const presences: UserPresence[] = [];
-        if (inBulk.length > 0) {
-          presences.push(...(await withRetry(() => stack.client.getPresences(inBulk.map((u) => u.id)), { ...options, label: 'getPresencesByUserId' })));
-        }
-        for (const user of users.filter((u) => !inBulk.includes(u))) {
-          const presence = await withRetry(() => stack.client.getPresence(user.id), { ...options, label: `getPresence ${user.key}` });
-          // Graph answers with the object id; remember which configured user asked.
-          presences.push({ ...presence, id: user.id });
+        let presences: UserPresence[];
+        if (config.auth.mode === 'application' && users.length > 1) {
+          presences = await withRetry(() => stack.client.getPresences(users.map((u) => u.id)), { ...options, label: 'getPresencesByUserId' });
+        } else {
+          // getPresencesByUserId needs Presence.Read.All, which a delegated sign-in lacks.
+          presences = [];
+          for (const user of users) {
+            const presence = await withRetry(() => stack.client.getPresence(user.id), { ...options, label: `getPresence ${user.key}` });
+            // Graph answers with the object id; keep the id as configured.
+            presences.push({ ...presence, id: user.id });
+          }
         }
         const rows = users.map((user) => {
           const found = presences.find((p) => p.id.toLowerCase() === user.id.toLowerCase());
