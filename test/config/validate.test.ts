@@ -102,6 +102,9 @@ const cases: readonly Case[] = [
   { name: 'graph base URL over http', change: (c) => (c['graph'] = { baseUrl: 'http://127.0.0.1:8443' }), errors: ['graph.baseUrl: must be an https:// URL, not http://'] },
   { name: 'graph base URL not a URL', change: (c) => (c['graph'] = { baseUrl: 'graph.local' }), errors: ['graph.baseUrl: is not a URL; write it like https://login.example.com'] },
   { name: 'authority host with credentials', change: (c) => ((c['auth'] as Json)['authorityHost'] = 'https://u:p@login.example'), errors: ['auth.authorityHost: must not carry a user name or password'] },
+  { name: 'an empty secret is no secret', change: (c) => ((c['auth'] as Json)['clientSecret'] = ''), errors: ['auth.clientSecret: is required in application mode (or give auth.certificate instead)'] },
+  { name: 'an empty required option is still an error', change: (c) => ((c['auth'] as Json)['tenantId'] = ''), errors: ['auth.tenantId: must not be empty'] },
+  { name: 'an empty mqtt block while an input needs it', change: (c) => (c['mqtt'] = {}), errors: ['mqtt: is required because an input has type "mqtt": give at least {"url": "mqtt://host:1883"}'] },
   { name: 'application mode without secret or certificate', change: (c) => delete (c['auth'] as Json)['clientSecret'], errors: ['auth.clientSecret: is required in application mode (or give auth.certificate instead)'] },
   { name: 'both secret and certificate', change: (c) => ((c['auth'] as Json)['certificate'] = { privateKeyFile: 'k.pem', thumbprint: 'AB12' }), errors: ['auth.certificate: give either clientSecret or certificate, not both'] },
   { name: 'tenant id that would change the sign-in path', change: (c) => ((c['auth'] as Json)['tenantId'] = 'common/../x'), errors: ['auth.tenantId: must not contain /, ?, #, %, \\, spaces or .. (it becomes part of a URL)'] },
@@ -203,6 +206,30 @@ const validCases: readonly ValidCase[] = [
   { name: 'https authority and graph hosts', change: (c) => { (c['auth'] as Json)['authorityHost'] = 'https://127.0.0.1:8443'; c['graph'] = { baseUrl: 'https://127.0.0.1:8443' }; }, check: (config) => expect((config['graph'] as Json)['baseUrl']).toBe('https://127.0.0.1:8443') },
   { name: 'wss broker and wildcard topics', change: (c) => { c['mqtt'] = { url: 'wss://broker.example/mqtt' }; input(c, 0)['topic'] = 'z2m/+/action/#'; }, check: (config) => expect((config['inputs'] as Json[])[0]!['topic']).toBe('z2m/+/action/#') },
   { name: 'serial inputs sharing a port at one speed', change: (c) => (c['inputs'] as Json[]).push({ name: 'Mute', type: 'serial', path: '/dev/ttyUSB0', baudRate: 9600, map: { MUTE: 'Busy/InAConferenceCall' } }), check: (config) => expect((config['inputs'] as Json[]).length).toBe(3) },
+  {
+    name: 'optional options left empty by a form count as not set',
+    change: (c) => {
+      c['mqtt'] = { url: 'mqtt://broker', username: '', password: '', clientId: '' };
+      (c['auth'] as Json)['certificate'] = {};
+      (c['auth'] as Json)['authorityHost'] = '';
+      c['graph'] = { baseUrl: '' };
+      c['proxy'] = '';
+      c['tls'] = { caFile: '' };
+      input(c, 0)['field'] = '';
+      (c['users'] as Json[])[0]!['name'] = '';
+    },
+    check: (config) => {
+      expect(config['mqtt']).not.toHaveProperty('username');
+      expect(config['mqtt']).not.toHaveProperty('password');
+      expect(config['auth']).not.toHaveProperty('certificate');
+      expect(config['auth']).not.toHaveProperty('authorityHost');
+      expect(config['graph']).not.toHaveProperty('baseUrl');
+      expect(config).not.toHaveProperty('proxy');
+      expect(config['tls']).toEqual({});
+      expect((config['inputs'] as Json[])[0]).not.toHaveProperty('field');
+      expect((config['users'] as Json[])[0]).toEqual({ key: 'alex', id: GUID });
+    },
+  },
   { name: 'no inputs at all', change: (c) => { delete c['inputs']; delete c['mqtt']; }, check: (config) => expect(config['inputs']).toEqual([]) },
 ];
 
