@@ -216,6 +216,9 @@ export function signInError(error: unknown, context: { mode: 'application' | 'de
     if (error.status === 429) {
       return new GraphError(`sign-in throttled (HTTP 429)`, { code: 'THROTTLED', status: 429, hint: 'the sign-in service is throttling requests; the bridge retries later', retryable: true, retryAfterMs, cause: error });
     }
+    if (error.status !== undefined && error.status < 500) {
+      return new GraphError(error.errorMessage, { code: 'UNEXPECTED', status: error.status, hint: 'something other than the sign-in service answered; check the proxy setting and auth.authorityHost', retryable: false, cause: error });
+    }
     if (error.status !== undefined) {
       return new GraphError(error.errorMessage, { code: 'UNAVAILABLE', status: error.status, hint: 'the sign-in service is unavailable; the bridge retries later', retryable: true, retryAfterMs, cause: error });
     }
