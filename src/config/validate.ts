@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { configSchema, type PresenceBridgeConfig, type MapEntry } from './schema.js';
 import { closest, knownKeysAt, unwrap } from './introspect.js';
-import { formatPresence, parseSessionPair, SESSION_PAIR_LIST } from '../presence/presencePair.js';
+import { formatPresence, parsePreferredPair, parseSessionPair, SESSION_PAIR_LIST } from '../presence/presencePair.js';
 import { MAX_SESSION_EXPIRATION_MS, MIN_SESSION_EXPIRATION_MS, parseIsoDuration } from '../presence/duration.js';
 import { normaliseValue } from '../presence/mapping.js';
 
@@ -86,7 +86,10 @@ export function checkPresenceText(
   if (pair) return { ok: true, canonical: formatPresence(pair) };
   const extras = [allow.clear ? 'clear' : '', allow.toggle ? 'toggle' : ''].filter(Boolean);
   const hint = `${PRESENCE_HINT}${extras.map((e) => `, or ${e}`).join('')}`;
-  return { ok: false, message: `${JSON.stringify(text)} is not a presence setPresence accepts; ${hint}` };
+  const preferred = parsePreferredPair(text);
+  // Busy/Busy and friends exist, but only as the user's preferred presence, never in a session.
+  const note = preferred ? ` (${formatPresence(preferred)} is only a preferred presence, set with presence-bridge prefer)` : '';
+  return { ok: false, message: `${JSON.stringify(text)} is not a presence setPresence accepts; ${hint}${note}` };
 }
 
 class Report {

@@ -57,7 +57,7 @@ const cases: readonly Case[] = [
 
   // presence strings
   { name: 'presence that setPresence refuses', change: (c) => ((input(c, 1)['map'] as Json)['OFFHOOK'] = 'Busy/Lunch'), errors: [`inputs[1].map.OFFHOOK: "Busy/Lunch" is not a presence setPresence accepts; use one of ${PAIRS}, or clear, or toggle`] },
-  { name: 'preferred-only pair in a map', change: (c) => ((input(c, 1)['map'] as Json)['OFFHOOK'] = 'Busy/Busy'), errors: [`inputs[1].map.OFFHOOK: "Busy/Busy" is not a presence setPresence accepts; use one of ${PAIRS}, or clear, or toggle`] },
+  { name: 'preferred-only pair in a map', change: (c) => ((input(c, 1)['map'] as Json)['OFFHOOK'] = 'Busy/Busy'), errors: [`inputs[1].map.OFFHOOK: "Busy/Busy" is not a presence setPresence accepts; use one of ${PAIRS}, or clear, or toggle (Busy/Busy is only a preferred presence, set with presence-bridge prefer)`] },
   { name: 'set of a {set, for} entry must be a pair, not clear', change: (c) => ((input(c, 1)['map'] as Json)['OFFHOOK'] = { set: 'clear', for: 'PT5M' }), errors: [`inputs[1].map.OFFHOOK.set: "clear" is not a presence setPresence accepts; use one of ${PAIRS}`] },
   { name: 'for must be an ISO duration', change: (c) => ((input(c, 1)['map'] as Json)['OFFHOOK'] = { set: 'Busy/InACall', for: '30 minutes' }), errors: ['inputs[1].map.OFFHOOK.for: "30 minutes" is not an ISO 8601 duration; write e.g. PT30M or PT1H30M'] },
   { name: 'for must be longer than zero', change: (c) => ((input(c, 1)['map'] as Json)['OFFHOOK'] = { set: 'Busy/InACall', for: 'PT0S' }), errors: ['inputs[1].map.OFFHOOK.for: must be longer than zero'] },
@@ -135,7 +135,7 @@ const cases: readonly Case[] = [
   },
 
   // homekit
-  { name: 'homekit switch not a session pair', change: (c) => (c['homekit'] = { switches: ['Busy/InACall', 'Offline/OffWork'] }), errors: [`homekit.switches[1]: "Offline/OffWork" is not a presence setPresence accepts; use one of ${PAIRS}`] },
+  { name: 'homekit switch not a session pair', change: (c) => (c['homekit'] = { switches: ['Busy/InACall', 'Offline/OffWork'] }), errors: [`homekit.switches[1]: "Offline/OffWork" is not a presence setPresence accepts; use one of ${PAIRS} (Offline/OffWork is only a preferred presence, set with presence-bridge prefer)`] },
   { name: 'homekit switch repeated', change: (c) => (c['homekit'] = { switches: ['Busy/InACall', 'busy / inacall'] }), errors: ['homekit.switches[1]: Busy/InACall is already a switch'] },
 ];
 
@@ -273,7 +273,7 @@ describe('validateConfig: a config with a dozen mistakes', () => {
       'inputs[2].baudRate: 115200 differs from inputs[1] (9600) on the same port /dev/ttyUSB0; one port has one speed',
       'inputs[3].type: must be one of "mqtt", "serial"',
       'inputs[3].map: needs at least one value, e.g. {"ON": "Busy/InACall", "OFF": "clear"}',
-      `homekit.switches[0]: "Busy/Busy" is not a presence setPresence accepts; use one of ${PAIRS}`,
+      `homekit.switches[0]: "Busy/Busy" is not a presence setPresence accepts; use one of ${PAIRS} (Busy/Busy is only a preferred presence, set with presence-bridge prefer)`,
       'mqtt: is required because an input has type "mqtt": give at least {"url": "mqtt://host:1883"}',
     ]);
   });
