@@ -197,7 +197,7 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
 
   private writeState(bridge: Bridge): void {
     try {
-      this.stateWriter?.write({ writtenAt: this.clock.now(), users: bridge.states() });
+      this.stateWriter?.write(() => ({ writtenAt: this.clock.now(), users: bridge.states() }));
     } catch (error) {
       this.logger.warn(`could not record state: ${errorMessage(error)}`);
     }

@@ -25,7 +25,7 @@ export interface StateSnapshot {
  */
 export class StateFileWriter {
   private readonly file: string;
-  private pending: StateSnapshot | null = null;
+  private pending: (() => StateSnapshot) | null = null;
   private writing: Promise<void> | null = null;
 
   constructor(
@@ -35,7 +35,8 @@ export class StateFileWriter {
     this.file = stateFilePath(storagePath);
   }
 
-  write(snapshot: StateSnapshot): void {
+  /** Asks for a write; `snapshot` is taken when the write happens, so a burst costs one. */
+  write(snapshot: () => StateSnapshot): void {
     this.pending = snapshot;
     if (!this.writing) this.writing = this.drain();
   }
@@ -46,11 +47,15 @@ export class StateFileWriter {
   }
 
   private async drain(): Promise<void> {
+    // Yield first: write() stores this promise before the loop can finish and reset it, and a
+    // synchronous burst of state events becomes one write.
+    await Promise.resolve();
     try {
       while (this.pending) {
-        const snapshot = this.pending;
+        const take = this.pending;
         this.pending = null;
         try {
+          const snapshot = take();
           await mkdir(join(this.file, '..'), { recursive: true });
           const temporary = `${this.file}.${process.pid}.tmp`;
           await writeFile(temporary, JSON.stringify(snapshot, null, 2), { mode: 0o600 });

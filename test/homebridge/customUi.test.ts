@@ -61,7 +61,7 @@ async function openUi(pluginConfig: unknown[], states?: UserState[]): Promise<{ 
   cleanups.push(() => rm(storagePath, { recursive: true, force: true }));
   if (states) {
     const writer = new StateFileWriter(storagePath, silentLogger);
-    writer.write({ writtenAt: Date.UTC(2026, 0, 5, 9, 1, 0), users: states });
+    writer.write(() => ({ writtenAt: Date.UTC(2026, 0, 5, 9, 1, 0), users: states }));
     await writer.flush();
   }
   const harness = new UiHarness({ packageDir: plugin.packageDir, storagePath, pluginConfig });

@@ -102,10 +102,18 @@ describe('Homebridge 2 with the plugin, a HomeKit client and the Graph emulator'
     // A presence changed at Graph by someone else (the user's preferred presence) shows on the sensor.
     const samIds = byUser.get('sam')!;
     expect(await read(client, samIds.occupancy)).toBe(0);
+    // Subscribed as a home hub is: automations run on these notifications.
+    const events: unknown[] = [];
+    client.on('event', (event: { characteristics: { aid: number; iid: number; value: unknown }[] }) => {
+      for (const c of event.characteristics) if (`${c.aid}.${c.iid}` === samIds.occupancy) events.push(c.value);
+    });
+    await client.subscribeCharacteristics([samIds.occupancy]);
     emulator.setPreferred(sam!.id, { availability: 'DoNotDisturb', activity: 'DoNotDisturb' });
-    await expect.poll(() => read(client, samIds.occupancy), { timeout: 20_000, interval: 250 }).toBe(1);
+    await expect.poll(() => events, { timeout: 20_000, interval: 100 }).toEqual([1]);
+    expect(await read(client, samIds.occupancy)).toBe(1);
     emulator.setPreferred(sam!.id, null);
-    await expect.poll(() => read(client, samIds.occupancy), { timeout: 20_000, interval: 250 }).toBe(0);
+    await expect.poll(() => events, { timeout: 20_000, interval: 100 }).toEqual([1, 0]);
+    await client.unsubscribeCharacteristics([samIds.occupancy]);
 
     // Graph refuses the unknown user: the sensor reports a fault.
     const ghostIds = byUser.get('ghost')!;
