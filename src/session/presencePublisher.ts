@@ -7,11 +7,10 @@ import type { DesiredState } from '../presence/intent.js';
 import { CLEAR } from '../presence/intent.js';
 import type { ObservedPresence, PresencePair } from '../presence/presencePair.js';
 import { formatPresence, samePair } from '../presence/presencePair.js';
-import { nextRenewalAt } from '../presence/renewalSchedule.js';
 import { retryDelay } from '../presence/retryDelay.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { PublisherAction, SessionFacts } from './publisherState.js';
-import { decide, isOverridden, sessionAlive } from './publisherState.js';
+import { decide, isOverridden, renewalDueAt, sessionAlive } from './publisherState.js';
 import type { LimiterTicket, RequestLimiter } from './requestLimiter.js';
 
 export interface PublisherUser {
@@ -61,6 +60,7 @@ export class PresencePublisher {
   private attempt = 0;
   private blocked = false;
   private lastCallAt: number | null = null;
+  private firstRenewalFraction: number | null = null;
   private lastError: UserErrorInfo | null = null;
   private actual: ObservedPresence | null = null;
   private inFlight: Promise<void> | null = null;
@@ -158,6 +158,7 @@ export class PresencePublisher {
       retryAt: this.retryAt,
       blocked: this.blocked,
       lastCallAt: this.lastCallAt,
+      firstRenewalFraction: this.firstRenewalFraction,
       expirationMs: this.deps.expirationMs,
     };
   }
@@ -221,6 +222,7 @@ export class PresencePublisher {
         this.confirmed = pair;
         this.confirmedAt = startedAt;
         this.uncertain = false;
+        this.firstRenewalFraction = renewal ? null : 0.5 + 0.5 * (this.deps.random ?? Math.random)();
         this.succeeded('setPresence', detail, startedAt);
         if (!renewal) logger.info(`${this.user.key}: presence set to ${detail}`);
       }),
@@ -325,7 +327,7 @@ export class PresencePublisher {
     const confirmedAt = alive ? this.confirmedAt : null;
     const renewal =
       confirmed && confirmedAt !== null && this.desired.kind === 'set' && samePair(confirmed, this.desired.pair) && !this.blocked
-        ? nextRenewalAt({ pair: confirmed, confirmedAt, expirationMs: this.deps.expirationMs })
+        ? renewalDueAt(confirmed, confirmedAt, this.deps.expirationMs, this.firstRenewalFraction)
         : null;
     return {
       userKey: this.user.key,

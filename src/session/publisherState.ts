@@ -23,6 +23,11 @@ export interface SessionFacts {
   readonly blocked: boolean;
   /** When this user's last call left the process, if any. */
   readonly lastCallAt: number | null;
+  /**
+   * Set after a fresh setPresence (not a renewal): the first renewal comes this fraction (0.5–1,
+   * random) of the way to its scheduled time, see {@link renewalDueAt}.
+   */
+  readonly firstRenewalFraction: number | null;
   readonly expirationMs: number;
 }
 
@@ -45,6 +50,18 @@ export function sessionDeadline(pair: PresencePair, confirmedAt: number, expirat
   return pair.availability === 'Available' ? Math.min(expiresAt, confirmedAt + AVAILABLE_FADE_MS) : expiresAt;
 }
 
+/**
+ * When the confirmed session is renewed. Users set at the same moment (a start-up, a shared
+ * input) would otherwise renew in lockstep forever; pulling each one's first renewal forward by a
+ * random part of half the interval spreads them evenly over the period, for one extra call per change.
+ */
+export function renewalDueAt(pair: PresencePair, confirmedAt: number, expirationMs: number, firstRenewalFraction: number | null): number | null {
+  const at = nextRenewalAt({ pair, confirmedAt, expirationMs });
+  if (at === null || firstRenewalFraction === null) return at;
+  const fraction = Math.min(1, Math.max(0.5, firstRenewalFraction));
+  return Math.round(confirmedAt + (at - confirmedAt) * fraction);
+}
+
 /** True while the confirmed session still exists at Graph (it ends at its expiration). */
 export function sessionAlive(facts: SessionFacts, now: number): boolean {
   return facts.confirmed !== null && facts.confirmedAt !== null && now < facts.confirmedAt + facts.expirationMs;
@@ -61,7 +78,7 @@ export function decide(facts: SessionFacts, now: number): PublisherAction {
   } else if (!alive || facts.uncertain || !samePair(facts.confirmed, desired.pair) || facts.confirmedAt === null) {
     action = { kind: 'set', pair: desired.pair, deadline: facts.desiredAt, renewal: false };
   } else {
-    const at = nextRenewalAt({ pair: desired.pair, confirmedAt: facts.confirmedAt, expirationMs: facts.expirationMs });
+    const at = renewalDueAt(desired.pair, facts.confirmedAt, facts.expirationMs, facts.firstRenewalFraction);
     if (at === null) return { kind: 'idle' };
     if (at > now) return { kind: 'wait', until: at, reason: 'renewal' };
     action = {

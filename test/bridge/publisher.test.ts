@@ -30,7 +30,9 @@ describe('publisher against the emulator, one shared ManualClock', () => {
     expect(h.presenceOf()).toBe('Offline/PresenceUnknown');
 
     const expected: { t: number; call: string; status: number }[] = [];
-    for (let t = 0; t <= 120; t += renewEvery) expected.push({ t: Math.round(t * 1000) / 1000, call: `set ${pair}`, status: 200 });
+    // the first renewal comes at 0.75 of the interval (random = 0.5 spreads users set together), then every interval
+    expected.push({ t: 0, call: `set ${pair}`, status: 200 });
+    for (let t = 0.75 * renewEvery; t <= 120; t += renewEvery) expected.push({ t: Math.round(t * 1e6) / 1e6, call: `set ${pair}`, status: 200 });
     expected.push({ t: 120, call: 'clear', status: 200 });
     expect(h.calls()).toEqual(expected);
     const state = h.bridge.state('u0')!;

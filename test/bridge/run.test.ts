@@ -105,8 +105,8 @@ describe('presence-bridge run', () => {
       .filter((e) => e.kind === 'graph')
       .map((e) => `${e.route.split('/').at(-1)} ${e.status}`);
     expect(calls).toEqual(['setPresence 200', 'clearPresence 200']);
-    expect(runIo.stdout.text).toMatch(/^\d{4}-\d\d-\d\dT\S+Z INFO  .*started for 1 user/m);
-    expect(runIo.stdout.text).toMatch(/INFO  stopped\n$/);
+    expect(runIo.stdout.text).toMatch(/^\d{4}-\d\d-\d\dT\S+Z INFO {2}.*started for 1 user/m);
+    expect(runIo.stdout.text).toMatch(/INFO {2}stopped\n$/);
     expect(runIo.stdout.text).not.toContain(app.clientSecret);
     expect(runIo.stdout.text).not.toContain('\u001b['); // not a TTY: no colours
     expect(await readFile(join(dir, 'config.json'), 'utf8')).toContain('PresenceBridge');

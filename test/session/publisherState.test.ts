@@ -22,6 +22,7 @@ function facts(overrides: Partial<SessionFacts>): SessionFacts {
     retryAt: null,
     blocked: false,
     lastCallAt: null,
+    firstRenewalFraction: null,
     expirationMs: 60 * MIN,
     ...overrides,
   };
@@ -94,6 +95,18 @@ describe('decide', () => {
       facts: facts({ desired: set(dnd), confirmed: busy, confirmedAt: T0, lastCallAt: T0 }),
       now: T0 + 2000,
       expected: { kind: 'set', pair: dnd, deadline: T0, renewal: false },
+    },
+    {
+      name: 'the first renewal after a change comes early by the random fraction (0.75 × 48 min)',
+      facts: facts({ desired: set(busy), confirmed: busy, confirmedAt: T0, firstRenewalFraction: 0.75 }),
+      now: T0 + MIN,
+      expected: { kind: 'wait', until: T0 + 36 * MIN, reason: 'renewal' },
+    },
+    {
+      name: 'the fraction never goes below half the interval',
+      facts: facts({ desired: set(available), confirmed: available, confirmedAt: T0, firstRenewalFraction: 0 }),
+      now: T0,
+      expected: { kind: 'wait', until: T0 + 105_000, reason: 'renewal' },
     },
     { name: 'blocked: idle whatever is asked', facts: facts({ desired: set(busy), blocked: true }), now: T0, expected: { kind: 'idle' } },
   ];

@@ -46,6 +46,32 @@ describe('RequestLimiter', () => {
     limiter.close();
   });
 
+  it('caps the requests in flight and starts the next one as one settles', async () => {
+    const clock = new ManualClock();
+    const limiter = new RequestLimiter(clock, 100, silentLogger, 2);
+    const pending: (() => void)[] = [];
+    let started = 0;
+    for (let i = 0; i < 5; i++) {
+      limiter.submit(clock.now() + i, () => {
+        started++;
+        return new Promise<void>((resolve) => pending.push(resolve));
+      });
+    }
+    expect(started).toBe(2);
+    expect(limiter.inFlight()).toBe(2);
+    pending.shift()!();
+    await clock.advance(0);
+    expect(started).toBe(3);
+    while (pending.length > 0) {
+      pending.shift()!();
+      await clock.advance(0);
+    }
+    await limiter.whenIdle();
+    expect(started).toBe(5);
+    expect(limiter.inFlight()).toBe(0);
+    limiter.close();
+  });
+
   it('a failing job is logged, not thrown', async () => {
     const clock = new ManualClock();
     const errors: string[] = [];
