@@ -122,9 +122,9 @@ describe('config.schema.json', () => {
   it('shows input fields only for the input type they belong to, and credentials only in application mode', () => {
     const inputs = at(section('Inputs'), 0, 'items') as (Json | string)[];
     const conditionOf = (key: string): string => at(inputs.find((i) => typeof i !== 'string' && i['key'] === key), 'condition', 'functionBody') as string;
-    // Evaluated the way the Homebridge UI evaluates a layout condition.
+    // Evaluated the way the Homebridge UI (ajsf) evaluates a layout condition: arrayIndices is a list.
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const run = (body: string, model: unknown): boolean => (new Function('model', 'arrayIndices', body) as (m: unknown, i: number) => boolean)(model, 0);
+    const run = (body: string, model: unknown): boolean => (new Function('model', 'arrayIndices', body) as (m: unknown, i: number[]) => boolean)(model, [0]);
     expect(run(conditionOf('inputs[].topic'), { inputs: [{ type: 'mqtt' }] })).toBe(true);
     expect(run(conditionOf('inputs[].topic'), { inputs: [{ type: 'serial' }] })).toBe(false);
     expect(run(conditionOf('inputs[].baudRate'), { inputs: [{ type: 'serial' }] })).toBe(true);
