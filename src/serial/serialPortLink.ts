@@ -3,6 +3,7 @@ import { TypedEvents } from '../events.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 import { retryDelay } from '../presence/retryDelay.js';
+import { hangupAwareBinding } from './hangupAwareBinding.js';
 import type { Clock, TimerHandle } from '../session/clock.js';
 
 /**
@@ -27,21 +28,34 @@ export const RECONNECT_BASE_MS = 500;
 /** A replugged headset sensor should be heard again within seconds, so the cap stays small. */
 export const RECONNECT_MAX_MS = 10_000;
 
+/**
+ * A port must stay open this long before the backoff starts over: a loose cable that connects
+ * and drops again at once gets ever longer pauses, not a reopen every half second.
+ */
+export const STABLE_OPEN_MS = 30_000;
+
 /** Exponential backoff with equal jitter (the Graph retry's, with a smaller base and cap). */
 export function serialReconnectDelay(attempt: number, random: () => number = Math.random): number {
   return retryDelay({ attempt, random, baseMs: RECONNECT_BASE_MS, capMs: RECONNECT_MAX_MS });
 }
 
 type SerialPortClass = typeof SerialPort;
-let serialPortClass: Promise<SerialPortClass> | undefined;
+interface SerialPortKit {
+  readonly SerialPort: SerialPortClass;
+  readonly binding: SerialPortClass['binding'];
+}
+let serialPortKit: Promise<SerialPortKit> | undefined;
 
 /**
  * serialport loads a native binding when imported; loading it on first use means a platform
  * without a working binding only loses serial ports, not the whole plugin.
  */
-function loadSerialPort(): Promise<SerialPortClass> {
-  serialPortClass ??= import('serialport').then((module) => module.SerialPort);
-  return serialPortClass;
+function loadSerialPort(): Promise<SerialPortKit> {
+  serialPortKit ??= import('serialport').then((module) => ({
+    SerialPort: module.SerialPort,
+    binding: hangupAwareBinding(module.SerialPort.binding),
+  }));
+  return serialPortKit;
 }
 
 export interface SerialPortLinkOptions {
@@ -64,8 +78,9 @@ export class SerialPortLink {
   private state: LinkState = 'idle';
   private port: SerialPort | undefined;
   private timer: TimerHandle | undefined;
-  /** Failed opens since the port was last open. */
+  /** Reopen attempts since the port last stayed open for {@link STABLE_OPEN_MS}. */
   private attempt = 0;
+  private openedAt = 0;
   /** A loss (or a missing device) was logged and its recovery not yet. */
   private lost = false;
   /** Settles when an open in flight has finished (and, once stopped, closed again). */
@@ -123,8 +138,8 @@ export class SerialPortLink {
   private open(): void {
     this.state = 'opening';
     loadSerialPort().then(
-      (SerialPortImpl) => {
-        if (this.state === 'opening') this.openWith(SerialPortImpl);
+      (kit) => {
+        if (this.state === 'opening') this.openWith(kit);
       },
       (error: unknown) => {
         if (this.state === 'opening') this.openFailed(new Error(`serial ports are unavailable on this system: ${errorMessage(error)}`));
@@ -132,10 +147,12 @@ export class SerialPortLink {
     );
   }
 
-  private openWith(SerialPortImpl: SerialPortClass): void {
+  private openWith(kit: SerialPortKit): void {
     let port: SerialPort;
     try {
-      port = new SerialPortImpl({ path: this.path, baudRate: this.baudRate, autoOpen: false });
+      // `binding` is a SerialPortStream option that SerialPort's type leaves out but honours.
+      const options = { path: this.path, baudRate: this.baudRate, autoOpen: false, binding: kit.binding };
+      port = new kit.SerialPort(options);
     } catch (error) {
       this.openFailed(error);
       return;
@@ -173,7 +190,7 @@ export class SerialPortLink {
   private opened(): void {
     const recovered = this.lost;
     this.state = 'open';
-    this.attempt = 0;
+    this.openedAt = this.clock.now();
     this.lost = false;
     if (recovered) this.logger.info(`${this.path} is back`);
     else this.logger.info(`opened ${this.path}`);
@@ -194,6 +211,7 @@ export class SerialPortLink {
     if (this.port !== port || this.state === 'stopped') return;
     this.port = undefined;
     port.removeAllListeners('data');
+    if (this.clock.now() - this.openedAt >= STABLE_OPEN_MS) this.attempt = 0;
     const reason = error ? errorMessage(error) : 'port closed';
     if (!this.lost) {
       this.lost = true;
