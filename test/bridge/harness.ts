@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CoreBridge } from '../../src/bridge.js';
 import { createBridge } from '../../src/bridge.js';
-import type { UserState } from '../../src/bridgeTypes.js';
+import type { FeatureFactory, UserState } from '../../src/bridgeTypes.js';
 import { validateConfig } from '../../src/config/validate.js';
 import type { PresenceBridgeConfig } from '../../src/config/schema.js';
 import type { Emulator } from '../../src/emulator/index.js';
@@ -25,6 +25,7 @@ export interface HarnessOptions {
   readonly start?: boolean;
   /** Which emulator app signs in: 0 has Presence.ReadWrite.All, 1 no presence permission. */
   readonly appIndex?: number;
+  readonly features?: readonly FeatureFactory[];
 }
 
 export interface LoggedCall {
@@ -84,7 +85,7 @@ export class Harness {
     if (!result.ok) throw new Error(`test config invalid: ${result.errors.join('; ')}`);
     const storage = await mkdtemp(join(tmpdir(), 'pb-bridge-'));
     const logger = memoryLogger();
-    const bridge = createBridge(result.config, { logger, clock, storagePath: storage, features: [], random: () => 0.5 });
+    const bridge = createBridge(result.config, { logger, clock, storagePath: storage, features: options.features ?? [], random: () => 0.5 });
     const harness = new Harness(clock, emulator, bridge, result.config, logger, storage, clock.now());
     if (options.start !== false) {
       await bridge.start();

@@ -261,3 +261,60 @@ describe('publisher against the emulator, one shared ManualClock', () => {
     expect(h.states.some((s) => s.overridden)).toBe(true);
   });
 });
+
+describe('createBridge wiring', () => {
+  it('starts features after the core and stops them before it; a failing feature is logged, not fatal', async () => {
+    const order: string[] = [];
+    harness = await Harness.create({
+      start: false,
+      features: [
+        (_config, bridge, deps) => ({
+          start: () => {
+            order.push('good start');
+            bridge.setIntent('u0', 'homekit', { kind: 'set', pair: { availability: 'Busy', activity: 'InACall' }, at: deps.clock.now() });
+            return Promise.resolve();
+          },
+          stop: () => {
+            order.push(`good stop while ${harness!.presenceOf()}`);
+            return Promise.resolve();
+          },
+        }),
+        () => null,
+        () => ({
+          start: () => Promise.reject(new Error('port busy')),
+          stop: () => {
+            order.push('broken stop');
+            return Promise.resolve();
+          },
+        }),
+      ],
+    });
+    const h = harness;
+    await h.bridge.start();
+    await h.settle();
+    expect(h.presenceOf()).toBe('Busy/InACall');
+    expect(h.logger.lines).toContain('error a feature failed to start: port busy');
+    await h.stop();
+    expect(order).toEqual(['good start', 'broken stop', 'good stop while Busy/InACall']);
+    expect(h.presenceOf()).toBe('Offline/PresenceUnknown');
+    expect(h.clock.pending()).toBe(0); // every timer of the bridge is gone
+  });
+
+  it('prefer sets and clears the user-preferred presence through the same limiter, and rejects with a GraphError', async () => {
+    harness = await Harness.create();
+    const h = harness;
+    const calls: string[] = [];
+    h.bridge.events.on('graphCall', (e) => calls.push([e.operation, e.detail, e.ok].filter((x) => x !== undefined).join(' ')));
+    await h.bridge.prefer('u0', { availability: 'BeRightBack', activity: 'BeRightBack' }, 'PT1H');
+    expect(h.presenceOf()).toBe('BeRightBack/BeRightBack');
+    await h.bridge.prefer('u0', null);
+    expect(h.emulator.preferredOf(h.userId('u0'))).toBeNull();
+    await expect(h.bridge.prefer('u0', { availability: 'Busy', activity: 'InACall' })).rejects.toMatchObject({ name: 'GraphError', code: 'BAD_REQUEST' });
+    await expect(h.bridge.prefer('ghost', null)).rejects.toThrow(/unknown user/);
+    expect(calls).toEqual([
+      'setUserPreferredPresence BeRightBack/BeRightBack true',
+      'clearUserPreferredPresence true',
+      'setUserPreferredPresence Busy/InACall false',
+    ]);
+  });
+});
