@@ -1,4 +1,5 @@
 import type { Bridge, UserState } from '../bridgeTypes.js';
+import type { ObservedPresence } from '../presence/presencePair.js';
 import type { SerialOutputConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import { decodeEscapes } from './escapes.js';
@@ -15,12 +16,34 @@ export const READY_LINE = 'READY';
 export const UNKNOWN_AVAILABILITY = 'PresenceUnknown';
 
 /**
- * The availability a busy light should show for a user: Graph's read-back when there is one,
- * else what our session asserts (confirmed by Graph, or still on its way), else PresenceUnknown.
+ * The availability a busy light should show for a user, fed every state of that user in order.
+ *
+ * Graph's read-back (`actual`) is what Teams shows, overrides included, but it is only as fresh
+ * as the last poll (60 s by default): right after a hook sensor changes what we assert, it still
+ * shows the old presence. So a read-back counts only when it arrived after our asserted
+ * availability last changed; until then the light shows what we assert (confirmed by Graph, or
+ * on its way), and with nothing asserted, PresenceUnknown. A new read-back is recognised by
+ * identity: the publisher keeps the same `actual` object in every state until the next poll.
  */
-export function availabilityToShow(state: UserState | undefined): string {
-  if (!state) return UNKNOWN_AVAILABILITY;
-  return state.actual?.availability ?? state.confirmed?.availability ?? state.desired?.availability ?? UNKNOWN_AVAILABILITY;
+export class ShownAvailability {
+  private started = false;
+  private asserted: string | null = null;
+  private staleActual: ObservedPresence | null = null;
+
+  next(state: UserState | undefined): string {
+    if (!state) return UNKNOWN_AVAILABILITY;
+    const pair = state.confirmed ?? state.desired;
+    const asserted = pair?.availability ?? null;
+    if (!this.started) {
+      this.started = true;
+      this.asserted = asserted;
+    } else if (asserted !== this.asserted) {
+      this.asserted = asserted;
+      this.staleActual = state.actual;
+    }
+    if (state.actual && state.actual !== this.staleActual) return state.actual.availability;
+    return asserted ?? UNKNOWN_AVAILABILITY;
+  }
 }
 
 /**
@@ -58,8 +81,9 @@ export interface BusyLightOutputOptions {
  */
 export class BusyLightOutput {
   private lastWritten: string | undefined;
-  private current: UserState | undefined;
-  private missingTemplateLogged = new Set<string>();
+  private availability = UNKNOWN_AVAILABILITY;
+  private readonly shown = new ShownAvailability();
+  private readonly missingTemplateLogged = new Set<string>();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly decoder = new LineDecoder({ maxLineBytes: 256 });
 
@@ -67,11 +91,11 @@ export class BusyLightOutput {
 
   start(): void {
     const { bridge, link, userKey } = this.options;
-    this.current = bridge.state(userKey);
+    this.availability = this.shown.next(bridge.state(userKey));
     this.unsubscribe.push(
       bridge.events.on('state', (state) => {
         if (state.userKey !== userKey) return;
-        this.current = state;
+        this.availability = this.shown.next(state);
         this.show();
       }),
       link.events.on('connected', () => {
@@ -99,7 +123,7 @@ export class BusyLightOutput {
 
   private show(): void {
     const { link, output, logger } = this.options;
-    const availability = availabilityToShow(this.current);
+    const availability = this.availability;
     const template = templateFor(output.templates, availability);
     const line = template === undefined ? undefined : decodeEscapes(template);
     if (line === undefined) {

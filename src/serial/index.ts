@@ -7,7 +7,7 @@ import { SerialPortLink, type ReconnectDelay } from './serialPortLink.js';
 
 export { LineDecoder, DEFAULT_MAX_LINE_BYTES } from './lineDecoder.js';
 export { SerialPortLink, serialReconnectDelay } from './serialPortLink.js';
-export { BusyLightOutput, availabilityToShow, templateFor } from './busyLightOutput.js';
+export { BusyLightOutput, ShownAvailability, templateFor } from './busyLightOutput.js';
 export { SerialInputs } from './serialInputs.js';
 
 export interface SerialFeatureOptions {

@@ -184,8 +184,12 @@ describe('serial headset and busy light through the bridge to the Graph emulator
       pollSeconds: 30,
     });
     await s.until(() => s.logger.count('info', /opened/) === 2, 'both ports open');
+    await s.until(() => s.bridge.state('alex')?.actual !== null && lamp.received === 'OFF\n', 'first read-back shown');
+    // The light turns red at once, without waiting for the next poll (the clock does not move).
     await hook.write('OFFHOOK\n');
-    await s.until(() => lamp.received.endsWith('RED\n') && s.bridge.state('alex')?.actual?.availability === 'Busy', 'red from read-back');
+    await waitFor(() => lamp.received === 'OFF\nRED\n', { what: 'red before the next poll' });
+    expect(s.bridge.state('alex')?.actual?.availability).not.toBe('Busy');
+    await s.until(() => s.bridge.state('alex')?.actual?.availability === 'Busy', 'read-back catches up');
     s.emulator.setPreferred(s.emulator.users[0]!.id, { availability: 'DoNotDisturb', activity: 'DoNotDisturb' });
     await s.until(() => lamp.received.endsWith('RED BLINK\n'), 'override shown');
     s.emulator.setPreferred(s.emulator.users[0]!.id, null);

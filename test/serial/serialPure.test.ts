@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/validate.js';
-import { availabilityToShow, templateFor } from '../../src/serial/busyLightOutput.js';
+import type { UserState } from '../../src/bridgeTypes.js';
+import { ShownAvailability, templateFor } from '../../src/serial/busyLightOutput.js';
 import { RECONNECT_MAX_MS, serialReconnectDelay } from '../../src/serial/serialPortLink.js';
 import { configSchema } from '../../src/config/schema.js';
 import { serialPortUses } from '../../src/serial/index.js';
@@ -10,17 +11,55 @@ import { recordingLogger, userState } from './support.js';
 const BUSY = { availability: 'Busy', activity: 'InACall' } as const;
 const DND = { availability: 'DoNotDisturb', activity: 'Presenting' } as const;
 
-describe('availabilityToShow', () => {
-  it.each([
-    { name: 'no state', state: undefined, shown: 'PresenceUnknown' },
-    { name: 'nothing asserted, no read-back', state: userState('a'), shown: 'PresenceUnknown' },
-    { name: 'desired, not yet confirmed', state: userState('a', { desired: BUSY }), shown: 'Busy' },
-    { name: 'confirmed wins over a newer desired', state: userState('a', { desired: DND, confirmed: BUSY }), shown: 'Busy' },
-    { name: 'clear pending: still confirmed', state: userState('a', { desired: null, confirmed: BUSY }), shown: 'Busy' },
-    { name: 'read-back wins', state: userState('a', { confirmed: BUSY, actual: { availability: 'Away', activity: 'Away' } }), shown: 'Away' },
-    { name: 'read-back Offline', state: userState('a', { actual: { availability: 'Offline', activity: 'OffWork' } }), shown: 'Offline' },
-  ])('$name -> $shown', ({ state, shown }) => {
-    expect(availabilityToShow(state)).toBe(shown);
+describe('ShownAvailability', () => {
+  const AWAY = { availability: 'Away', activity: 'Away' } as const;
+  const seen = (availability: string, activity = availability) => ({ availability, activity });
+  // Each step is a state of one user, in order; a read-back object is reused while no poll happened.
+  const busyRead = seen('Busy', 'InACall');
+  const dndRead = seen('DoNotDisturb');
+  const availableRead = seen('Available');
+  const table: { name: string; steps: [Partial<UserState> | undefined, string][] }[] = [
+    { name: 'nothing known', steps: [[undefined, 'PresenceUnknown'], [{}, 'PresenceUnknown']] },
+    {
+      name: 'no read-back: confirmed, else desired',
+      steps: [
+        [{ desired: BUSY }, 'Busy'],
+        [{ desired: BUSY, confirmed: BUSY }, 'Busy'],
+        [{ desired: DND, confirmed: BUSY }, 'Busy'],
+        [{ desired: DND, confirmed: DND }, 'DoNotDisturb'],
+        [{ desired: null, confirmed: DND }, 'DoNotDisturb'],
+        [{ desired: null, confirmed: null }, 'PresenceUnknown'],
+      ],
+    },
+    {
+      name: 'read-back at start counts',
+      steps: [[{ actual: availableRead }, 'Available']],
+    },
+    {
+      name: 'a stale read-back does not hide a new assertion; the next poll wins',
+      steps: [
+        [{ actual: availableRead }, 'Available'],
+        [{ desired: BUSY, actual: availableRead }, 'Busy'],
+        [{ desired: BUSY, confirmed: BUSY, actual: availableRead }, 'Busy'],
+        [{ confirmed: BUSY, actual: busyRead }, 'Busy'],
+        // A user-preferred override, seen by the next poll.
+        [{ confirmed: BUSY, actual: dndRead }, 'DoNotDisturb'],
+        [{ confirmed: BUSY, actual: seen('Away') }, 'Away'],
+      ],
+    },
+    {
+      name: 'after a clear the old read-back is stale: unknown until the next poll',
+      steps: [
+        [{ confirmed: BUSY, actual: busyRead }, 'Busy'],
+        [{ confirmed: null, actual: busyRead }, 'PresenceUnknown'],
+        [{ confirmed: null, actual: seen('Available') }, 'Available'],
+        [{ desired: AWAY, actual: seen('Available') }, 'Away'],
+      ],
+    },
+  ];
+  it.each(table)('$name', ({ steps }) => {
+    const shown = new ShownAvailability();
+    expect(steps.map(([fields]) => shown.next(fields === undefined ? undefined : userState('a', fields)))).toEqual(steps.map(([, want]) => want));
   });
 });
 
