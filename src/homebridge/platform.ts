@@ -1,8 +1,10 @@
 import type { API, Categories, DynamicPlatformPlugin, Logging, PlatformAccessory, PlatformConfig } from 'homebridge';
-import { createBridge } from '../bridge.js';
+import { watch, type FSWatcher } from 'node:fs';
+import { createBridge, type CoreBridge } from '../bridge.js';
 import type { Bridge } from '../bridgeTypes.js';
 import type { PresenceBridgeConfig } from '../config/schema.js';
 import { validateConfig } from '../config/validate.js';
+import { TOKEN_CACHE_FILE } from '../graph/index.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 import type { PresencePair } from '../presence/presencePair.js';
@@ -18,6 +20,9 @@ export const PLATFORM_NAME = 'PresenceBridge';
 
 /** Keys Homebridge itself puts in a platform block (child bridge settings), not ours to validate. */
 const HOMEBRIDGE_KEYS = ['_bridge'] as const;
+
+/** Error codes a new sign-in can cure. */
+const SIGN_IN_CODES = new Set(['SIGN_IN_REQUIRED', 'AUTH_FAILED', 'UNAUTHORIZED']);
 
 /** HAP's accessory category "switch" (a const enum in HAP's typings, so spelled as its value). */
 const CATEGORY_SWITCH = 8 as Categories;
@@ -39,8 +44,9 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
   private readonly cached = new Map<string, PlatformAccessory>();
   private readonly users = new Map<string, UserAccessory>();
   private readonly config: PresenceBridgeConfig | null;
-  private bridge: Bridge | null = null;
+  private bridge: CoreBridge | null = null;
   private stateWriter: StateFileWriter | null = null;
+  private signInWatcher: FSWatcher | null = null;
 
   constructor(
     log: Logging,
@@ -127,10 +133,40 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
     for (const state of bridge.states()) this.users.get(state.userKey)?.update(state);
     this.writeState(bridge);
 
+    if (config.auth.mode === 'delegated') this.watchSignIn(storagePath, bridge);
+
     bridge.start().catch((error: unknown) => {
       this.logger.error(`the bridge could not start: ${errorMessage(error)}`);
       for (const user of this.users.values()) user.markFault();
     });
+  }
+
+  /**
+   * A sign-in from the settings page (or `presence-bridge login`) rewrites the token cache; users
+   * held back because sign-in was refused are retried at once instead of at the next restart.
+   * Only then: the plugin's own token refreshes also rewrite the file, and must not cut short a
+   * backoff Graph asked for.
+   */
+  private watchSignIn(storagePath: string, bridge: CoreBridge): void {
+    try {
+      let timer: NodeJS.Timeout | undefined;
+      const watcher = watch(storagePath, (_event, filename) => {
+        if (filename !== TOKEN_CACHE_FILE) return;
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          const refused = bridge.states().some((s) => s.health === 'unhealthy' && SIGN_IN_CODES.has(s.lastError?.code ?? ''));
+          if (!refused || this.bridge !== bridge) return;
+          this.logger.info('new sign-in found; trying again');
+          bridge.retryAll();
+        }, 500);
+        timer.unref();
+      });
+      watcher.on('error', (error) => this.logger.warn(`watching for a new sign-in stopped: ${errorMessage(error)}`));
+      watcher.unref();
+      this.signInWatcher = watcher;
+    } catch (error) {
+      this.logger.warn(`cannot watch for a new sign-in (restart after signing in): ${errorMessage(error)}`);
+    }
   }
 
   /** One accessory per configured user; cached ones reused, stale ones removed. */
@@ -204,6 +240,8 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
   }
 
   private shutdown(): void {
+    this.signInWatcher?.close();
+    this.signInWatcher = null;
     const bridge = this.bridge;
     this.bridge = null;
     if (!bridge) return;

@@ -27,7 +27,7 @@ afterEach(async () => {
 });
 
 describe('delegated mode: the Home app shows a fault until the user signs in from the custom UI', () => {
-  it('faults without a sign-in, then after signing in from the UI a switch sets presence as that user', async () => {
+  it('faults without a sign-in; signing in from the UI while it runs lets the held switch through; a restart reuses the sign-in', async () => {
     const emulator = await startEmulator({ deviceCodeIntervalSeconds: 1 });
     cleanups.push(() => emulator.close());
     const storagePath = await tempDir('pb-hb-delegated-');
@@ -59,10 +59,9 @@ describe('delegated mode: the Home app shows a fault until the user signs in fro
     await client.setCharacteristics({ [ids.switches.get('Alex Busy')!]: true });
     await expect.poll(() => read(client, ids.fault), { timeout: 30_000, interval: 250 }).toBe(1);
     expect(emulator.requestLog().some((e) => e.route.endsWith('/presence/setPresence'))).toBe(false);
-    await client.close();
-    await homebridge.stop();
 
-    // 2. Sign in from the custom UI (headless Chromium, the real UI server process).
+    // 2. Sign in from the custom UI (headless Chromium, the real UI server process) while the
+    //    plugin runs: it notices the new sign-in, the held Busy request goes through, the fault clears.
     const harness = new UiHarness({ packageDir: plugin.packageDir, storagePath, pluginConfig: [block] });
     await harness.start();
     cleanups.push(() => harness.close());
@@ -75,29 +74,32 @@ describe('delegated mode: the Home app shows a fault until the user signs in fro
     await code.waitFor({ state: 'visible', timeout: 20_000 });
     emulator.approveDeviceCode(((await code.textContent()) ?? '').trim(), alex.id);
     await frame.locator('#signin-ok').waitFor({ state: 'visible', timeout: 30_000 });
+    await expect.poll(() => emulator.presenceOf(alex.id).availability, { timeout: 30_000, interval: 250 }).toBe('Busy');
+    const set = emulator.requestLog().find((e) => e.route === `/users/${alex.id}/presence/setPresence`);
+    expect(set?.appId).toBe(app.clientId);
+    await expect.poll(() => read(client, ids.fault), { timeout: 20_000, interval: 250 }).toBe(0);
+    await expect.poll(() => read(client, ids.occupancy), { timeout: 20_000, interval: 250 }).toBe(1);
+    expect(homebridge.output()).toMatch(/new sign-in found; trying again/);
 
-    // 3. Homebridge again: it uses the cached sign-in; the switch sets presence as Alex.
+    // 3. The UI's status view shows what the running plugin wrote.
+    await frame.locator('#status-refresh').click();
+    const row = frame.locator('tr[data-user="alex"]');
+    await expect.poll(async () => (await row.count()) > 0 && (await row.locator('td').nth(2).textContent()), { timeout: 20_000 }).toBe('Busy/InACall (homekit)');
+    expect(await row.locator('td').nth(1).textContent()).toBe('ok');
+
+    // 4. Restarted, the plugin uses the cached sign-in: no second device code.
+    await client.close();
+    await homebridge.stop();
     emulator.clearRequestLog();
     homebridge = new HomebridgeProcess({ storagePath, pluginPath: plugin.pluginPath, config });
     await homebridge.start();
     await homebridge.waitFor(/is running on port/, 60_000);
     const again = new HttpClient('pb-delegated', '127.0.0.1', port, pairing);
     cleanups.push(() => again.close());
+    await again.setCharacteristics({ [ids.switches.get('Alex Do Not Disturb')!]: true });
+    await expect.poll(() => emulator.presenceOf(alex.id).availability, { timeout: 30_000, interval: 250 }).toBe('DoNotDisturb');
     expect(await read(again, ids.fault)).toBe(0);
-    await again.setCharacteristics({ [ids.switches.get('Alex Busy')!]: true });
-    await expect.poll(() => emulator.presenceOf(alex.id).availability, { timeout: 30_000, interval: 250 }).toBe('Busy');
-    const set = emulator.requestLog().find((e) => e.route === `/users/${alex.id}/presence/setPresence`);
-    expect(set?.appId).toBe(app.clientId);
-    // No second device code: the plugin uses the sign-in the UI cached.
     const identity = emulator.requestLog().filter((e) => e.kind === 'identity');
     expect(identity.some((e) => e.route.endsWith('/devicecode') || JSON.stringify(e.body ?? '').includes('device_code'))).toBe(false);
-    await expect.poll(() => read(again, ids.occupancy), { timeout: 20_000, interval: 250 }).toBe(1);
-    expect(await read(again, ids.fault)).toBe(0);
-
-    // 4. The UI's status view shows what the running plugin wrote.
-    await frame.locator('#status-refresh').click();
-    const row = frame.locator('tr[data-user="alex"]');
-    await expect.poll(async () => (await row.count()) > 0 && (await row.locator('td').nth(2).textContent()), { timeout: 20_000 }).toBe('Busy/InACall (homekit)');
-    expect(await row.locator('td').nth(1).textContent()).toBe('ok');
   }, 240_000);
 });
