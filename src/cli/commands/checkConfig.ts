@@ -69,7 +69,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
 
 export const command: CliCommand = {
   name: 'check-config',
-  summary: 'check a config file and show what it does (exit 2 with every problem)',
+  summary: 'Check a config file and show what it does (exit 2 with every problem).',
   help: HELP,
   async run(args, io) {
     try {

@@ -36,7 +36,7 @@ function positiveNumber(name: string, text: string | undefined, integer: boolean
 
 export const command: CliCommand = {
   name: 'emulator',
-  summary: 'run the Graph presence + sign-in emulator (HTTPS, loopback) for dry runs',
+  summary: 'Run the Graph presence and sign-in emulator (HTTPS, loopback) for dry runs.',
   help: HELP,
   async run(args, io) {
     let values: { port?: string; host?: string; 'time-scale'?: string; state?: string; 'token-lifetime'?: string; 'ca-cert'?: string; verbose?: boolean };
