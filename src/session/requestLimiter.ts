@@ -12,6 +12,19 @@ export { RATE_WINDOW_MS };
  */
 export const MAX_IN_FLIGHT = 32;
 
+/**
+ * A sliding 30 s window alone lets a saturated queue go out in one burst each time the window
+ * frees (1,490 requests in one second, every 30 s). Grants are also paced: in any second at
+ * most twice the average rate the budget allows (and at least 10), so requests stay spread out.
+ */
+export const PACE_WINDOW_MS = 1_000;
+export const PACE_FACTOR = 2;
+export const MIN_PER_PACE_WINDOW = 10;
+
+export function pacePerSecond(maxPer30s: number): number {
+  return Math.max(MIN_PER_PACE_WINDOW, Math.ceil(((maxPer30s * PACE_WINDOW_MS) / RATE_WINDOW_MS) * PACE_FACTOR));
+}
+
 /** A queued request; cancel it when the caller no longer needs the slot. */
 export interface LimiterTicket {
   cancel(): void;
@@ -32,6 +45,7 @@ interface Waiting {
  */
 export class RequestLimiter {
   private readonly budget: RequestBudget;
+  private readonly pace: RequestBudget;
   private readonly queue = new DueQueue<Waiting>();
   private timer: TimerHandle | undefined;
   private timerAt: number | undefined;
@@ -46,6 +60,7 @@ export class RequestLimiter {
     readonly maxInFlight: number = MAX_IN_FLIGHT,
   ) {
     this.budget = new RequestBudget(maxPer30s, RATE_WINDOW_MS);
+    this.pace = new RequestBudget(pacePerSecond(maxPer30s), PACE_WINDOW_MS);
   }
 
   /** Queue work with a deadline (ms since epoch); it runs when the budget has room, soonest deadline first. */
@@ -100,8 +115,8 @@ export class RequestLimiter {
       }
       if (this.running.size >= this.maxInFlight) return; // a settling request drains again
       const now = this.clock.now();
-      if (this.budget.used(now) >= this.maxPer30s) {
-        this.arm(this.budget.nextFreeAt(now));
+      if (this.budget.used(now) >= this.budget.maxPerWindow || this.pace.used(now) >= this.pace.maxPerWindow) {
+        this.arm(Math.max(this.budget.nextFreeAt(now), this.pace.nextFreeAt(now)));
         return;
       }
       this.queue.pop();
@@ -114,6 +129,7 @@ export class RequestLimiter {
       }
       if (started === null) continue;
       this.budget.tryTake(now);
+      this.pace.tryTake(now);
       this.granted++;
       const tracked = started
         .catch((error: unknown) => this.logger.debug(`rate limiter: request failed: ${errorMessage(error)}`))

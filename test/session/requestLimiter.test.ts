@@ -25,6 +25,28 @@ describe('RequestLimiter', () => {
     limiter.close();
   });
 
+  it('paces a saturated queue instead of bursting each time the window frees', async () => {
+    const clock = new ManualClock();
+    const limiter = new RequestLimiter(clock, 300, silentLogger, 1000);
+    const start = clock.now();
+    const at: number[] = [];
+    for (let i = 0; i < 900; i++) {
+      limiter.submit(start, () => {
+        at.push(clock.now() - start);
+        return Promise.resolve();
+      });
+    }
+    await clock.advance(120_000);
+    expect(at.length).toBe(900);
+    const perSecond = new Map<number, number>();
+    for (const t of at) perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
+    expect(Math.max(...perSecond.values())).toBe(20); // 2 × 300 / 30
+    for (let i = 0; i < at.length; i++) {
+      expect(at.filter((t) => t >= at[i]! && t < at[i]! + 30_000).length).toBeLessThanOrEqual(300);
+    }
+    limiter.close();
+  });
+
   it('does not spend a slot on work that is no longer needed, and skips cancelled work', async () => {
     const clock = new ManualClock();
     const limiter = new RequestLimiter(clock, 1, silentLogger);
