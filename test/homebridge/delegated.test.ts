@@ -3,7 +3,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../src/emulator/index.js';
 import { accessoriesByUser, HttpClient, PIN, read } from './hap.js';
-import { buildPluginFolder, freePort, HomebridgeProcess, homebridgeConfig, tempDir } from './homebridgeRunner.js';
+import { buildPluginFolder, freePort, HomebridgeProcess, homebridgeConfig, keepHomebridgeOutputOnFailure, tempDir } from './homebridgeRunner.js';
 import { UiHarness } from './uiHarness.js';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -22,7 +22,8 @@ afterAll(async () => {
   await plugin?.cleanup();
 });
 
-afterEach(async () => {
+afterEach(async (context) => {
+  await keepHomebridgeOutputOnFailure(context);
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
 });
 

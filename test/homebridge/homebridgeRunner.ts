@@ -66,6 +66,22 @@ export interface HomebridgeOptions {
   readonly debug?: boolean;
 }
 
+const started: HomebridgeProcess[] = [];
+
+/**
+ * For afterEach: when the test failed, writes the output of every Homebridge it started to
+ * test-output/ (and says where); forgets them either way.
+ */
+export async function keepHomebridgeOutputOnFailure(context: { task: { name: string; result?: { state?: string } } }): Promise<void> {
+  const processes = started.splice(0);
+  if (context.task.result?.state !== 'fail') return;
+  const folder = join(REPO, 'test-output');
+  await mkdir(folder, { recursive: true });
+  const file = join(folder, `homebridge-${context.task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.log`);
+  await writeFile(file, processes.map((p, i) => `===== Homebridge run ${i + 1}\n${p.output()}`).join('\n'));
+  process.stderr.write(`Homebridge output kept in ${file}\n`);
+}
+
 /** A real Homebridge 2 process, its output collected line by line. */
 export class HomebridgeProcess {
   readonly lines: string[] = [];
@@ -81,6 +97,7 @@ export class HomebridgeProcess {
     await writeFile(join(this.options.storagePath, 'config.json'), JSON.stringify(this.options.config, null, 2));
     const args = [HOMEBRIDGE_BIN, '-U', this.options.storagePath, '-P', this.options.pluginPath, '--strict-plugin-resolution', '-Q', '-T'];
     if (this.options.debug) args.push('-D');
+    started.push(this);
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
     this.child = child;
     const collect = (chunk: Buffer, carry: { rest: string }) => {
@@ -143,12 +160,17 @@ export class HomebridgeProcess {
   }
 }
 
-/** A Homebridge config.json with a bridge on 127.0.0.1 and the given platform blocks. */
+/**
+ * A Homebridge config.json with a bridge on 127.0.0.1 and the given platform blocks. The bridge's
+ * name and id derive from the port, so bridges of tests running side by side never collide in
+ * mDNS, and a restart on the same port is the same bridge (its pairings still hold).
+ */
 export function homebridgeConfig(port: number, pin: string, platforms: unknown[]): Record<string, unknown> {
+  const hex = (n: number) => n.toString(16).padStart(2, '0').toUpperCase();
   return {
     bridge: {
-      name: 'Presence Bridge Test',
-      username: '0E:3C:21:7A:55:10',
+      name: `Presence Bridge Test ${port}`,
+      username: `0E:3C:21:7A:${hex(port >> 8)}:${hex(port & 0xff)}`,
       port,
       pin,
       bind: ['127.0.0.1'],

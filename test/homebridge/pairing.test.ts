@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { accessoriesByUser, HttpClient, PIN, read } from './hap.js';
-import { buildPluginFolder, freePort, HomebridgeProcess, homebridgeConfig, tempDir } from './homebridgeRunner.js';
+import { buildPluginFolder, freePort, HomebridgeProcess, homebridgeConfig, keepHomebridgeOutputOnFailure, tempDir } from './homebridgeRunner.js';
 
 let plugin: Awaited<ReturnType<typeof buildPluginFolder>>;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -16,7 +16,8 @@ afterAll(async () => {
   await plugin?.cleanup();
 });
 
-afterEach(async () => {
+afterEach(async (context) => {
+  await keepHomebridgeOutputOnFailure(context);
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
 });
 
@@ -135,7 +136,7 @@ describe('Homebridge 2 with the plugin, a HomeKit client and the Graph emulator'
     const exit = await homebridge.stop();
     expect(emulator.requestLog().filter((e) => e.route === `/users/${alex!.id}/presence/clearPresence`).length).toBe(clearsBefore + 1);
     expect(emulator.sessionsOf(alex!.id)).toEqual([]);
-    expect(exit.signal === 'SIGTERM' || exit.code === 143 || exit.code === 0).toBe(true);
+    expect(exit.signal === 'SIGTERM' || exit.code === 143 || exit.code === 0, `Homebridge exit ${JSON.stringify(exit)}`).toBe(true);
     homebridge = await startHomebridge(storagePath, port, [block]);
     expect(homebridge.output()).not.toMatch(/adding \d+ accessory/);
     const again = new HttpClient('pb-e2e-controller', '127.0.0.1', port, pairing ?? undefined);
@@ -183,7 +184,7 @@ describe('Homebridge 2 with the plugin, a HomeKit client and the Graph emulator'
       auth: { mode: 'application', tenantId: 'contoso', clientId: '' },
       graph: { expiration: 'PT10S' },
       users: [],
-      _bridge: { username: '0E:3C:21:7A:55:20', port: childPort },
+      _bridge: { username: `0E:3C:21:7B:${(childPort >> 8).toString(16).padStart(2, '0')}:${(childPort & 0xff).toString(16).padStart(2, '0')}`.toUpperCase(), port: childPort },
     };
     const homebridge = await startHomebridge(storagePath, port, [broken]);
     await homebridge.waitFor(/error\(s\); Presence Bridge stays inactive/, 30_000);
