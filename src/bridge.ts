@@ -17,6 +17,7 @@ import { systemClock } from './session/clock.js';
 import { PresencePublisher } from './session/presencePublisher.js';
 import { PresenceReadback } from './session/presenceReadback.js';
 import { RequestLimiter } from './session/requestLimiter.js';
+import { SessionLedger } from './session/sessionLedger.js';
 
 /** What createBridge needs to talk to Graph; built from the config when not given. */
 export interface GraphStack {
@@ -51,6 +52,12 @@ export interface CoreBridge extends Bridge {
 /** How long `onShutdown: clear` waits for the clears before stopping anyway. */
 export const SHUTDOWN_CLEAR_TIMEOUT_MS = 5_000;
 
+/**
+ * After a start, sessions a crashed previous run left behind are cleared once the inputs had this
+ * long to report (MQTT retained messages arrive right after connecting), unless they are wanted.
+ */
+export const STARTUP_GRACE_MS = 10_000;
+
 /** Inputs the bridge provides itself; they reach it through {@link Bridge.setIntent}. */
 export const BUILT_IN_INPUTS = ['mqtt-command', 'homekit'] as const;
 
@@ -83,6 +90,8 @@ class PresenceBridgeCore implements CoreBridge {
   private readonly limiter: RequestLimiter;
   private readonly readback: PresenceReadback;
   private readonly features: Startable[] = [];
+  private readonly ledger: SessionLedger;
+  private graceTimer: TimerHandle | undefined;
   private graph: GraphStack | undefined;
   private ownsGraph = false;
   private running = false;
@@ -95,6 +104,7 @@ class PresenceBridgeCore implements CoreBridge {
     this.logger = deps.logger;
     this.clock = deps.clock ?? systemClock;
     this.events = new TypedEvents<BridgeEvents>(this.logger);
+    this.ledger = new SessionLedger(deps.storagePath, prefixedLogger(this.logger, '[session]'));
     this.limiter = new RequestLimiter(this.clock, config.graph.maxRequestsPer30s, prefixedLogger(this.logger, '[graph]'));
     const expiration = config.graph.expiration;
     const expirationMs = parseIsoDuration(expiration) ?? 3_600_000;
@@ -111,7 +121,10 @@ class PresenceBridgeCore implements CoreBridge {
           expiration,
           expirationMs,
           random: deps.random,
-          onState: (state) => this.events.emit('state', state),
+          onState: (state) => {
+            this.ledger.update(state.userId, state.desired !== null || state.confirmed !== null || publisher.hasSession());
+            this.events.emit('state', state);
+          },
           onCall: (event) => this.events.emit('graphCall', event),
         },
       );
@@ -153,6 +166,7 @@ class PresenceBridgeCore implements CoreBridge {
         this.ownsGraph = true;
       }
     }
+    const previous = await this.ledger.load();
     this.running = true;
     for (const key of this.users.keys()) this.reevaluate(key);
     this.readback.start();
@@ -169,6 +183,16 @@ class PresenceBridgeCore implements CoreBridge {
         this.logger.error(`a feature failed to start: ${errorMessage(error)}`);
         if (feature) this.features.push(feature); // stop() still releases what it opened
       }
+    }
+    if (previous.length > 0) {
+      this.graceTimer = this.clock.setTimeout(() => {
+        this.graceTimer = undefined;
+        for (const userId of previous) {
+          const slot = this.usersById.get(userId.toLowerCase());
+          if (!slot) this.logger.warn(`a previous run left a session for user ${userId}, who is no longer configured; it expires by itself`);
+          else if (!slot.publisher.hasSession()) slot.publisher.assumeSession();
+        }
+      }, STARTUP_GRACE_MS);
     }
   }
 
@@ -187,6 +211,8 @@ class PresenceBridgeCore implements CoreBridge {
     }
     this.features.length = 0;
     this.running = false;
+    this.clock.clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
     this.readback.stop();
     for (const slot of this.users.values()) {
       this.clock.clearTimeout(slot.timer);
@@ -205,6 +231,7 @@ class PresenceBridgeCore implements CoreBridge {
     }
     this.limiter.close();
     await this.readback.whenIdle().catch(() => undefined);
+    await this.ledger.flush();
     if (this.graph && this.ownsGraph) {
       try {
         await this.graph.close();

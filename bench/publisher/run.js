@@ -310,7 +310,14 @@ async function scaleOne(userCount, limit) {
       const cpu = process.cpuUsage(cpuBefore);
       const wall = performance.now() - wallBefore;
       const sets = calls.filter((c) => c.operation === 'setPresence');
-      const failed = sets.filter((c) => !c.ok).length;
+      const failures = sets.filter((c) => !c.ok);
+      const failed = failures.length;
+      const failedBy = {};
+      for (const c of failures) {
+        const key = `${c.status ?? ''} ${c.errorCode ?? ''} at ${Math.round((c.startedAt - START) / 1000)} s`.trim();
+        failedBy[key] = (failedBy[key] ?? 0) + 1;
+      }
+      if (failed > 0) console.error(`  ${userCount} users: failures ${JSON.stringify(failedBy)}`);
       const times = sets.map((c) => c.startedAt).sort((a, b) => a - b);
       const maxIn30s = (list) => {
         let max = 0;

@@ -100,6 +100,17 @@ export class PresencePublisher {
     this.emitState();
   }
 
+  /**
+   * A previous run may have left a session here (it crashed before clearing): treat Graph's state
+   * as unknown, so a wanted clear is sent (404 if it was gone) and a wanted pair is set again.
+   */
+  assumeSession(): void {
+    if (this.stopped) return;
+    this.uncertain = true;
+    this.emitState();
+    this.pump();
+  }
+
   /** The config changed (or an operator asked): forget a refusal and any backoff, try again now. */
   retryNow(): void {
     this.blocked = false;

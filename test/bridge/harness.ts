@@ -54,7 +54,7 @@ export class Harness {
     readonly bridge: CoreBridge,
     readonly config: PresenceBridgeConfig,
     readonly logger: Logger & { lines: string[] },
-    private readonly storage: string,
+    readonly storage: string,
     readonly startedAt: number,
   ) {
     bridge.events.on('state', (s) => this.states.push(s));

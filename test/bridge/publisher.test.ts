@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { CoreBridge } from '../../src/bridge.js';
+import { createBridge, STARTUP_GRACE_MS } from '../../src/bridge.js';
 import { yieldToEventLoop } from '../../src/session/clock.js';
 import { Harness, HOUR, MINUTE } from './harness.js';
 
@@ -316,5 +318,50 @@ describe('createBridge wiring', () => {
       'clearUserPreferredPresence true',
       'setUserPreferredPresence Busy/InACall false',
     ]);
+  });
+});
+
+describe('restart after a crash', () => {
+  async function restart(h: Harness, during?: (bridge: CoreBridge) => void): Promise<CoreBridge> {
+    const bridge = createBridge(h.config, { logger: h.logger, clock: h.clock, storagePath: h.storage, features: [], random: () => 0.5 });
+    await bridge.start();
+    during?.(bridge);
+    await h.clock.advance(STARTUP_GRACE_MS + 5000, async () => {
+      await yieldToEventLoop();
+      await bridge.whenIdle();
+    });
+    return bridge;
+  }
+
+  it('clears a session the previous run left behind when nobody asks for it any more', async () => {
+    harness = await Harness.create({ config: { onShutdown: 'keep' } }); // keep: like kill -9, nothing is cleared
+    const h = harness;
+    await h.signal('desk', 'busy');
+    await h.bridge.stop();
+    expect(h.presenceOf()).toBe('Busy/InACall');
+    const second = await restart(h);
+    try {
+      expect(h.calls()).toEqual([
+        { t: 0, call: 'set Busy/InACall', status: 200 },
+        { t: Math.round((STARTUP_GRACE_MS / MINUTE) * 1e6) / 1e6, call: 'clear', status: 200 },
+      ]);
+      expect(h.presenceOf()).toBe('Offline/PresenceUnknown');
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('leaves it to the inputs when they ask for a presence again within the grace period', async () => {
+    harness = await Harness.create({ config: { onShutdown: 'keep' } });
+    const h = harness;
+    await h.signal('desk', 'busy');
+    await h.bridge.stop();
+    const second = await restart(h, (bridge) => bridge.signal({ input: 'desk', value: 'dnd', at: h.clock.now() }));
+    try {
+      expect(h.callNames()).toEqual(['set Busy/InACall', 'set DoNotDisturb/Presenting']);
+      expect(h.presenceOf()).toBe('DoNotDisturb/Presenting');
+    } finally {
+      await second.stop(); // onShutdown keep
+    }
   });
 });
