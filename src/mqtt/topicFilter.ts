@@ -56,5 +56,8 @@ export function filterCovers(outer: string, inner: string): boolean {
  */
 export function reduceFilters(filters: readonly string[]): string[] {
   const unique = [...new Set(filters)];
-  return unique.filter((f, i) => !unique.some((g, j) => j !== i && filterCovers(g, f) && (!filterCovers(f, g) || j < i)));
+  // Only a filter with a wildcard covers another one (without, it covers only itself, and duplicates
+  // are gone): comparing against those alone keeps 10,000 plain topics linear instead of quadratic.
+  const wild = unique.flatMap((g, j) => (g.includes('+') || g.includes('#') ? [{ g, j }] : []));
+  return unique.filter((f, i) => !wild.some(({ g, j }) => j !== i && filterCovers(g, f) && (!filterCovers(f, g) || j < i)));
 }
