@@ -15,6 +15,9 @@ import { reduceFilters, topicFilterProblem, topicMatches } from './topicFilter.j
  */
 export class MqttInputs {
   private readonly inputs: MqttInputConfig[];
+  /** Inputs on a plain topic by that topic, and inputs on a wildcard filter, each with its config order. */
+  private readonly exact = new Map<string, { input: MqttInputConfig; order: number }[]>();
+  private readonly wildcard: { input: MqttInputConfig; order: number }[] = [];
 
   constructor(
     inputs: readonly MqttInputConfig[],
@@ -29,6 +32,25 @@ export class MqttInputs {
       if (problem) logger.error(`input "${input.name}": topic "${input.topic}" is not a valid MQTT topic filter (${problem}); it is ignored`);
       return !problem;
     });
+    // A message is matched against the inputs of its own topic and the wildcard ones only, not
+    // against every input: with thousands of inputs a linear scan per message caps the rate.
+    this.inputs.forEach((input, order) => {
+      if (input.topic.includes('+') || input.topic.includes('#')) {
+        this.wildcard.push({ input, order });
+      } else {
+        const list = this.exact.get(input.topic) ?? [];
+        list.push({ input, order });
+        this.exact.set(input.topic, list);
+      }
+    });
+  }
+
+  /** The inputs whose filter matches `topic`, in config order. */
+  private targetsOf(topic: string): MqttInputConfig[] {
+    const exact = this.exact.get(topic) ?? [];
+    const wild = this.wildcard.filter((w) => topicMatches(w.input.topic, topic));
+    if (wild.length === 0) return exact.map((e) => e.input);
+    return [...exact, ...wild].sort((a, b) => a.order - b.order).map((e) => e.input);
   }
 
   /** The filters to subscribe to: one per distinct topic, none covered by another. */
@@ -38,7 +60,7 @@ export class MqttInputs {
 
   /** Delivers the message to every input whose topic matches; false when none does. */
   handle(topic: string, payload: Uint8Array, retained: boolean): boolean {
-    const targets = this.inputs.filter((input) => topicMatches(input.topic, topic));
+    const targets = this.targetsOf(topic);
     if (targets.length === 0) return false;
     if (payload.byteLength === 0) {
       this.logger.debug(`empty payload on ${topic} ignored`);
