@@ -248,7 +248,7 @@ async function throttledRun(kind, broker, driver) {
 const broker = await startMosquitto();
 const driver = mqtt.connect(broker.url, { clientId: `bench-driver-${process.pid}` });
 await until(() => driver.connected, 'driver connection');
-const results = { at: new Date().toISOString(), users: USERS, seconds: SECONDS, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavgBefore: loadavg(), node: process.version };
+const results = { at: new Date().toISOString(), users: USERS, seconds: SECONDS, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavgBefore: loadavg(), node: process.version, commit: (() => { try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(); } catch { return 'unknown'; } })() };
 try {
   results.bridge = await unthrottledRun('bridge', broker, driver);
   results.nodeRed = await unthrottledRun('node-red', broker, driver);

@@ -129,7 +129,7 @@ for (const users of USERS) {
   if (c) lines.push(`| ${users.toLocaleString('en-US')} | ${fmt(c.idle.startupMs / 1000)} | ${fmt(c.idle.rssIdleKb / 1024)} | ${fmt(c.idle.idleCpuPct)} |`);
 }
 lines.push('');
-lines.push('| users | msg/s asked (achieved) | setPresence | p50 / p99 latency of sent signals (ms) | superseded | CPU while publishing (% of one core) | CPU per 1,000 signals (ms) | RSS peak (MiB) | every user's last state at Graph after the last message (s) | users wrong 30 s after |');
+lines.push('| users | msg/s asked (achieved) | setPresence | p50 / p99 latency of sent signals (ms) | superseded | CPU while publishing (% of one core) | CPU per 1,000 signals (ms) | RSS peak (MiB) | every user\'s last state at Graph after the last message (s) | users wrong 30 s after |');
 lines.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const c of results.cells) {
   lines.push(
