@@ -56,7 +56,7 @@ export const SHUTDOWN_CLEAR_TIMEOUT_MS = 5_000;
  * After a start, sessions a crashed previous run left behind are cleared once the inputs had this
  * long to report (MQTT retained messages arrive right after connecting), unless they are wanted.
  */
-export const STARTUP_GRACE_MS = 10_000;
+export const STARTUP_GRACE_MS = 5_000;
 
 /** Inputs the bridge provides itself; they reach it through {@link Bridge.setIntent}. */
 export const BUILT_IN_INPUTS = ['mqtt-command', 'homekit'] as const;
