@@ -324,11 +324,11 @@ export class PresencePublisher {
 
   private health(now: number): UserHealth {
     if (this.blocked) return 'unhealthy';
-    if (this.retryAt !== null) return 'retrying';
     const alive = sessionAlive(this.facts(), now);
     const converged =
       this.desired.kind === 'clear' ? !alive && !this.uncertain : alive && !this.uncertain && samePair(this.confirmed, this.desired.pair);
-    return converged ? 'ok' : 'pending';
+    if (converged) return 'ok'; // e.g. the wish went back to what Graph holds while backing off
+    return this.retryAt !== null ? 'retrying' : 'pending';
   }
 
   private snapshot(): UserState {

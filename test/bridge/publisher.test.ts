@@ -97,6 +97,23 @@ describe('publisher against the emulator, one shared ManualClock', () => {
     expect(h.bridge.state('u0')).toMatchObject({ health: 'ok', lastError: null });
   });
 
+  it('while backing off, a wish that goes back to what Graph holds needs no call', async () => {
+    harness = await Harness.create();
+    const h = harness;
+    await h.signal('desk', 'busy');
+    h.emulator.injectFault({ kind: 'status', status: 503, count: 1_000_000 });
+    await h.advance(5000);
+    await h.signal('desk', 'dnd');
+    await h.advance(3000);
+    expect(h.bridge.state('u0')).toMatchObject({ health: 'retrying', lastError: { code: 'UNAVAILABLE' } });
+    await h.signal('desk', 'busy');
+    const before = h.calls().length;
+    await h.advance(10 * MINUTE);
+    expect(h.calls().length).toBe(before);
+    expect(h.bridge.state('u0')).toMatchObject({ health: 'ok', confirmed: { availability: 'Busy', activity: 'InACall' } });
+    expect(h.calls().map((c) => c.status)).toEqual([200, ...Array<number>(before - 1).fill(503)]);
+  });
+
   it('a 429 storm: Retry-After is honoured each time and the latest state lands', async () => {
     harness = await Harness.create();
     const h = harness;
