@@ -21,6 +21,13 @@ export const PLATFORM_NAME = 'PresenceBridge';
 /** Keys Homebridge itself puts in a platform block (child bridge settings), not ours to validate. */
 const HOMEBRIDGE_KEYS = ['_bridge'] as const;
 
+/**
+ * Read-back failures that mean sign-in is refused: the sensors show a fault even before anything
+ * is switched. A read-back refused for want of a read permission (FORBIDDEN) is not one: setting
+ * presence still works, and the sensor falls back to what Graph confirmed.
+ */
+const READ_BACK_REFUSALS = new Set(['SIGN_IN_REQUIRED', 'AUTH_FAILED', 'UNAUTHORIZED']);
+
 /** Error codes a new sign-in can cure. */
 const SIGN_IN_CODES = new Set(['SIGN_IN_REQUIRED', 'AUTH_FAILED', 'UNAUTHORIZED']);
 
@@ -129,6 +136,14 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
     bridge.events.on('state', (state) => {
       this.users.get(state.userKey)?.update(state);
       this.writeState(bridge);
+    });
+    let readBackRefused = false;
+    bridge.events.on('graphCall', (call) => {
+      if (call.operation !== 'getPresences') return;
+      const refused = !call.ok && READ_BACK_REFUSALS.has(call.errorCode ?? '');
+      if (refused === readBackRefused) return;
+      readBackRefused = refused;
+      for (const user of this.users.values()) user.setReadBackRefused(refused);
     });
     for (const state of bridge.states()) this.users.get(state.userKey)?.update(state);
     this.writeState(bridge);

@@ -74,6 +74,10 @@ export class UserAccessory {
   private readonly sensorService: Service | null;
   private busy = false;
   private fault = false;
+  /** The user's session is unhealthy (the publisher was refused). */
+  private unhealthy = false;
+  /** Reading presence back was refused (sign-in or permission), for every user at once. */
+  private readBackRefused = false;
   /** The pair this accessory last asserted as the homekit input, until cleared. */
   private asserted: PresencePair | null = null;
 
@@ -136,16 +140,30 @@ export class UserAccessory {
       }
       if (this.sensorService) {
         const busy = sensorBusy(state);
-        const fault = state.health === 'unhealthy';
         if (busy !== this.busy) {
           this.busy = busy;
           this.sensorService.updateCharacteristic(C.OccupancyDetected, this.occupancyValue());
         }
-        if (fault !== this.fault) {
-          this.fault = fault;
-          this.sensorService.updateCharacteristic(C.StatusFault, this.faultValue());
-        }
       }
+      this.unhealthy = state.health === 'unhealthy';
+      this.refreshFault();
+    } catch (error) {
+      this.options.logger.error(`updating HomeKit for ${this.options.user.key} failed: ${errorMessage(error)}`);
+    }
+  }
+
+  /** Read-back refused or working again: part of the fault, so a sensor nobody switched still warns. */
+  setReadBackRefused(refused: boolean): void {
+    this.readBackRefused = refused;
+    this.refreshFault();
+  }
+
+  private refreshFault(): void {
+    try {
+      const fault = this.unhealthy || this.readBackRefused;
+      if (fault === this.fault || !this.sensorService) return;
+      this.fault = fault;
+      this.sensorService.updateCharacteristic(this.options.api.hap.Characteristic.StatusFault, this.faultValue());
     } catch (error) {
       this.options.logger.error(`updating HomeKit for ${this.options.user.key} failed: ${errorMessage(error)}`);
     }

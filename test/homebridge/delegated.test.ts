@@ -57,8 +57,11 @@ describe('delegated mode: the Home app shows a fault until the user signs in fro
     const pairing = client.getLongTermData() ?? undefined;
     const ids = accessoriesByUser((await client.getAccessories()).accessories)
       .get('alex')!;
-    await client.setCharacteristics({ [ids.switches.get('Alex Busy')!]: true });
+    // Read-back is refused before anything is switched: the fault shows already.
     await expect.poll(() => read(client, ids.fault), { timeout: 30_000, interval: 250 }).toBe(1);
+    await client.setCharacteristics({ [ids.switches.get('Alex Busy')!]: true });
+    await expect.poll(() => homebridge.output(), { timeout: 30_000, interval: 250 }).toMatch(/alex: setPresence .*refused \(SIGN_IN_REQUIRED\)/);
+    expect(await read(client, ids.fault)).toBe(1);
     expect(emulator.requestLog().some((e) => e.route.endsWith('/presence/setPresence'))).toBe(false);
 
     // 2. Sign in from the custom UI (headless Chromium, the real UI server process) while the

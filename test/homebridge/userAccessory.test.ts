@@ -154,6 +154,13 @@ describe('UserAccessory on real HAP services', () => {
     expect(sensor.getCharacteristic(Characteristic.OccupancyDetected).value).toBe(0);
     user.update(state({ health: 'retrying' }));
     expect(sensor.getCharacteristic(Characteristic.StatusFault).value).toBe(0);
+    // A refused read-back faults the sensor on its own, and clears with it.
+    user.setReadBackRefused(true);
+    expect(sensor.getCharacteristic(Characteristic.StatusFault).value).toBe(1);
+    user.update(state({ health: 'ok' }));
+    expect(sensor.getCharacteristic(Characteristic.StatusFault).value).toBe(1);
+    user.setReadBackRefused(false);
+    expect(sensor.getCharacteristic(Characteristic.StatusFault).value).toBe(0);
   });
 
   it('a failing core or no running bridge: the error is logged and HomeKit gets a HAP error, nothing escapes', async () => {
