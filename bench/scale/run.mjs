@@ -76,6 +76,7 @@ try {
         const durationMs = rate === 1 ? Math.max(SECONDS, 6) * 1000 : SECONDS * 1000;
         const signals = await publishPaced(driver, { rate, durationMs, users, cursor });
         const publishMs = Date.now() - p0;
+        const achievedRate = (signals.length / publishMs) * 1000;
         signals.push(...publishTail(driver, signals, cursor));
         const c1 = procStats(system.pid).cpuMs;
         clearInterval(pump);
@@ -89,7 +90,7 @@ try {
         const cell = {
           users,
           rate,
-          achievedRate: (signals.length / publishMs) * 1000,
+          achievedRate,
           signals: signals.length,
           setPresence: requests.filter((r) => r.op === 'setPresence').length,
           served: latencies.length,
