@@ -207,23 +207,29 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   let persistTimer: NodeJS.Timeout | undefined;
   let persisting: Promise<void> = Promise.resolve();
+  let saveQueued = false;
+  // At most one save in flight and one queued; the queued one snapshots when it runs, so a slow
+  // disk under many changes never piles up snapshots in memory.
   const persistNow = (): Promise<void> => {
     const file = options.stateFile;
     if (!file) return Promise.resolve();
-    const state = {
-      version: 1 as const,
-      savedAt: clock.now(),
-      directory,
-      presence: store.snapshot(),
-      refreshTokens: [...refreshTokens.entries()],
-      ca,
-      signingKeyPem: signingKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    if (saveQueued) return persisting;
+    saveQueued = true;
+    const save = (): Promise<void> => {
+      saveQueued = false;
+      return saveState(file, {
+        version: 1 as const,
+        savedAt: clock.now(),
+        directory,
+        presence: store.snapshot(),
+        refreshTokens: [...refreshTokens.entries()],
+        ca,
+        signingKeyPem: signingKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      });
     };
-    persisting = persisting.then(
-      () => saveState(file, state),
-      () => saveState(file, state),
-    );
-    persisting = persisting.catch((error: unknown) => logger.error(`emulator: cannot write state file ${file}: ${errorMessage(error)}`));
+    persisting = persisting
+      .then(save, save)
+      .catch((error: unknown) => logger.error(`emulator: cannot write state file ${file}: ${errorMessage(error)}`));
     return persisting;
   };
 
