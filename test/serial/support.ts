@@ -88,25 +88,6 @@ export class RecordingBridge implements Bridge {
   }
 }
 
-export function userState(userKey: string, fields: Partial<UserState> = {}): UserState {
-  return {
-    userKey,
-    userId: `${userKey}-id`,
-    displayName: userKey,
-    desired: null,
-    source: null,
-    confirmed: null,
-    sessionExpiresAt: null,
-    nextRenewalAt: null,
-    health: 'ok',
-    lastError: null,
-    actual: null,
-    overridden: false,
-    updatedAt: 0,
-    ...fields,
-  };
-}
-
 /** The test's end of a PTY pair: plays the device (writes lines, collects what it is sent). */
 export class DeviceEnd {
   received = '';
