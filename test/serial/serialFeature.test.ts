@@ -4,7 +4,8 @@ import { configSchema } from '../../src/config/schema.js';
 import { ManualClock } from '../../src/session/clock.js';
 import { createSerialFeature, createSerialFeatureWith } from '../../src/serial/index.js';
 import { createPtyPair, type PtyPair } from '../helpers/socat.js';
-import { DeviceEnd, RecordingBridge, recordingLogger, userState, waitFor } from './support.js';
+import { userState } from '../helpers/userState.js';
+import { DeviceEnd, RecordingBridge, recordingLogger, waitFor } from './support.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
