@@ -6,7 +6,8 @@ import { ShownAvailability, templateFor } from '../../src/serial/busyLightOutput
 import { RECONNECT_MAX_MS, serialReconnectDelay } from '../../src/serial/serialPortLink.js';
 import { configSchema } from '../../src/config/schema.js';
 import { serialPortUses } from '../../src/serial/index.js';
-import { recordingLogger, userState } from './support.js';
+import { userState } from '../helpers/userState.js';
+import { recordingLogger } from './support.js';
 
 const BUSY = { availability: 'Busy', activity: 'InACall' } as const;
 const DND = { availability: 'DoNotDisturb', activity: 'Presenting' } as const;
