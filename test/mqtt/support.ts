@@ -6,6 +6,7 @@ import type { Bridge, BridgeEvents, UserState } from '../../src/bridgeTypes.js';
 import type { Intent, Signal } from '../../src/presence/intent.js';
 import type { Logger } from '../../src/logger.js';
 import { silentLogger } from '../../src/logger.js';
+import { userState } from '../helpers/userState.js';
 
 /** Every recorder below calls `changed()`; `waitFor` re-checks its condition on each change. */
 const changes = new EventEmitter();
@@ -65,7 +66,7 @@ export class RecordingBridge implements Bridge {
   private readonly current = new Map<string, UserState>();
 
   constructor(users: { key: string; id: string }[], at = 0) {
-    for (const u of users) this.current.set(u.key, blankState(u.key, u.id, at));
+    for (const u of users) this.current.set(u.key, userState(u.key, { userId: u.id, updatedAt: at }));
   }
 
   start(): Promise<void> {
@@ -100,24 +101,6 @@ export class RecordingBridge implements Bridge {
     this.current.set(userKey, next);
     this.events.emit('state', next);
   }
-}
-
-export function blankState(userKey: string, userId: string, at: number): UserState {
-  return {
-    userKey,
-    userId,
-    displayName: userKey,
-    desired: null,
-    source: null,
-    confirmed: null,
-    sessionExpiresAt: null,
-    nextRenewalAt: null,
-    health: 'ok',
-    lastError: null,
-    actual: null,
-    overridden: false,
-    updatedAt: at,
-  };
 }
 
 export interface Received {
