@@ -4,6 +4,7 @@ import type { Bridge, BridgeEvents, GraphCallEvent, SignalEvent, UserState } fro
 import { TypedEvents } from '../../src/events.js';
 import { silentLogger } from '../../src/logger.js';
 import { ManualClock } from '../../src/session/clock.js';
+import { userState as blankUserState } from '../helpers/userState.js';
 import { MAX_DETAIL_CHARS, Timeline, startStatusServer, type StatusServer, type StatusSnapshot } from '../../src/statusPage/index.js';
 
 /*
@@ -11,23 +12,9 @@ import { MAX_DETAIL_CHARS, Timeline, startStatusServer, type StatusServer, type 
  * bus (no protocol boundary there); the browser test and the demo test use the real bridge.
  */
 
+/** The shared blank state, shown under an upper-case display name. */
 function userState(key: string, over: Partial<UserState> = {}): UserState {
-  return {
-    userKey: key,
-    userId: `${key}-id`,
-    displayName: key.toUpperCase(),
-    desired: null,
-    source: null,
-    confirmed: null,
-    sessionExpiresAt: null,
-    nextRenewalAt: null,
-    health: 'ok',
-    lastError: null,
-    actual: null,
-    overridden: false,
-    updatedAt: 0,
-    ...over,
-  };
+  return blankUserState(key, { displayName: key.toUpperCase(), ...over });
 }
 
 function fakeBridge(): Bridge & { current: Map<string, UserState> } {
