@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/logger.js';
 import type { Intent } from '../../src/presence/intent.js';
 import { parseSessionPair, type ObservedPresence, type PresencePair } from '../../src/presence/presencePair.js';
 import { ManualClock } from '../../src/session/clock.js';
+import { userState } from '../helpers/userState.js';
 
 const BUSY = parseSessionPair('Busy/InACall')!;
 const DND = parseSessionPair('DoNotDisturb/Presenting')!;
@@ -105,22 +106,7 @@ function setup(bridge: Bridge | null, logger: Logger = silentLogger) {
   return { api, accessory, user, on, sensor, clock, Characteristic };
 }
 
-const state = (overrides: Partial<UserState>): UserState => ({
-  userKey: 'alex',
-  userId: 'fa8bf3dc-eca7-46b7-bad1-db199b62afc3',
-  displayName: 'Alex',
-  desired: null,
-  source: null,
-  confirmed: null,
-  sessionExpiresAt: null,
-  nextRenewalAt: null,
-  health: 'ok',
-  lastError: null,
-  actual: null,
-  overridden: false,
-  updatedAt: 0,
-  ...overrides,
-});
+const state = (overrides: Partial<UserState>): UserState => userState('alex', { userId: 'fa8bf3dc-eca7-46b7-bad1-db199b62afc3', displayName: 'Alex', ...overrides });
 
 describe('UserAccessory on real HAP services', () => {
   it('switches act as the homekit input: on sets, a second on replaces, off of a switch that does not hold it changes nothing', async () => {
