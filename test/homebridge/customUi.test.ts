@@ -7,6 +7,7 @@ import { silentLogger } from '../../src/logger.js';
 import { StateFileWriter } from '../../src/homebridge/stateFile.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import { TOKEN_CACHE_FILE } from '../../src/graph/index.js';
+import { userState as blankUserState } from '../helpers/userState.js';
 import { buildPluginFolder, tempDir } from './homebridgeRunner.js';
 import { UiHarness } from './uiHarness.js';
 
@@ -20,22 +21,7 @@ const applicationConfig = {
 };
 
 function userState(overrides: Partial<UserState>): UserState {
-  return {
-    userKey: 'alex',
-    userId: 'fa8bf3dc-eca7-46b7-bad1-db199b62afc3',
-    displayName: 'Alex',
-    desired: null,
-    source: null,
-    confirmed: null,
-    sessionExpiresAt: null,
-    nextRenewalAt: null,
-    health: 'ok',
-    lastError: null,
-    actual: null,
-    overridden: false,
-    updatedAt: Date.UTC(2026, 0, 5, 9, 0, 0),
-    ...overrides,
-  };
+  return blankUserState('alex', { userId: 'fa8bf3dc-eca7-46b7-bad1-db199b62afc3', displayName: 'Alex', updatedAt: Date.UTC(2026, 0, 5, 9, 0, 0), ...overrides });
 }
 
 let browser: Browser;
