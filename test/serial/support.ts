@@ -4,22 +4,6 @@ import { TypedEvents } from '../../src/events.js';
 import type { Logger } from '../../src/logger.js';
 import type { Signal } from '../../src/presence/intent.js';
 
-/**
- * Wait until `condition` holds, checking after every turn of the event loop (and every 5 ms), and
- * calling `onPoll` between checks (e.g. to move a ManualClock so a backoff timer fires).
- */
-export async function waitFor(
-  condition: () => boolean,
-  options: { timeoutMs?: number; what?: string; onPoll?: () => Promise<void> | void } = {},
-): Promise<void> {
-  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? 'condition'}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    await options.onPoll?.();
-  }
-}
-
 export interface LogLine {
   level: 'debug' | 'info' | 'warn' | 'error';
   message: string;
