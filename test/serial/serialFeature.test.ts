@@ -5,7 +5,8 @@ import { ManualClock } from '../../src/session/clock.js';
 import { createSerialFeature, createSerialFeatureWith } from '../../src/serial/index.js';
 import { createPtyPair, type PtyPair } from '../helpers/socat.js';
 import { userState } from '../helpers/userState.js';
-import { DeviceEnd, RecordingBridge, recordingLogger, waitFor } from './support.js';
+import { waitFor } from '../helpers/waitFor.js';
+import { DeviceEnd, RecordingBridge, recordingLogger } from './support.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
