@@ -8,7 +8,8 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { createSerialFeatureWith } from '../../src/serial/index.js';
 import { ManualClock } from '../../src/session/clock.js';
 import { createPtyPair, type PtyPair } from '../helpers/socat.js';
-import { DeviceEnd, recordingLogger, waitFor } from './support.js';
+import { waitFor } from '../helpers/waitFor.js';
+import { DeviceEnd, recordingLogger } from './support.js';
 
 /**
  * End to end: a device on a real socat PTY, the real bridge core, the project's HTTPS Graph
