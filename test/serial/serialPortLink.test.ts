@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/session/clock.js';
 import { SerialPortLink, STABLE_OPEN_MS } from '../../src/serial/serialPortLink.js';
 import { createPtyPair } from '../helpers/socat.js';
-import { recordingLogger, waitFor } from './support.js';
+import { waitFor } from '../helpers/waitFor.js';
+import { recordingLogger } from './support.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
