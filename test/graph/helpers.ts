@@ -10,6 +10,7 @@ import type { PresenceBridgeConfig } from '../../src/config/schema.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import type { Logger } from '../../src/logger.js';
 import type { CliIo } from '../../src/cli/command.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 export const USER_KEYS = ['alex', 'megan', 'lee'] as const;
 
@@ -158,10 +159,6 @@ export function watchOutgoing(): { hosts: Set<string>; stop(): void } {
 }
 
 /** Resolves when `check` is true, polling the event loop (never a fixed sleep in an assertion). */
-export async function until(check: () => boolean, what: string, limitMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+export function until(check: () => boolean, what: string, limitMs = 10_000): Promise<void> {
+  return waitFor(check, { what, timeoutMs: limitMs });
 }
