@@ -152,6 +152,8 @@ class PresenceBridgeCore implements CoreBridge {
       logger: prefixedLogger(this.logger, '[read-back]'),
       intervalMs: config.graph.pollSeconds * 1000,
       userIds: config.users.map((u) => u.id),
+      mode: config.auth.mode,
+      signedInAccount: async () => this.graph?.tokens.account?.(),
       onPresence: (userId, presence) => this.usersById.get(userId.toLowerCase())?.publisher.observe({ availability: presence.availability, activity: presence.activity }),
       onCall: (event) => this.events.emit('graphCall', event),
     });
@@ -406,6 +408,7 @@ class PresenceBridgeCore implements CoreBridge {
       clearUserPreferredPresence: async (...a) => get().clearUserPreferredPresence(...a),
       getPresence: async (...a) => get().getPresence(...a),
       getPresences: async (...a) => get().getPresences(...a),
+      getMyPresence: async () => get().getMyPresence(),
     };
   }
 }

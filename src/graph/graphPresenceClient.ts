@@ -194,6 +194,11 @@ export class HttpGraphPresenceClient implements GraphPresenceClient {
     return toUserPresence(parseJson<PresenceBody>(response.text, 'getPresence'), userId);
   }
 
+  async getMyPresence(): Promise<UserPresence> {
+    const response = await this.call('getMyPresence', 'GET', '/me/presence');
+    return toUserPresence(parseJson<PresenceBody>(response.text, 'getMyPresence'), '');
+  }
+
   /**
    * getPresencesByUserId in chunks of 650. It takes object ids only: ids given as user principal
    * names are read one by one, and their presence carries the id as given.

@@ -6,6 +6,8 @@ export interface AccessTokenProvider {
   getToken(options?: { forceRefresh?: boolean }): Promise<string>;
   /** The application (client) id: Graph's presence `sessionId`. */
   readonly clientId: string;
+  /** Delegated mode: the signed-in account, if any (its object id and user principal name). */
+  account?(): Promise<{ readonly username: string; readonly localAccountId: string; readonly name?: string } | undefined>;
 }
 
 /** A user's presence as Graph reports it (`GET /users/{id}/presence`). */
@@ -31,6 +33,8 @@ export interface GraphPresenceClient {
   ): Promise<void>;
   clearUserPreferredPresence(userId: string): Promise<void>;
   getPresence(userId: string): Promise<UserPresence>;
+  /** Delegated mode: the signed-in user's presence (`GET /me/presence`), which needs no Presence.Read.All. */
+  getMyPresence(): Promise<UserPresence>;
   /** getPresencesByUserId, chunked at 650 ids a request. */
   getPresences(userIds: readonly string[]): Promise<UserPresence[]>;
 }
