@@ -4,26 +4,6 @@ import { TypedEvents } from '../../src/events.js';
 import type { Logger } from '../../src/logger.js';
 import type { Signal } from '../../src/presence/intent.js';
 
-export interface LogLine {
-  level: 'debug' | 'info' | 'warn' | 'error';
-  message: string;
-}
-
-export function recordingLogger(): Logger & { lines: LogLine[]; count(level: LogLine['level'], pattern: RegExp): number } {
-  const lines: LogLine[] = [];
-  const at = (level: LogLine['level']) => (message: string) => {
-    lines.push({ level, message });
-  };
-  return {
-    lines,
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    count: (level, pattern) => lines.filter((l) => l.level === level && pattern.test(l.message)).length,
-  };
-}
-
 /**
  * An in-process stand-in for the Bridge that records what the serial feature tells it, and lets
  * a test emit user states. Not a protocol boundary: the serial ports under it are real PTYs.
