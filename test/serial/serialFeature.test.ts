@@ -3,10 +3,11 @@ import type { Startable } from '../../src/bridgeTypes.js';
 import { configSchema } from '../../src/config/schema.js';
 import { ManualClock } from '../../src/session/clock.js';
 import { createSerialFeature, createSerialFeatureWith } from '../../src/serial/index.js';
+import { capturingLogger } from '../helpers/logger.js';
 import { createPtyPair, type PtyPair } from '../helpers/socat.js';
 import { userState } from '../helpers/userState.js';
 import { waitFor } from '../helpers/waitFor.js';
-import { DeviceEnd, RecordingBridge, recordingLogger } from './support.js';
+import { DeviceEnd, RecordingBridge } from './support.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -38,7 +39,7 @@ function headset(path: string, extra: Record<string, unknown> = {}) {
   return { name: 'Headset', type: 'serial', path, map: { OFFHOOK: 'Busy/InACall', ONHOOK: 'clear' }, ...extra };
 }
 
-async function startFeature(cfg: ReturnType<typeof config>, clock: ManualClock, bridge: RecordingBridge, logger = recordingLogger()) {
+async function startFeature(cfg: ReturnType<typeof config>, clock: ManualClock, bridge: RecordingBridge, logger = capturingLogger()) {
   // Backoff timers run on the ManualClock: each poll of waitFor moves it a second.
   const feature = createSerialFeatureWith({ maxLineBytes: 4096 })(cfg, bridge, { logger, clock, storagePath: '/nonexistent' });
   expect(feature).not.toBeNull();
@@ -51,14 +52,14 @@ const tick = (clock: ManualClock) => () => clock.advance(1_000);
 
 describe('serial feature with real PTYs', () => {
   it('is null when the config has no serial input or output', () => {
-    const logger = recordingLogger();
+    const logger = capturingLogger();
     expect(createSerialFeature(config({}), new RecordingBridge(logger), { logger, clock: new ManualClock(), storagePath: '/x' })).toBeNull();
   });
 
   it('turns each line into a raw signal of every input on the port, opening the port once', async () => {
     const p = await pair();
     const clock = new ManualClock();
-    const logger = recordingLogger();
+    const logger = capturingLogger();
     const bridge = new RecordingBridge(logger);
     await startFeature(
       config({ inputs: [headset(p.a), { name: 'Desk', type: 'serial', path: p.a, field: 'hook', delimiter: '\\n', map: { off: 'Busy/InACall' } }] }),
@@ -81,7 +82,7 @@ describe('serial feature with real PTYs', () => {
   it('reports an unplug, reopens with backoff when socat comes back on the same link, and acts on the next line', async () => {
     const p = await pair();
     const clock = new ManualClock();
-    const logger = recordingLogger();
+    const logger = capturingLogger();
     const bridge = new RecordingBridge(logger);
     await startFeature(config({ inputs: [headset(p.a, { onDisconnect: 'clear' })] }), clock, bridge, logger);
     await waitFor(() => logger.count('info', /opened/) === 1, { what: 'port open' });
@@ -112,7 +113,7 @@ describe('serial feature with real PTYs', () => {
     const p = await pair();
     await p.kill();
     const clock = new ManualClock();
-    const logger = recordingLogger();
+    const logger = capturingLogger();
     const bridge = new RecordingBridge(logger);
     await startFeature(config({ inputs: [headset(p.a)] }), clock, bridge, logger);
     await waitFor(() => logger.count('warn', /cannot open/) === 1, { what: 'first failed open' });
@@ -133,7 +134,7 @@ describe('serial feature with real PTYs', () => {
   it('survives garbage bytes and a 1 MB line, and still acts on the next line', async () => {
     const p = await pair();
     const clock = new ManualClock();
-    const logger = recordingLogger();
+    const logger = capturingLogger();
     const bridge = new RecordingBridge(logger);
     await startFeature(config({ inputs: [headset(p.a)] }), clock, bridge, logger);
     await waitFor(() => logger.count('info', /opened/) === 1);
@@ -154,7 +155,7 @@ describe('serial feature with real PTYs', () => {
   it('warns about over-long lines at most once a minute per port, counting the rest', async () => {
     const p = await pair();
     const clock = new ManualClock();
-    const logger = recordingLogger();
+    const logger = capturingLogger();
     const bridge = new RecordingBridge(logger);
     await startFeature(config({ inputs: [headset(p.a)] }), clock, bridge, logger);
     await waitFor(() => logger.count('info', /opened/) === 1);
@@ -173,7 +174,7 @@ describe('serial feature with real PTYs', () => {
   it('stop releases the port (its lock) and cancels a pending reopen', async () => {
     const p = await pair();
     const clock = new ManualClock();
-    const logger = recordingLogger();
+    const logger = capturingLogger();
     const bridge = new RecordingBridge(logger);
     const feature = await startFeature(config({ inputs: [headset(p.a)] }), clock, bridge, logger);
     await waitFor(() => logger.count('info', /opened/) === 1);
@@ -195,7 +196,7 @@ describe('serial feature with real PTYs', () => {
   it('drives a busy light: one line per change, none repeated, the current one again after its reconnect', async () => {
     const p = await pair();
     const clock = new ManualClock();
-    const logger = recordingLogger();
+    const logger = capturingLogger();
     const bridge = new RecordingBridge(logger);
     // Busy as typed into the Homebridge UI form: a backslash and an n, which must mean a newline.
     const templates = { Busy: 'RED\\n', DoNotDisturb: 'RED BLINK\n', Available: 'GREEN\n', Away: 'OFF\n', Offline: 'OFF\n' };
