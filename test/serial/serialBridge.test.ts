@@ -7,9 +7,10 @@ import { validateConfig } from '../../src/config/validate.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { createSerialFeatureWith } from '../../src/serial/index.js';
 import { ManualClock } from '../../src/session/clock.js';
+import { capturingLogger } from '../helpers/logger.js';
 import { createPtyPair, type PtyPair } from '../helpers/socat.js';
 import { waitFor } from '../helpers/waitFor.js';
-import { DeviceEnd, recordingLogger } from './support.js';
+import { DeviceEnd } from './support.js';
 
 /**
  * End to end: a device on a real socat PTY, the real bridge core, the project's HTTPS Graph
@@ -28,7 +29,7 @@ interface Setup {
   clock: ManualClock;
   emulator: Emulator;
   bridge: CoreBridge;
-  logger: ReturnType<typeof recordingLogger>;
+  logger: ReturnType<typeof capturingLogger>;
   presence(): string;
   /** Poll until `condition`, moving the clock a second per poll (backoff timers, renewals). */
   until(condition: () => boolean, what: string, timeoutMs?: number): Promise<void>;
@@ -51,7 +52,7 @@ async function setup(options: { inputs?: unknown[]; outputs?: unknown[]; pollSec
   if (!result.ok) throw new Error(result.errors.join('; '));
   const storage = await mkdtemp(join(tmpdir(), 'pb-serial-'));
   cleanups.push(() => rm(storage, { recursive: true, force: true }));
-  const logger = recordingLogger();
+  const logger = capturingLogger();
   const bridge = createBridge(result.config, { logger, clock, storagePath: storage, features: [createSerialFeatureWith()], random: () => 0.5 });
   await bridge.start();
   cleanups.push(async () => {
