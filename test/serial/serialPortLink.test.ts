@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/session/clock.js';
 import { SerialPortLink, STABLE_OPEN_MS } from '../../src/serial/serialPortLink.js';
+import { capturingLogger } from '../helpers/logger.js';
 import { createPtyPair } from '../helpers/socat.js';
 import { waitFor } from '../helpers/waitFor.js';
-import { recordingLogger } from './support.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -15,7 +15,7 @@ describe('SerialPortLink backoff on a real PTY', () => {
     const p = await createPtyPair();
     cleanups.push(() => p.close());
     const clock = new ManualClock();
-    const logger = recordingLogger();
+    const logger = capturingLogger();
     const attempts: number[] = [];
     const link = new SerialPortLink({
       path: p.a,
