@@ -6,8 +6,8 @@ import { ShownAvailability, templateFor } from '../../src/serial/busyLightOutput
 import { RECONNECT_MAX_MS, serialReconnectDelay } from '../../src/serial/serialPortLink.js';
 import { configSchema } from '../../src/config/schema.js';
 import { serialPortUses } from '../../src/serial/index.js';
+import { capturingLogger } from '../helpers/logger.js';
 import { userState } from '../helpers/userState.js';
-import { recordingLogger } from './support.js';
 
 const BUSY = { availability: 'Busy', activity: 'InACall' } as const;
 const DND = { availability: 'DoNotDisturb', activity: 'Presenting' } as const;
@@ -110,7 +110,7 @@ describe('examples/serial/config.json', () => {
 
 describe('serialPortUses', () => {
   it('groups inputs and outputs by path and warns when a later entry asks for another baud rate', () => {
-    const logger = recordingLogger();
+    const logger = capturingLogger();
     const config = configSchema.parse({
       auth: { tenantId: 't', clientId: 'c', clientSecret: 's' },
       users: [{ key: 'alex', id: 'a' }],
