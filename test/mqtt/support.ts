@@ -4,8 +4,8 @@ import type { IClientOptions, MqttClient } from 'mqtt';
 import { TypedEvents } from '../../src/events.js';
 import type { Bridge, BridgeEvents, UserState } from '../../src/bridgeTypes.js';
 import type { Intent, Signal } from '../../src/presence/intent.js';
-import type { Logger } from '../../src/logger.js';
 import { silentLogger } from '../../src/logger.js';
+import { capturingLogger, type CapturingLogger } from '../helpers/logger.js';
 import { userState } from '../helpers/userState.js';
 
 /** Every recorder below calls `changed()`; `waitFor` re-checks its condition on each change. */
@@ -153,12 +153,7 @@ export class Watcher {
   }
 }
 
-/** A logger that keeps its lines and signals a change on each. */
-export function recordingLogger(): Logger & { lines: { level: string; text: string }[] } {
-  const lines: { level: string; text: string }[] = [];
-  const at = (level: string) => (text: string) => {
-    lines.push({ level, text });
-    changed();
-  };
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+/** The shared capturing logger, signalling a change (for `waitFor`) on each line. */
+export function recordingLogger(): CapturingLogger {
+  return capturingLogger(changed);
 }
