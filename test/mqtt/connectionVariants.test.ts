@@ -89,12 +89,12 @@ describe.each([5, 4] as const)('broker connection variants, MQTT %s', (protocolV
 
     const bad = feature({ url: `mqtt://bridge:${PASSWORD}x@127.0.0.1:${b.port}`, password: `${PASSWORD}x` }, protocolVersion);
     await bad.feature.start();
-    await waitFor(() => bad.logger.lines.filter((l) => l.level === 'warn' && /error/.test(l.text)).length >= 3, 'refusals retried');
+    await waitFor(() => bad.logger.lines.filter((l) => l.level === 'warn' && /error/.test(l.message)).length >= 3, 'refusals retried');
     expect(bad.feature.connection.connected).toBe(false);
-    expect(bad.logger.lines.some((l) => /[Nn]ot authori[sz]ed|[Bb]ad user name or password/.test(l.text))).toBe(true);
-    expect(bad.logger.lines.some((l) => l.text.includes(PASSWORD))).toBe(false);
-    expect(good.logger.lines.some((l) => l.text.includes(PASSWORD))).toBe(false);
-    expect(bad.logger.lines.some((l) => l.text.includes('mqtt://bridge:***@127.0.0.1'))).toBe(true);
+    expect(bad.logger.lines.some((l) => /[Nn]ot authori[sz]ed|[Bb]ad user name or password/.test(l.message))).toBe(true);
+    expect(bad.logger.lines.some((l) => l.message.includes(PASSWORD))).toBe(false);
+    expect(good.logger.lines.some((l) => l.message.includes(PASSWORD))).toBe(false);
+    expect(bad.logger.lines.some((l) => l.message.includes('mqtt://bridge:***@127.0.0.1'))).toBe(true);
   });
 
   it('mqtts with the CA file connects; without it the certificate is refused and the feature keeps trying', async () => {
@@ -109,7 +109,7 @@ describe.each([5, 4] as const)('broker connection variants, MQTT %s', (protocolV
 
     const untrusted = feature({ url: b.url }, protocolVersion);
     await untrusted.feature.start();
-    await waitFor(() => untrusted.logger.lines.filter((l) => /certificate/i.test(l.text)).length >= 2, 'TLS refusal retried');
+    await waitFor(() => untrusted.logger.lines.filter((l) => /certificate/i.test(l.message)).length >= 2, 'TLS refusal retried');
     expect(untrusted.feature.connection.connected).toBe(false);
   });
 
