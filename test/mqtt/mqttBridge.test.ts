@@ -161,7 +161,7 @@ describe.each([5, 4] as const)('MQTT through the bridge to the Graph emulator, M
     await s.watcher.publish(`${s.base}-esp/desk1/hook`, 'OFFHOOK');
     await s.until(() => s.presence() === 'Busy/InACall', 'Busy before the restart');
     await broker.restart();
-    await s.until(() => s.logger.lines.filter((l) => l.text.includes('connected to the broker')).length >= 2, 'bridge reconnected');
+    await s.until(() => s.logger.lines.filter((l) => l.message.includes('connected to the broker')).length >= 2, 'bridge reconnected');
     await s.until(() => s.watcher.client.connected && s.watcher.last(`${s.base}/alex/state`) !== undefined, 'watcher back');
     await s.watcher.publish(`${s.base}-esp/desk1/hook`, 'ONHOOK');
     await s.until(() => s.presence() === 'Offline/PresenceUnknown', 'ONHOOK after the restart clears');
@@ -192,7 +192,7 @@ describe.each([5, 4] as const)('MQTT through the bridge to the Graph emulator, M
     await s.until(() => s.presence() === 'Busy/InACall' && s.state()?.confirmed === 'Busy/InACall', 'the last word holds at Graph and on the state topic', 60_000);
     await s.watcher.publish(`${s.base}-esp/desk2/hook`, 'ONHOOK');
     await s.until(() => s.presence() === 'Offline/PresenceUnknown' && s.state()?.desired === 'clear', 'and the bridge still answers', 60_000);
-    const warnings = s.logger.lines.filter((l) => (l.level === 'warn' || l.level === 'error') && l.text.startsWith('[mqtt]'));
+    const warnings = s.logger.lines.filter((l) => (l.level === 'warn' || l.level === 'error') && l.message.startsWith('[mqtt]'));
     expect(warnings.length).toBeLessThanOrEqual(50);
   });
 });
