@@ -127,9 +127,9 @@ describe.each([5, 4] as const)('MQTT feature over MQTT %s', (protocolVersion) =>
     await watcher.publish(`${base}/alex/set`, 'Away/Away');
     await waitFor(() => bridge.intents.length === 1, 'the good command after the flood');
     await waitFor(() => watcher.on(`${base}/alex/error`).length === 5, 'five answers');
-    expect(logger.lines.filter((l) => l.level === 'warn' && l.text.includes('rejected'))).toHaveLength(5);
+    expect(logger.lines.filter((l) => l.level === 'warn' && l.message.includes('rejected'))).toHaveLength(5);
     await clock.advance(60_000);
-    expect(logger.lines.some((l) => l.text === `[mqtt] 95 more dropped message(s) on ${base}/alex/set in the last 60 s were not logged`)).toBe(true);
+    expect(logger.lines.some((l) => l.message === `[mqtt] 95 more dropped message(s) on ${base}/alex/set in the last 60 s were not logged`)).toBe(true);
     await watcher.publish(`${base}/alex/set`, 'nonsense again');
     await waitFor(() => watcher.on(`${base}/alex/error`).length === 6, 'answered again in the next minute');
     expect(watcher.on(`${base}/alex/error`)).toHaveLength(6);
