@@ -105,7 +105,7 @@ describe.each([5, 4] as const)('MQTT resilience over MQTT %s', (protocolVersion)
     await waitFor(() => bridge.signals.length === 1, 'signal before restart');
 
     await broker.stop();
-    await waitFor(() => logger.lines.some((l) => l.text.includes('lost the broker connection')), 'the bridge notices');
+    await waitFor(() => logger.lines.some((l) => l.message.includes('lost the broker connection')), 'the bridge notices');
     expect(feature.connection.connected).toBe(false);
     await broker.restart();
     await waitFor(() => feature.connection.connections >= 2, 'reconnected with subscriptions');
@@ -134,7 +134,7 @@ describe.each([5, 4] as const)('MQTT resilience over MQTT %s', (protocolVersion)
     const { bridge, feature, logger } = await setup(base);
     await broker.stop();
     try {
-      await waitFor(() => logger.lines.some((l) => l.text.includes('lost the broker connection')), 'the bridge notices');
+      await waitFor(() => logger.lines.some((l) => l.message.includes('lost the broker connection')), 'the bridge notices');
       bridge.update('alex', { health: 'retrying' }); // not sent: offline
       void feature.connection.publish(`${base}/alex/error`, 'queued while offline');
       await feature.stop();
