@@ -71,6 +71,14 @@ describe('presence-bridge set / clear / prefer / status (application mode)', () 
     expect(r.stdout).toContain('already cleared');
   });
 
+  it('--verbose prefixes the Graph lines once; MSAL\'s "No client info in response" (every app-only token) is a debug line, not a warning', async () => {
+    const r = await run(['status', '--config', configFile, '--verbose']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.stderr).toContain('debug: [graph] [msal] No client info in response');
+    expect(r.stderr).not.toMatch(/(\[[\w -]+\]) \1/);
+    expect(r.stderr).not.toMatch(/^(warning|error): /m);
+  });
+
   it('status reads users given by user principal name one by one, the rest in bulk', async () => {
     const [alex, megan] = emulator.users;
     const file = await writeConfigFile(dir.path, configFor(emulator, { users: [{ key: 'alex', id: alex!.id }, { key: 'lee', id: emulator.users[2]!.id }, { key: 'megan', id: megan!.userPrincipalName }] }), 'upn.json');

@@ -1,0 +1,89 @@
+// The API object Homebridge hands to plugins (not in the package's exports, so by path).
+import { HomebridgeAPI } from '../../node_modules/homebridge/dist/api.js';
+import { User } from '../../node_modules/homebridge/dist/user.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logging } from 'homebridge';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Emulator } from '../../src/emulator/index.js';
+import { startEmulator } from '../../src/emulator/index.js';
+import { PresenceBridgePlatform } from '../../src/homebridge/platform.js';
+
+/** Homebridge's per-plugin log, recording each line with its level as Homebridge would print it. */
+function recordingLog(prefix: string): Logging & { lines: string[] } {
+  const lines: string[] = [];
+  const at = (level: string) => (message: string) => {
+    lines.push(`${level} [${prefix}] ${message}`);
+  };
+  const log = Object.assign((message: string) => at('info')(message), {
+    prefix,
+    lines,
+    info: at('info'),
+    success: at('success'),
+    warn: at('warn'),
+    error: at('error'),
+    debug: at('debug'),
+    log: (level: string, message: string) => at(level)(message),
+  });
+  return log as Logging & { lines: string[] };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('the plugin in Homebridge (in process) with the Graph emulator', () => {
+  let emulator: Emulator;
+  let storage: string;
+
+  beforeAll(async () => {
+    emulator = await startEmulator({});
+    storage = await mkdtemp(join(tmpdir(), 'pb-hb-logs-'));
+    User.setStoragePath(storage);
+  });
+  afterAll(async () => {
+    await emulator.close();
+    await rm(storage, { recursive: true, force: true });
+  });
+
+  async function runPlatform(block: Record<string, unknown>, until_: (log: { lines: string[] }) => boolean) {
+    const api = new HomebridgeAPI();
+    const log = recordingLog('Presence Bridge');
+    new PresenceBridgePlatform(log, { platform: 'PresenceBridge', ...block }, api);
+    api.signalFinished();
+    try {
+      await until(() => until_(log), 'the first read-back');
+    } finally {
+      api.signalShutdown();
+      await until(() => log.lines.some((l) => / stopped$| stopping failed/.test(l)), 'the bridge to stop');
+    }
+    return log.lines;
+  }
+
+  function appBlock(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    const app = emulator.apps[0]!;
+    return {
+      auth: { mode: 'application', tenantId: emulator.tenantId, clientId: app.clientId, clientSecret: app.clientSecret, authorityHost: emulator.authorityHost },
+      graph: { baseUrl: emulator.graphBaseUrl, pollSeconds: 60 },
+      tls: { caFile: emulator.caCertFile },
+      users: [{ key: 'alex', id: emulator.users[0]!.id }],
+      ...extra,
+    };
+  }
+
+  it('prefixes each part once, and MSAL\'s "No client info in response" (every app-only token) is a debug line', async () => {
+    emulator.clearRequestLog();
+    const lines = await runPlatform(appBlock(), () => emulator.requestLog().some((e) => e.route === '/communications/getPresencesByUserId' && e.status === 200));
+    // No part prefix twice in a row, e.g. "[graph] [graph] [msal]".
+    expect(lines.filter((l) => /(\[[\w -]+\]) \1/.test(l))).toEqual([]);
+    const msal = lines.filter((l) => l.includes('[msal]'));
+    expect(msal).toContain('debug [Presence Bridge] [graph] [msal] No client info in response');
+    expect(lines.filter((l) => /^(warn|error) /.test(l))).toEqual([]);
+    expect(lines.some((l) => l.startsWith('debug [Presence Bridge] [graph] POST /communications/getPresencesByUserId -> 200'))).toBe(true);
+  });
+});
