@@ -4,10 +4,11 @@ import { configSchema } from '../../src/config/schema.js';
 import { ManualClock } from '../../src/session/clock.js';
 import { createSerialFeature, createSerialFeatureWith } from '../../src/serial/index.js';
 import { capturingLogger } from '../helpers/logger.js';
+import { RecordingBridge } from '../helpers/recordingBridge.js';
 import { createPtyPair, type PtyPair } from '../helpers/socat.js';
 import { userState } from '../helpers/userState.js';
 import { waitFor } from '../helpers/waitFor.js';
-import { DeviceEnd, RecordingBridge } from './support.js';
+import { DeviceEnd } from './support.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -53,14 +54,14 @@ const tick = (clock: ManualClock) => () => clock.advance(1_000);
 describe('serial feature with real PTYs', () => {
   it('is null when the config has no serial input or output', () => {
     const logger = capturingLogger();
-    expect(createSerialFeature(config({}), new RecordingBridge(logger), { logger, clock: new ManualClock(), storagePath: '/x' })).toBeNull();
+    expect(createSerialFeature(config({}), new RecordingBridge({ logger }), { logger, clock: new ManualClock(), storagePath: '/x' })).toBeNull();
   });
 
   it('turns each line into a raw signal of every input on the port, opening the port once', async () => {
     const p = await pair();
     const clock = new ManualClock();
     const logger = capturingLogger();
-    const bridge = new RecordingBridge(logger);
+    const bridge = new RecordingBridge({ logger });
     await startFeature(
       config({ inputs: [headset(p.a), { name: 'Desk', type: 'serial', path: p.a, field: 'hook', delimiter: '\\n', map: { off: 'Busy/InACall' } }] }),
       clock,
@@ -83,7 +84,7 @@ describe('serial feature with real PTYs', () => {
     const p = await pair();
     const clock = new ManualClock();
     const logger = capturingLogger();
-    const bridge = new RecordingBridge(logger);
+    const bridge = new RecordingBridge({ logger });
     await startFeature(config({ inputs: [headset(p.a, { onDisconnect: 'clear' })] }), clock, bridge, logger);
     await waitFor(() => logger.count('info', /opened/) === 1, { what: 'port open' });
     let dev = await device(p.b);
@@ -114,7 +115,7 @@ describe('serial feature with real PTYs', () => {
     await p.kill();
     const clock = new ManualClock();
     const logger = capturingLogger();
-    const bridge = new RecordingBridge(logger);
+    const bridge = new RecordingBridge({ logger });
     await startFeature(config({ inputs: [headset(p.a)] }), clock, bridge, logger);
     await waitFor(() => logger.count('warn', /cannot open/) === 1, { what: 'first failed open' });
     for (let i = 0; i < 5; i++) await clock.advance(10_000);
@@ -135,7 +136,7 @@ describe('serial feature with real PTYs', () => {
     const p = await pair();
     const clock = new ManualClock();
     const logger = capturingLogger();
-    const bridge = new RecordingBridge(logger);
+    const bridge = new RecordingBridge({ logger });
     await startFeature(config({ inputs: [headset(p.a)] }), clock, bridge, logger);
     await waitFor(() => logger.count('info', /opened/) === 1);
     const dev = await device(p.b);
@@ -156,7 +157,7 @@ describe('serial feature with real PTYs', () => {
     const p = await pair();
     const clock = new ManualClock();
     const logger = capturingLogger();
-    const bridge = new RecordingBridge(logger);
+    const bridge = new RecordingBridge({ logger });
     await startFeature(config({ inputs: [headset(p.a)] }), clock, bridge, logger);
     await waitFor(() => logger.count('info', /opened/) === 1);
     const dev = await device(p.b);
@@ -175,7 +176,7 @@ describe('serial feature with real PTYs', () => {
     const p = await pair();
     const clock = new ManualClock();
     const logger = capturingLogger();
-    const bridge = new RecordingBridge(logger);
+    const bridge = new RecordingBridge({ logger });
     const feature = await startFeature(config({ inputs: [headset(p.a)] }), clock, bridge, logger);
     await waitFor(() => logger.count('info', /opened/) === 1);
     // While the bridge holds the port, its exclusive lock keeps others out.
@@ -197,7 +198,7 @@ describe('serial feature with real PTYs', () => {
     const p = await pair();
     const clock = new ManualClock();
     const logger = capturingLogger();
-    const bridge = new RecordingBridge(logger);
+    const bridge = new RecordingBridge({ logger });
     // Busy as typed into the Homebridge UI form: a backslash and an n, which must mean a newline.
     const templates = { Busy: 'RED\\n', DoNotDisturb: 'RED BLINK\n', Available: 'GREEN\n', Away: 'OFF\n', Offline: 'OFF\n' };
     // The light's end is open first: a PTY drops what arrives before its slave is opened.
