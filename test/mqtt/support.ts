@@ -1,11 +1,8 @@
 import { EventEmitter } from 'node:events';
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { TypedEvents } from '../../src/events.js';
-import type { Bridge, BridgeEvents, UserState } from '../../src/bridgeTypes.js';
-import type { Intent, Signal } from '../../src/presence/intent.js';
-import { silentLogger } from '../../src/logger.js';
 import { capturingLogger, type CapturingLogger } from '../helpers/logger.js';
+import { RecordingBridge as SharedRecordingBridge } from '../helpers/recordingBridge.js';
 import { userState } from '../helpers/userState.js';
 
 /** Every recorder below calls `changed()`; `waitFor` re-checks its condition on each change. */
@@ -56,50 +53,10 @@ export function waitFor(condition: () => boolean, what = 'condition', timeoutMs 
   });
 }
 
-/** A Bridge that records what the MQTT feature asks of it (an in-process interface, not a protocol). */
-export class RecordingBridge implements Bridge {
-  readonly events = new TypedEvents<BridgeEvents>(silentLogger);
-  readonly signals: Signal[] = [];
-  readonly intents: { userKey: string; input: string; intent: Intent }[] = [];
-  readonly prefers: { userKey: string; presence: { availability: string; activity: string } | null; expiration?: string }[] = [];
-  preferError: Error | undefined;
-  private readonly current = new Map<string, UserState>();
-
+/** The shared recording Bridge with `users` in a blank state at `at`, signalling a change on each call. */
+export class RecordingBridge extends SharedRecordingBridge {
   constructor(users: { key: string; id: string }[], at = 0) {
-    for (const u of users) this.current.set(u.key, userState(u.key, { userId: u.id, updatedAt: at }));
-  }
-
-  start(): Promise<void> {
-    return Promise.resolve();
-  }
-  stop(): Promise<void> {
-    return Promise.resolve();
-  }
-  signal(signal: Signal): void {
-    this.signals.push(signal);
-    changed();
-  }
-  inputDisconnected(): void {}
-  setIntent(userKey: string, input: string, intent: Intent): void {
-    this.intents.push({ userKey, input, intent });
-    changed();
-  }
-  prefer(userKey: string, presence: { availability: string; activity: string } | null, expiration?: string): Promise<void> {
-    this.prefers.push(expiration === undefined ? { userKey, presence } : { userKey, presence, expiration });
-    changed();
-    return this.preferError ? Promise.reject(this.preferError) : Promise.resolve();
-  }
-  states(): UserState[] {
-    return [...this.current.values()];
-  }
-  state(userKey: string): UserState | undefined {
-    return this.current.get(userKey);
-  }
-  /** Changes a user's state and emits it, as the core does. */
-  update(userKey: string, patch: Partial<UserState>): void {
-    const next = { ...this.current.get(userKey)!, ...patch };
-    this.current.set(userKey, next);
-    this.events.emit('state', next);
+    super({ states: users.map((u) => userState(u.key, { userId: u.id, updatedAt: at })), onRecord: changed });
   }
 }
 
