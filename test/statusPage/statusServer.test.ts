@@ -1,9 +1,9 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Bridge, BridgeEvents, GraphCallEvent, SignalEvent, UserState } from '../../src/bridgeTypes.js';
-import { TypedEvents } from '../../src/events.js';
+import type { GraphCallEvent, SignalEvent, UserState } from '../../src/bridgeTypes.js';
 import { silentLogger } from '../../src/logger.js';
 import { ManualClock } from '../../src/session/clock.js';
+import { RecordingBridge } from '../helpers/recordingBridge.js';
 import { userState as blankUserState } from '../helpers/userState.js';
 import { MAX_DETAIL_CHARS, Timeline, startStatusServer, type StatusServer, type StatusSnapshot } from '../../src/statusPage/index.js';
 
@@ -17,22 +17,8 @@ function userState(key: string, over: Partial<UserState> = {}): UserState {
   return blankUserState(key, { displayName: key.toUpperCase(), ...over });
 }
 
-function fakeBridge(): Bridge & { current: Map<string, UserState> } {
-  const current = new Map<string, UserState>([['alex', userState('alex')]]);
-  const events = new TypedEvents<BridgeEvents>(silentLogger);
-  const bridge = {
-    current,
-    events,
-    start: () => Promise.resolve(),
-    stop: () => Promise.resolve(),
-    signal: () => undefined,
-    inputDisconnected: () => undefined,
-    setIntent: () => undefined,
-    prefer: () => Promise.resolve(),
-    states: () => [...current.values()],
-    state: (key: string) => current.get(key),
-  };
-  return bridge;
+function fakeBridge(): RecordingBridge {
+  return new RecordingBridge({ states: [userState('alex')] });
 }
 
 interface Reply {
