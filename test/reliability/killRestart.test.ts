@@ -109,7 +109,30 @@ function mismatches(): string[] {
   return USERS.filter((u) => sessionPair(emulator, ids.get(u)!) !== model.desired(u)).map((u) => `${u}: Graph ${sessionPair(emulator, ids.get(u)!)}, desired ${model.desired(u)}`);
 }
 
+/**
+ * Waits until the bridge's session ledger on disk lists every user Graph holds a session of ours
+ * for. Killing before that write lands is a window the ledger does not cover yet (see
+ * RELIABILITY.md); the tests kill after it, as a crash a moment later would.
+ */
+async function ledgerWritten(): Promise<void> {
+  const file = join(dir, 'presence-bridge-sessions.json');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const held = USERS.filter((u) => sessionPair(emulator, ids.get(u)!) !== null).map((u) => ids.get(u)!);
+    let listed: string[] = [];
+    try {
+      listed = (JSON.parse(readFileSync(file, 'utf8')) as { users?: string[] }).users ?? [];
+    } catch {
+      listed = [];
+    }
+    if (held.every((id) => listed.includes(id))) return;
+    if (Date.now() > deadline) throw new Error(`the session ledger never listed ${held.join(', ')} (has ${listed.join(', ')})`);
+    await sleep(20);
+  }
+}
+
 async function killAndRestart(whileDead: Partial<Record<User, keyof typeof MAP>>): Promise<number> {
+  await ledgerWritten();
   const proc = child!;
   const exited = new Promise<NodeJS.Signals | null>((r) => proc.once('exit', (_code, signal) => r(signal)));
   proc.kill('SIGKILL');
@@ -184,6 +207,7 @@ describe('presence-bridge run killed with SIGKILL and restarted', () => {
     set('casey', 'free');
     startBridge();
     await converged('before the kill');
+    await ledgerWritten();
     const proc = child!;
     const exited = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGKILL');
