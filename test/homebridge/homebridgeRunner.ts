@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { copyFile, cp, mkdir, mkdtemp, rm, symlink, writeFile, access } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,18 +13,7 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const HOMEBRIDGE_BIN = join(REPO, 'node_modules', 'homebridge', 'bin', 'homebridge.js');
 const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
 
-/** A free TCP port on 127.0.0.1 (closed again before it is returned). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
+export { freePort } from '../helpers/net.js';
 
 export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
