@@ -10,8 +10,7 @@ import { TOKEN_CACHE_FILE } from '../../src/graph/index.js';
 import { userState as blankUserState } from '../helpers/userState.js';
 import { buildPluginFolder, tempDir } from './homebridgeRunner.js';
 import { UiHarness } from './uiHarness.js';
-
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+import { CHROMIUM_ARGS } from '../helpers/chromium.js';
 
 const applicationConfig = {
   platform: 'PresenceBridge',
