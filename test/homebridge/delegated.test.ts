@@ -5,8 +5,7 @@ import { startEmulator } from '../../src/emulator/index.js';
 import { accessoriesByUser, HttpClient, PIN, read } from './hap.js';
 import { buildPluginFolder, freePort, HomebridgeProcess, homebridgeConfig, keepHomebridgeOutputOnFailure, tempDir } from './homebridgeRunner.js';
 import { UiHarness } from './uiHarness.js';
-
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+import { CHROMIUM_ARGS } from '../helpers/chromium.js';
 
 let plugin: Awaited<ReturnType<typeof buildPluginFolder>>;
 let browser: Browser;
