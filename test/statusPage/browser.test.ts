@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, type Demo } from '../../src/demo/index.js';
 import { silentLogger } from '../../src/logger.js';
+import { CHROMIUM_ARGS } from '../helpers/chromium.js';
 
 /*
  * The demo's status page in a real headless Chromium: press a demo button, watch the user turn
@@ -13,8 +14,6 @@ import { silentLogger } from '../../src/logger.js';
  */
 
 const OUTPUT = resolve(import.meta.dirname, '../../test-output');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
 describe('status page in headless Chromium', () => {
   let demo: Demo;
   let browser: Browser;
