@@ -20,7 +20,10 @@ export class UsageError extends Error {
 
 export const DEFAULT_RETRIES = 3;
 
-/** `~/.presence-bridge`, where the CLI keeps the delegated token cache unless --storage says otherwise. */
+/**
+ * `~/.presence-bridge`: where every CLI command (run, login, set, clear, prefer, status) keeps the
+ * delegated token cache and the bridge's state unless --storage says otherwise.
+ */
 export function defaultStoragePath(env: NodeJS.ProcessEnv): string {
   return join(env.HOME && env.HOME !== '' ? env.HOME : homedir(), '.presence-bridge');
 }
@@ -49,7 +52,7 @@ export const COMMON_OPTIONS = {
 
 export const COMMON_HELP = [
   '  -c, --config FILE   config file: a PresenceBridge platform block or a whole Homebridge config.json (required)',
-  '      --storage DIR   folder of the delegated-mode token cache (default ~/.presence-bridge)',
+  '      --storage DIR   folder of the delegated-mode token cache (default ~/.presence-bridge, as for run)',
   '  -v, --verbose       log every request and retry',
 ].join('\n');
 

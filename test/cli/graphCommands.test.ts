@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -253,20 +253,64 @@ describe('the built presence-bridge binary, as a real process', () => {
     await build?.cleanup();
   });
 
-  function spawnCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [join(build.packageDir, 'dist', 'cli', 'main.js'), ...args], {
-        env: { PATH: process.env.PATH, HOME: dir.path },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
+  /** The built CLI as a child process; `output` grows while it runs, `done` resolves when it exits. */
+  function startCli(args: string[], home = dir.path) {
+    const child = spawn(process.execPath, [join(build.packageDir, 'dist', 'cli', 'main.js'), ...args], {
+      env: { PATH: process.env.PATH, HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const output = { stdout: '', stderr: '' };
+    child.stdout.on('data', (d: Buffer) => (output.stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output.stderr += d.toString()));
+    const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, ...output }));
+    });
+    return { child, output, done };
   }
+
+  function spawnCli(args: string[], home = dir.path): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return startCli(args, home).done;
+  }
+
+  it('login, run and status all default to ~/.presence-bridge, so run finds the sign-in login cached', async () => {
+    const delegatedEmulator = await startEmulator({ deviceCodeIntervalSeconds: 1 });
+    try {
+      const home = join(dir.path, 'home');
+      // The config in a folder of its own (as in /etc/presence-bridge), not the storage folder.
+      const configDir = join(dir.path, 'etc');
+      await mkdir(configDir);
+      const config = await writeConfigFile(configDir, configFor(delegatedEmulator, { auth: { mode: 'delegated', clientSecret: undefined } }));
+      const login = startCli(['login', '--config', config], home);
+      await until(() => /code:\s+(\S+)/.test(login.output.stdout), 'the device code');
+      delegatedEmulator.approveDeviceCode(/code:\s+(\S+)/.exec(login.output.stdout)![1]!, delegatedEmulator.users[0]!.id);
+      const signedIn = await login.done;
+      expect(signedIn.code, signedIn.stderr).toBe(EXIT.ok);
+      const cacheFile = join(home, '.presence-bridge', TOKEN_CACHE_FILE);
+      expect(signedIn.stdout).toContain(`Token cache written to ${cacheFile}`);
+
+      delegatedEmulator.clearRequestLog();
+      const daemon = startCli(['run', '--config', config], home);
+      try {
+        await until(() => /started for 3 user/.test(daemon.output.stdout), 'the bridge to start');
+        // The start-up read-back, with the token refreshed from the cache login wrote.
+        await until(() => delegatedEmulator.requestLog().some((e) => e.route === '/me/presence' && e.status === 200), 'a read-back');
+      } finally {
+        daemon.child.kill('SIGTERM');
+      }
+      const ran = await daemon.done;
+      expect(ran.code, ran.stdout + ran.stderr).toBe(EXIT.ok);
+      expect(ran.stdout).not.toMatch(/SIGN_IN_REQUIRED|nobody is signed in|presence-bridge login/);
+      // Nothing went next to the config.
+      await expect(stat(join(configDir, TOKEN_CACHE_FILE))).rejects.toThrow(/ENOENT/);
+
+      const status = await spawnCli(['status', '--config', config], home);
+      expect(status.code, status.stderr).toBe(EXIT.ok);
+      expect(status.stdout).toMatch(/^alex\s+\S+\/\S+\n$/);
+    } finally {
+      await delegatedEmulator.close();
+    }
+  });
 
   it('waits out a Retry-After instead of exiting in the middle of the retry', async () => {
     const file = await writeConfigFile(dir.path, configFor(emulator));

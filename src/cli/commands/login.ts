@@ -13,12 +13,13 @@ export const command: CliCommand = {
 
 For auth.mode "delegated": prints a code and a web address; open the address on any device,
 enter the code and sign in as the user whose presence the bridge sets. The refresh token is
-kept in the storage folder (file mode 0600), from where the bridge renews its access silently.
+kept in the storage folder (file mode 0600; default ~/.presence-bridge, the folder
+presence-bridge run uses too), from where the bridge renews its access silently.
 Signing in again replaces the account cached before. Application mode needs no login.
 
 The Homebridge plugin keeps its cache in Homebridge's storage folder: run this command with
---storage pointing there (e.g. --storage /var/lib/homebridge/presence-bridge) or sign in from
-the plugin's settings page.
+--storage pointing there (e.g. --storage /var/lib/homebridge), as the user Homebridge runs as,
+or sign in from the plugin's settings page.
 
 Options:
 ${COMMON_HELP}

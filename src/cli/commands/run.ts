@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CoreBridge } from '../../bridge.js';
 import { createBridge } from '../../bridge.js';
@@ -13,6 +13,7 @@ import { startStatusServer } from '../../statusPage/index.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { EXIT } from '../command.js';
 import { createConsoleLogger, parseLogLevel } from '../consoleLogger.js';
+import { defaultStoragePath } from '../shared.js';
 
 /** What `run` hands to an add-on once the bridge is up (the status page serves `--http` here). */
 export interface RunContext {
@@ -37,7 +38,8 @@ from the configured inputs, and clears it on exit (onShutdown: clear). Stops on 
 
 Options:
   --config FILE     The PresenceBridge platform block, or a whole Homebridge config.json.
-  --storage DIR     Folder for the token cache and state (default: the config file's folder).
+  --storage DIR     Folder for the token cache and state (default ~/.presence-bridge, the
+                    folder login, set, clear, prefer and status use too).
   --http PORT       Serve the status page on this port.
   --http-host HOST  Address the status page listens on (default 127.0.0.1).
   --debug           Log every Graph call and signal (or set PRESENCE_BRIDGE_LOG_LEVEL=debug).
@@ -92,7 +94,9 @@ export function createRunCommand(hooks: RunHooks = {}): CliCommand {
       }
       const level = values.debug ? 'debug' : (parseLogLevel(io.env.PRESENCE_BRIDGE_LOG_LEVEL) ?? 'info');
       const logger = createConsoleLogger({ stream: io.stdout, level, env: io.env });
-      const storagePath = resolve(io.cwd, values.storage ?? dirname(file));
+      // One default for every command, so `login` then `run` find the same sign-in; the home
+      // folder is writable even when the config lives in /etc.
+      const storagePath = values.storage !== undefined ? resolve(io.cwd, values.storage) : defaultStoragePath(io.env);
       try {
         await mkdir(storagePath, { recursive: true, mode: 0o700 });
       } catch (error) {
