@@ -2,11 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { createCertificateAuthority, createServerCertificate } from '../../src/emulator/certificates.js';
 import { MqttFeature, defaultClientId } from '../../src/mqtt/index.js';
 import { ManualClock } from '../../src/session/clock.js';
+import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import type { Mosquitto } from '../helpers/mosquitto.js';
 import { RecordingBridge, Watcher, recordingLogger, waitFor } from './support.js';
@@ -49,10 +50,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 async function broker(options: Parameters<typeof startMosquitto>[0] = {}): Promise<Mosquitto> {
   const b = await startMosquitto(options);
