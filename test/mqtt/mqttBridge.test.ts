@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBridge } from '../../src/bridge.js';
 import type { CoreBridge } from '../../src/bridge.js';
 import { validateConfig } from '../../src/config/validate.js';
@@ -9,6 +9,7 @@ import { startEmulator } from '../../src/emulator/index.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { createMqttFeature } from '../../src/mqtt/index.js';
 import { ManualClock } from '../../src/session/clock.js';
+import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import type { Mosquitto } from '../helpers/mosquitto.js';
 import { Watcher, changed, recordingLogger, waitFor } from './support.js';
@@ -26,10 +27,7 @@ afterAll(async () => {
   await broker.close();
 });
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 interface Setup {
   base: string;
