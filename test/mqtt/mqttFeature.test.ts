@@ -1,9 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import type { PresenceBridgeConfig } from '../../src/config/schema.js';
 import { GraphError } from '../../src/graph/types.js';
 import { MqttFeature, createMqttFeature } from '../../src/mqtt/index.js';
 import { ManualClock } from '../../src/session/clock.js';
+import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import type { Mosquitto } from '../helpers/mosquitto.js';
 import { RecordingBridge, Watcher, recordingLogger, waitFor } from './support.js';
@@ -36,10 +37,7 @@ afterAll(async () => {
 
 describe.each([5, 4] as const)('MQTT feature over MQTT %s', (protocolVersion) => {
   let counter = 0;
-  const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
+  const cleanups = cleanupAfterEach();
 
   async function setup(extra: Record<string, unknown> = {}, before?: (w: Watcher, base: string) => Promise<void>) {
     const base = `pb${protocolVersion}-${++counter}-${Date.now() % 100000}`;
