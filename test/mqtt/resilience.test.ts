@@ -1,8 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { MqttFeature } from '../../src/mqtt/index.js';
 import { MAX_PAYLOAD_BYTES } from '../../src/mqtt/payloadGuard.js';
 import { ManualClock } from '../../src/session/clock.js';
+import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import type { Mosquitto } from '../helpers/mosquitto.js';
 import { RecordingBridge, Watcher, recordingLogger, waitFor } from './support.js';
@@ -71,10 +72,7 @@ function fuzzPayload(random: () => number): Fuzz {
 }
 
 describe.each([5, 4] as const)('MQTT resilience over MQTT %s', (protocolVersion) => {
-  const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
+  const cleanups = cleanupAfterEach();
 
   async function setup(base: string) {
     const config = configSchema.parse({
