@@ -1,14 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/session/clock.js';
 import { SerialPortLink, STABLE_OPEN_MS } from '../../src/serial/serialPortLink.js';
+import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { createPtyPair } from '../helpers/socat.js';
 import { waitFor } from '../helpers/waitFor.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 describe('SerialPortLink backoff on a real PTY', () => {
   it('a port that drops right after opening keeps backing off; one that stayed open starts over', async () => {
