@@ -1,4 +1,6 @@
 import { SerialPort } from 'serialport';
+import type { Cleanup } from '../helpers/cleanups.js';
+import { createPtyPair, type PtyPair } from '../helpers/socat.js';
 
 /** The test's end of a PTY pair: plays the device (writes lines, collects what it is sent). */
 export class DeviceEnd {
@@ -27,4 +29,20 @@ export class DeviceEnd {
     if (!this.port.isOpen) return;
     await new Promise<void>((resolve) => this.port.close(() => resolve()));
   }
+}
+
+/** `pair()` opens a socat PTY pair and `device(path)` the test's end of one; both are closed by `cleanups`. */
+export function serialPeers(cleanups: Cleanup[]): { pair: () => Promise<PtyPair>; device: (path: string) => Promise<DeviceEnd> } {
+  return {
+    pair: async () => {
+      const p = await createPtyPair();
+      cleanups.push(() => p.close());
+      return p;
+    },
+    device: async (path) => {
+      const d = await DeviceEnd.open(path);
+      cleanups.push(() => d.close());
+      return d;
+    },
+  };
 }
