@@ -1,16 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBridge, type CoreBridge } from '../../src/bridge.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { createSerialFeatureWith } from '../../src/serial/index.js';
 import { ManualClock } from '../../src/session/clock.js';
+import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { capturingLogger } from '../helpers/logger.js';
-import { createPtyPair, type PtyPair } from '../helpers/socat.js';
 import { waitFor } from '../helpers/waitFor.js';
-import { DeviceEnd } from './support.js';
+import { serialPeers } from './support.js';
 
 /**
  * End to end: a device on a real socat PTY, the real bridge core, the project's HTTPS Graph
@@ -18,10 +18,7 @@ import { DeviceEnd } from './support.js';
  * serial reconnect backoff.
  */
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 const TEMPLATES = { Busy: 'RED\n', DoNotDisturb: 'RED BLINK\n', Available: 'GREEN\n', Away: 'OFF\n', Offline: 'OFF\n' };
 
@@ -71,17 +68,7 @@ async function setup(options: { inputs?: unknown[]; outputs?: unknown[]; pollSec
   return { clock, emulator, bridge, logger, presence, until };
 }
 
-async function pair(): Promise<PtyPair> {
-  const p = await createPtyPair();
-  cleanups.push(() => p.close());
-  return p;
-}
-
-async function device(path: string): Promise<DeviceEnd> {
-  const d = await DeviceEnd.open(path);
-  cleanups.push(() => d.close());
-  return d;
-}
+const { pair, device } = serialPeers(cleanups);
 
 function headset(path: string, onDisconnect: 'keep' | 'clear' = 'clear') {
   return { name: 'Headset', type: 'serial', path, onDisconnect, map: { OFFHOOK: 'Busy/InACall', ONHOOK: 'clear' } };
