@@ -1,31 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Startable } from '../../src/bridgeTypes.js';
 import { configSchema } from '../../src/config/schema.js';
 import { ManualClock } from '../../src/session/clock.js';
 import { createSerialFeature, createSerialFeatureWith } from '../../src/serial/index.js';
+import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { RecordingBridge } from '../helpers/recordingBridge.js';
-import { createPtyPair, type PtyPair } from '../helpers/socat.js';
 import { userState } from '../helpers/userState.js';
 import { waitFor } from '../helpers/waitFor.js';
-import { DeviceEnd } from './support.js';
+import { DeviceEnd, serialPeers } from './support.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
-async function pair(): Promise<PtyPair> {
-  const p = await createPtyPair();
-  cleanups.push(() => p.close());
-  return p;
-}
-
-async function device(path: string): Promise<DeviceEnd> {
-  const d = await DeviceEnd.open(path);
-  cleanups.push(() => d.close());
-  return d;
-}
+const { pair, device } = serialPeers(cleanups);
 
 function config(extra: { inputs?: unknown[]; outputs?: unknown[]; users?: unknown[] }) {
   return configSchema.parse({
