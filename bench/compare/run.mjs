@@ -20,7 +20,7 @@ import { execFileSync } from 'node:child_process';
 import mqtt from 'mqtt';
 import { Agent, request } from 'undici';
 import { readFileSync } from 'node:fs';
-import { startMosquitto, freePort } from '../../test/helpers/mosquitto.ts';
+import { startMosquitto, freePort } from './helpers.mjs';
 import {
   DIST, MAP, WORK, bridgeConfig, convergence, fmt, publishTail, lastPairs, matchLatencies, nodeRedFlow, percentile, procStats, publishPaced, requireBuild, rssSampler, sleep,
   startBridgeProcess, startEmulatorChild, startNodeRed, until,

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import mqtt from 'mqtt';
-import { startMosquitto } from '../../test/helpers/mosquitto.ts';
+import { startMosquitto } from '../compare/helpers.mjs';
 import {
   WORK, bridgeConfig, convergence, fmt, matchLatencies, publishTail, percentile, procStats, publishPaced, requireBuild, rssSampler, sleep, startBridgeProcess, startEmulatorChild, until,
 } from '../compare/lib.mjs';
