@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { PresenceBridgeConfig } from './schema.js';
 import { QUALIFIED_PLATFORM, validateConfig } from './validate.js';
 
@@ -183,6 +183,40 @@ export function pickPlatformBlock(value: unknown, file: string): { ok: true; blo
   return { ok: true, block: platforms[matches[0] ?? 0] };
 }
 
+/**
+ * The config with its file options (`tls.caFile`, `auth.certificate.privateKeyFile` and
+ * `certificateFile`, `mqtt.ca`, `mqtt.cert`, `mqtt.key`) made absolute against `baseDir`: the
+ * config file's folder, or Homebridge's storage folder. Absolute paths are kept; nothing else changes.
+ */
+export function resolveConfigPaths(config: PresenceBridgeConfig, baseDir: string): PresenceBridgeConfig {
+  const at = <T extends string | undefined>(path: T): T => (path === undefined || path === '' || isAbsolute(path) ? path : (resolve(baseDir, path) as T));
+  const certificate = config.auth.certificate;
+  return {
+    ...config,
+    auth: certificate
+      ? {
+          ...config.auth,
+          certificate: {
+            ...certificate,
+            privateKeyFile: at(certificate.privateKeyFile),
+            ...(certificate.certificateFile === undefined ? {} : { certificateFile: at(certificate.certificateFile) }),
+          },
+        }
+      : config.auth,
+    tls: config.tls.caFile === undefined ? config.tls : { ...config.tls, caFile: at(config.tls.caFile) },
+    ...(config.mqtt
+      ? {
+          mqtt: {
+            ...config.mqtt,
+            ...(config.mqtt.ca === undefined ? {} : { ca: at(config.mqtt.ca) }),
+            ...(config.mqtt.cert === undefined ? {} : { cert: at(config.mqtt.cert) }),
+            ...(config.mqtt.key === undefined ? {} : { key: at(config.mqtt.key) }),
+          },
+        }
+      : {}),
+  };
+}
+
 export async function loadConfigFile(file: string, options: LoadOptions = {}): Promise<LoadResult> {
   const absolute = resolve(file);
   const name = options.displayName ?? file;
@@ -201,5 +235,6 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
   if (!picked.ok) return { ok: false, errors: [picked.error], stage: 'platform' };
   const result = validateConfig(picked.block);
   if (!result.ok) return { ok: false, errors: result.errors, stage: 'validate' };
-  return { ok: true, config: result.config, file: absolute };
+  // Relative file options mean the same wherever the daemon is started from.
+  return { ok: true, config: resolveConfigPaths(result.config, dirname(absolute)), file: absolute };
 }

@@ -131,9 +131,9 @@ export const authSchema = z
     clientSecret: z.string().min(1).optional().meta({ title: 'Client secret', description: 'Client secret value (application mode). Never logged.', secret: true }),
     certificate: z
       .object({
-        privateKeyFile: z.string().min(1).meta({ title: 'Private key file', description: 'PEM file with the certificate\'s private key.' }),
+        privateKeyFile: z.string().min(1).meta({ title: 'Private key file', description: 'PEM file with the certificate\'s private key. A relative path starts at the config file\'s folder (Homebridge: its storage folder).' }),
         thumbprint: z.string().min(1).meta({ title: 'Thumbprint', description: 'SHA-1 thumbprint of the certificate, hex, as Entra shows it.' }),
-        certificateFile: z.string().min(1).optional().meta({ title: 'Certificate file', description: 'PEM certificate chain, sent as x5c (optional).' }),
+        certificateFile: z.string().min(1).optional().meta({ title: 'Certificate file', description: 'PEM certificate chain, sent as x5c (optional). A relative path starts at the config file\'s folder (Homebridge: its storage folder).' }),
       })
       .strict()
       .optional()
@@ -176,9 +176,9 @@ export const mqttSchema = z
     url: z.string().min(1).meta({ title: 'Broker URL', description: 'mqtt://, mqtts://, ws:// or wss:// URL of the broker.' }),
     username: z.string().optional().meta({ title: 'Username', description: 'Broker username.' }),
     password: z.string().optional().meta({ title: 'Password', description: 'Broker password. Never logged.', secret: true }),
-    ca: z.string().optional().meta({ title: 'CA file', description: 'PEM file of the CA that signed the broker\'s certificate.' }),
-    cert: z.string().optional().meta({ title: 'Client certificate file', description: 'PEM client certificate, for brokers that require one.' }),
-    key: z.string().optional().meta({ title: 'Client key file', description: 'PEM private key of the client certificate.' }),
+    ca: z.string().optional().meta({ title: 'CA file', description: 'PEM file of the CA that signed the broker\'s certificate. A relative path starts at the config file\'s folder (Homebridge: its storage folder).' }),
+    cert: z.string().optional().meta({ title: 'Client certificate file', description: 'PEM client certificate, for brokers that require one. A relative path starts at the config file\'s folder (Homebridge: its storage folder).' }),
+    key: z.string().optional().meta({ title: 'Client key file', description: 'PEM private key of the client certificate. A relative path starts at the config file\'s folder (Homebridge: its storage folder).' }),
     clientId: z.string().optional().meta({ title: 'Client id', description: 'MQTT client id; defaults to presence-bridge_ and a stable suffix.' }),
     protocolVersion: z
       .union([z.literal(4), z.literal(5)])
@@ -212,7 +212,7 @@ export const configSchema = z
     graph: graphSchema.prefault({}).meta({ title: 'Graph', description: 'Microsoft Graph presence settings.' }),
     tls: z
       .object({
-        caFile: z.string().optional().meta({ title: 'Extra CA file', description: 'PEM file of extra CA certificates to trust (a TLS-inspecting proxy, the emulator).' }),
+        caFile: z.string().optional().meta({ title: 'Extra CA file', description: 'PEM file of extra CA certificates to trust (a TLS-inspecting proxy, the emulator). A relative path starts at the config file\'s folder (Homebridge: its storage folder).' }),
       })
       .strict()
       .prefault({})

@@ -3,6 +3,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { createBridge, type CoreBridge } from '../bridge.js';
 import type { Bridge } from '../bridgeTypes.js';
 import type { PresenceBridgeConfig } from '../config/schema.js';
+import { resolveConfigPaths } from '../config/load.js';
 import { validateConfig } from '../config/validate.js';
 import { TOKEN_CACHE_FILE } from '../graph/index.js';
 import type { Logger } from '../logger.js';
@@ -61,7 +62,10 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
     private readonly api: API,
   ) {
     this.logger = homebridgeLogger(log);
-    this.config = this.validate(rawConfig);
+    const config = this.validate(rawConfig);
+    // Relative file options (CA, certificate, key) start at Homebridge's storage folder, where
+    // config.json is, as they start at the config file's folder for presence-bridge run.
+    this.config = config ? resolveConfigPaths(config, api.user.storagePath()) : null;
     if (!this.config) {
       // Inert: cached accessories stay (a typo must not delete HomeKit rooms and automations),
       // their sensors show a fault so the Home app says something is wrong.

@@ -1,7 +1,7 @@
 // The API object Homebridge hands to plugins (not in the package's exports, so by path).
 import { HomebridgeAPI } from '../../node_modules/homebridge/dist/api.js';
 import { User } from '../../node_modules/homebridge/dist/user.js';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logging } from 'homebridge';
@@ -85,5 +85,21 @@ describe('the plugin in Homebridge (in process) with the Graph emulator', () => 
     expect(msal).toContain('debug [Presence Bridge] [graph] [msal] No client info in response');
     expect(lines.filter((l) => /^(warn|error) /.test(l))).toEqual([]);
     expect(lines.some((l) => l.startsWith('debug [Presence Bridge] [graph] POST /communications/getPresencesByUserId -> 200'))).toBe(true);
+  });
+
+  it('resolves relative file options (CA, certificate, key) against Homebridge\'s storage folder, where config.json is', async () => {
+    const cert = emulator.apps[0]!.certificate!;
+    await mkdir(join(storage, 'presence-certs'), { recursive: true });
+    await copyFile(emulator.caCertFile, join(storage, 'presence-certs', 'ca.pem'));
+    await writeFile(join(storage, 'presence-certs', 'key.pem'), cert.privateKeyPem, { mode: 0o600 });
+    await writeFile(join(storage, 'presence-certs', 'cert.pem'), cert.certPem);
+    emulator.clearRequestLog();
+    const block = appBlock({ tls: { caFile: 'presence-certs/ca.pem' } });
+    const auth = block['auth'] as Record<string, unknown>;
+    delete auth['clientSecret'];
+    auth['certificate'] = { privateKeyFile: 'presence-certs/key.pem', certificateFile: './presence-certs/cert.pem', thumbprint: cert.thumbprint };
+    // Homebridge's working directory (here the repository) holds none of these files.
+    const lines = await runPlatform(block, () => emulator.requestLog().some((e) => e.route === '/communications/getPresencesByUserId' && e.status === 200));
+    expect(lines.filter((l) => /^(warn|error) /.test(l))).toEqual([]);
   });
 });
