@@ -5,6 +5,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './net.js';
+import { isRunning, terminate } from './childProcess.js';
 
 /**
  * A real Mosquitto broker for tests, on a free loopback port, without persistence (a restart
@@ -107,11 +108,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   const stop = async (): Promise<void> => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      proc.once('exit', () => resolve());
-      proc.kill('SIGTERM');
-    });
+    await terminate(proc);
   };
 
   await launch();
@@ -121,7 +118,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     url: `${options.tls ? 'mqtts' : 'mqtt'}://${HOST}:${port}`,
     dir,
     output: () => log,
-    running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+    running: () => isRunning(child),
     stop,
     restart: async () => {
       await stop();
