@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isRunning, terminate } from './childProcess.js';
 
 /**
  * A linked pair of pseudo-terminals made by socat: bytes written to one end come out of the
@@ -80,11 +81,8 @@ export async function createPtyPair(options: PtyPairOptions = {}): Promise<PtyPa
   const kill = async (): Promise<void> => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      proc.once('exit', () => resolve());
-      proc.kill('SIGTERM');
-    });
+    if (!isRunning(proc)) return;
+    await terminate(proc);
     // socat removes its links on a clean exit; make sure, so "the device vanished" holds.
     await Promise.all([rm(a, { force: true }), rm(b, { force: true })]);
   };
@@ -94,7 +92,7 @@ export async function createPtyPair(options: PtyPairOptions = {}): Promise<PtyPa
     a,
     b,
     dir,
-    running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+    running: () => isRunning(child),
     kill,
     restart: async () => {
       await kill();
