@@ -1,12 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createBridge, type CoreBridge } from '../../src/bridge.js';
-import { validateConfig } from '../../src/config/validate.js';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import type { Emulator } from '../../src/emulator/index.js';
 import { createSerialFeatureWith } from '../../src/serial/index.js';
 import { ManualClock } from '../../src/session/clock.js';
+import { emulatorConfig, emulatorOn, presenceText, stopMovingClock, storageDir } from '../helpers/bridgeOnEmulator.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -34,35 +31,20 @@ interface Setup {
 
 async function setup(options: { inputs?: unknown[]; outputs?: unknown[]; pollSeconds?: number }): Promise<Setup> {
   const clock = new ManualClock();
-  const emulator = await startEmulator({ clock, port: 0, host: '127.0.0.1' });
-  cleanups.push(() => emulator.close());
-  const app = emulator.apps[0]!;
+  const emulator = await emulatorOn(clock, cleanups);
   const user = emulator.users[0]!;
-  const result = validateConfig({
-    auth: { mode: 'application', tenantId: emulator.tenantId, clientId: app.clientId, clientSecret: app.clientSecret, authorityHost: emulator.authorityHost },
-    graph: { baseUrl: emulator.graphBaseUrl, pollSeconds: options.pollSeconds ?? 0 },
-    tls: { caFile: emulator.caCertFile },
+  const config = emulatorConfig(emulator, {
+    graph: { pollSeconds: options.pollSeconds ?? 0 },
     users: [{ key: 'alex', id: user.id }],
     inputs: options.inputs ?? [],
     outputs: options.outputs ?? [],
   });
-  if (!result.ok) throw new Error(result.errors.join('; '));
-  const storage = await mkdtemp(join(tmpdir(), 'pb-serial-'));
-  cleanups.push(() => rm(storage, { recursive: true, force: true }));
+  const storage = await storageDir('pb-serial-', cleanups);
   const logger = capturingLogger();
-  const bridge = createBridge(result.config, { logger, clock, storagePath: storage, features: [createSerialFeatureWith()], random: () => 0.5 });
+  const bridge = createBridge(config, { logger, clock, storagePath: storage, features: [createSerialFeatureWith()], random: () => 0.5 });
   await bridge.start();
-  cleanups.push(async () => {
-    // The shutdown clear goes through the rate limiter and a bound on the clock: keep it moving.
-    let done = false;
-    const stopping = bridge.stop().finally(() => (done = true));
-    for (let i = 0; i < 20 && !done; i++) await clock.advance(1000);
-    await stopping;
-  });
-  const presence = (): string => {
-    const p = emulator.presenceOf(user.id);
-    return `${p.availability}/${p.activity}`;
-  };
+  cleanups.push(() => stopMovingClock(bridge, clock));
+  const presence = (): string => presenceText(emulator, user.id);
   const until = (condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> =>
     waitFor(condition, { what, timeoutMs, onPoll: () => clock.advance(1000) });
   return { clock, emulator, bridge, logger, presence, until };
