@@ -1,14 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBridge } from '../../src/bridge.js';
 import type { CoreBridge } from '../../src/bridge.js';
-import { validateConfig } from '../../src/config/validate.js';
-import { startEmulator } from '../../src/emulator/index.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { createMqttFeature } from '../../src/mqtt/index.js';
 import { ManualClock } from '../../src/session/clock.js';
+import { emulatorConfig, emulatorOn, presenceText, stopMovingClock, storageDir } from '../helpers/bridgeOnEmulator.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import type { Mosquitto } from '../helpers/mosquitto.js';
@@ -47,14 +43,10 @@ let counter = 0;
 async function setup(protocolVersion: 4 | 5): Promise<Setup> {
   const base = `e2e${protocolVersion}-${++counter}`;
   const clock = new ManualClock();
-  const emulator = await startEmulator({ clock, port: 0, host: '127.0.0.1' });
-  cleanups.push(() => emulator.close());
-  const app = emulator.apps[0]!;
+  const emulator = await emulatorOn(clock, cleanups);
   const user = emulator.users[0]!;
-  const result = validateConfig({
-    auth: { mode: 'application', tenantId: emulator.tenantId, clientId: app.clientId, clientSecret: app.clientSecret, authorityHost: emulator.authorityHost },
-    graph: { baseUrl: emulator.graphBaseUrl, pollSeconds: 30 },
-    tls: { caFile: emulator.caCertFile },
+  const config = emulatorConfig(emulator, {
+    graph: { pollSeconds: 30 },
     users: [{ key: 'alex', id: user.id, name: 'Alex' }],
     mqtt: { url: broker.url, protocolVersion, baseTopic: base, clientId: `bridge-${base}` },
     inputs: [
@@ -62,22 +54,15 @@ async function setup(protocolVersion: 4 | 5): Promise<Setup> {
       { name: 'Headset', type: 'mqtt', topic: `${base}-esp/+/hook`, user: 'alex', map: { OFFHOOK: 'Busy/InACall', ONHOOK: 'clear' } },
     ],
   });
-  if (!result.ok) throw new Error(result.errors.join('; '));
-  const storage = await mkdtemp(join(tmpdir(), 'pb-mqtt-'));
-  cleanups.push(() => rm(storage, { recursive: true, force: true }));
+  const storage = await storageDir('pb-mqtt-', cleanups);
   const watcher = await Watcher.connect(broker.url, protocolVersion);
   cleanups.push(() => watcher.close());
   const logger = recordingLogger();
-  const bridge = createBridge(result.config, { logger, clock, storagePath: storage, features: [createMqttFeature], random: () => 0.5 });
+  const bridge = createBridge(config, { logger, clock, storagePath: storage, features: [createMqttFeature], random: () => 0.5 });
   bridge.events.on('graphCall', changed);
   bridge.events.on('state', changed);
   await bridge.start();
-  cleanups.push(async () => {
-    let done = false;
-    const stopping = bridge.stop().finally(() => (done = true));
-    for (let i = 0; i < 20 && !done; i++) await clock.advance(1000);
-    await stopping;
-  });
+  cleanups.push(() => stopMovingClock(bridge, clock));
   const s: Setup = {
     base,
     clock,
@@ -86,10 +71,7 @@ async function setup(protocolVersion: 4 | 5): Promise<Setup> {
     watcher,
     userId: user.id,
     logger,
-    presence: () => {
-      const p = emulator.presenceOf(user.id);
-      return `${p.availability}/${p.activity}`;
-    },
+    presence: () => presenceText(emulator, user.id),
     state: () => watcher.json(`${base}/alex/state`) as Record<string, unknown> | undefined,
     until: (condition, what, timeoutMs = 30_000) => waitFor(condition, what, timeoutMs, () => clock.advance(1000)),
   };
