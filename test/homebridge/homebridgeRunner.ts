@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { copyFile, cp, mkdir, mkdtemp, rm, symlink, writeFile, access } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, cp, mkdir, rm, symlink, writeFile, access } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { tempDir } from '../helpers/tempDir.js';
 
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 const stripAnsi = (text: string): string => text.replace(ANSI, '');
@@ -14,10 +14,7 @@ const HOMEBRIDGE_BIN = join(REPO, 'node_modules', 'homebridge', 'bin', 'homebrid
 const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
 
 export { freePort } from '../helpers/net.js';
-
-export async function tempDir(prefix: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
-}
+export { tempDir };
 
 /**
  * Builds the plugin into a private package folder (its own dist/, the repo's node_modules and
