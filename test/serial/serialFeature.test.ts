@@ -38,6 +38,18 @@ async function startFeature(cfg: ReturnType<typeof config>, clock: ManualClock, 
 
 const tick = (clock: ManualClock) => () => clock.advance(1_000);
 
+/** A headset input on a fresh PTY pair, started and with its port open, and the device end. */
+async function openHeadset() {
+  const p = await pair();
+  const clock = new ManualClock();
+  const logger = capturingLogger();
+  const bridge = new RecordingBridge({ logger });
+  await startFeature(config({ inputs: [headset(p.a)] }), clock, bridge, logger);
+  await waitFor(() => logger.count('info', /opened/) === 1);
+  const dev = await device(p.b);
+  return { clock, logger, bridge, dev };
+}
+
 describe('serial feature with real PTYs', () => {
   it('is null when the config has no serial input or output', () => {
     const logger = capturingLogger();
@@ -120,13 +132,7 @@ describe('serial feature with real PTYs', () => {
   });
 
   it('survives garbage bytes and a 1 MB line, and still acts on the next line', async () => {
-    const p = await pair();
-    const clock = new ManualClock();
-    const logger = capturingLogger();
-    const bridge = new RecordingBridge({ logger });
-    await startFeature(config({ inputs: [headset(p.a)] }), clock, bridge, logger);
-    await waitFor(() => logger.count('info', /opened/) === 1);
-    const dev = await device(p.b);
+    const { logger, bridge, dev } = await openHeadset();
     const garbage = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256).filter((b) => b !== 0x0a));
     await dev.write(Buffer.concat([garbage, Buffer.from('\n')]));
     await dev.write(Buffer.concat([Buffer.alloc(1024 * 1024, 0x41), Buffer.from('\n')]));
@@ -141,13 +147,7 @@ describe('serial feature with real PTYs', () => {
   });
 
   it('warns about over-long lines at most once a minute per port, counting the rest', async () => {
-    const p = await pair();
-    const clock = new ManualClock();
-    const logger = capturingLogger();
-    const bridge = new RecordingBridge({ logger });
-    await startFeature(config({ inputs: [headset(p.a)] }), clock, bridge, logger);
-    await waitFor(() => logger.count('info', /opened/) === 1);
-    const dev = await device(p.b);
+    const { clock, logger, bridge, dev } = await openHeadset();
     const long = `${'x'.repeat(5000)}\n`;
     await dev.write(long.repeat(5) + 'OFFHOOK\n');
     await waitFor(() => bridge.values().includes('OFFHOOK'), { what: 'line after junk' });
