@@ -23,14 +23,21 @@ export interface ClientCertificate {
 
 const DAY_MS = 86_400_000;
 
-/** A CA made for one emulator: MSAL needs https, and clients trust this CA only. */
-export async function createCertificateAuthority(now: Date = new Date()): Promise<CertificateAuthority> {
-  const result = await generate([{ name: 'commonName', value: 'presence-bridge emulator CA' }], {
+/** A P-256 key signed with SHA-256, valid from a day before `now` until `days` days after it. */
+function ecP256(now: Date, days: number) {
+  return {
     keyType: 'ec',
     curve: 'P-256',
     algorithm: 'sha256',
     notBeforeDate: new Date(now.getTime() - DAY_MS),
-    notAfterDate: new Date(now.getTime() + 3650 * DAY_MS),
+    notAfterDate: new Date(now.getTime() + days * DAY_MS),
+  } as const;
+}
+
+/** A CA made for one emulator: MSAL needs https, and clients trust this CA only. */
+export async function createCertificateAuthority(now: Date = new Date()): Promise<CertificateAuthority> {
+  const result = await generate([{ name: 'commonName', value: 'presence-bridge emulator CA' }], {
+    ...ecP256(now, 3650),
     extensions: [
       { name: 'basicConstraints', cA: true, critical: true },
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
@@ -42,11 +49,7 @@ export async function createCertificateAuthority(now: Date = new Date()): Promis
 /** A server certificate for 127.0.0.1, ::1 and localhost, signed by the emulator's CA. */
 export async function createServerCertificate(ca: CertificateAuthority, now: Date = new Date()): Promise<ServerCertificate> {
   const result = await generate([{ name: 'commonName', value: 'localhost' }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notBeforeDate: new Date(now.getTime() - DAY_MS),
-    notAfterDate: new Date(now.getTime() + 825 * DAY_MS),
+    ...ecP256(now, 825),
     ca: { cert: ca.certPem, key: ca.keyPem },
     extensions: [
       { name: 'basicConstraints', cA: false },
