@@ -1,6 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import type { CliIo } from '../../src/cli/command.js';
 import { command as run } from '../../src/cli/commands/run.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import type { StatusSnapshot } from '../../src/statusPage/index.js';
+import { removeDir, tempDir } from '../helpers/tempDir.js';
 
 /* `presence-bridge run --config FILE --http 0`: the daemon serves its status page beside the bridge. */
 
@@ -18,7 +18,7 @@ describe('run --http', () => {
 
   beforeAll(async () => {
     emulator = await startEmulator();
-    folder = await mkdtemp(join(tmpdir(), 'pb-run-http-'));
+    folder = await tempDir('pb-run-http-');
     configFile = join(folder, 'config.json');
     const app = emulator.apps[0]!;
     await writeFile(
@@ -36,7 +36,7 @@ describe('run --http', () => {
 
   afterAll(async () => {
     await emulator?.close();
-    if (folder) await rm(folder, { recursive: true, force: true });
+    if (folder) await removeDir(folder);
   });
 
   it('serves the status page on loopback while running and closes it on stop', async () => {
