@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
@@ -7,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { ManualClock } from '../../src/session/clock.js';
 import { appToken, call, formBody, startTestEmulator, userToken, useEmulator } from '../helpers/emulator.js';
+import { removeDir, tempDir } from '../helpers/tempDir.js';
 
 const env = useEmulator();
 
@@ -94,7 +94,7 @@ describe('control routes', () => {
 
 describe('--state FILE', () => {
   it('keeps tenant, apps, users, sessions and sign-ins across a restart, in a 0600 file', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'emu-state-'));
+    const dir = await tempDir('emu-state-');
     const stateFile = join(dir, 'state.json');
     const clock = new ManualClock();
     try {
@@ -121,7 +121,7 @@ describe('--state FILE', () => {
         await second.close();
       }
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await removeDir(dir);
     }
   });
 });
