@@ -3,13 +3,13 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { validateConfig } from '../../src/config/validate.js';
 import type { PresenceBridgeConfig } from '../../src/config/schema.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import type { Logger } from '../../src/logger.js';
 import type { CliIo } from '../../src/cli/command.js';
+import { Collect } from '../helpers/collect.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 export const USER_KEYS = ['alex', 'megan', 'lee'] as const;
@@ -69,14 +69,6 @@ export function captureLogger(): CapturedLogger {
     lines.push(`${level} ${message} ${parameters.map((p) => (p instanceof Error ? `${p.message} ${String(p.stack)}` : JSON.stringify(p))).join(' ')}`);
   };
   return { lines, debug: add('debug'), info: add('info'), warn: add('warn'), error: add('error') };
-}
-
-class Collect extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
 }
 
 export interface TestIo extends CliIo {
