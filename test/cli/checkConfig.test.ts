@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,19 +9,12 @@ import { main } from '../../src/cli/main.js';
 import { EXIT, type CliIo } from '../../src/cli/command.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { readFileSync } from 'node:fs';
+import { Collect } from '../helpers/collect.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = join(ROOT, 'test/fixtures/config');
 const fixture = (name: string): string => join(FIXTURES, name);
 const SECRETS = ['fixture-secret-value-not-real', 'fixture-mqtt-password'];
-
-class Collect extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
 
 async function check(args: string[], cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new Collect();
