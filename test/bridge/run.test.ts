@@ -1,22 +1,13 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/command.js';
 import { command, createRunCommand } from '../../src/cli/commands/run.js';
 import { createConsoleLogger } from '../../src/cli/consoleLogger.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { startEmulator } from '../../src/emulator/index.js';
-
-class Capture extends Writable {
-  text = '';
-  isTTY?: boolean;
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
+import { Collect as Capture } from '../helpers/collect.js';
 
 function io(cwd: string, interrupted: Promise<void> = new Promise<void>(() => undefined)): CliIo & { stdout: Capture; stderr: Capture } {
   return { stdout: new Capture(), stderr: new Capture(), env: {}, cwd, interrupted };
