@@ -126,6 +126,7 @@ class PresenceBridgeCore implements CoreBridge {
             this.events.emit('state', state);
           },
           onCall: (event) => this.events.emit('graphCall', event),
+          beforeSet: () => this.ledger.ensureListed(user.id),
         },
       );
       const slot: UserSlot = { config: user, arbiter: new PresenceArbiter(), publisher, timer: undefined };

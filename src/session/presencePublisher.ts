@@ -31,6 +31,12 @@ export interface PublisherDeps {
   readonly random?: () => number;
   readonly onState?: (state: UserState) => void;
   readonly onCall?: (event: GraphCallEvent) => void;
+  /**
+   * Called before each setPresence. A promise holds a first assertion until it resolves (the
+   * bridge writes its session ledger first, so a crash right after never leaves an unknown
+   * session); undefined, or any renewal, sends at once.
+   */
+  readonly beforeSet?: () => Promise<void> | undefined;
 }
 
 function sameDesired(a: DesiredState, b: DesiredState): boolean {
@@ -228,8 +234,16 @@ export class PresencePublisher {
     const startedAt = clock.now();
     const detail = formatPresence(pair);
     logger.debug(`${this.user.key}: ${renewal ? 'renewing' : 'setting'} ${detail}`);
+    const gate = this.deps.beforeSet?.();
+    let call: Promise<void>;
+    if (gate && !renewal) {
+      call = gate.then(() => client.setPresence(this.user.id, pair, expiration));
+    } else {
+      if (gate) void gate.catch((error: unknown) => logger.warn(`${this.user.key}: ${errorMessage(error)}`));
+      call = client.setPresence(this.user.id, pair, expiration);
+    }
     return this.track(
-      client.setPresence(this.user.id, pair, expiration).then(() => {
+      call.then(() => {
         this.confirmed = pair;
         this.confirmedAt = startedAt;
         this.uncertain = false;

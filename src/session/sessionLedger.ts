@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
@@ -15,9 +15,16 @@ interface LedgerFile {
  * Which users may hold a session of ours at Graph, kept on disk. After a crash (kill -9, power
  * cut) no clear was sent; the next run reads this and clears the sessions nobody asks for any
  * more, instead of leaving a stale presence until it expires.
+ *
+ * Adding a user must reach the disk before the first setPresence for them leaves
+ * ({@link ensureListed}); removals are written lazily (a stale entry only costs a harmless clear).
  */
 export class SessionLedger {
   private readonly users = new Set<string>();
+  /** The users the file on disk lists (after the last write that completed, or as loaded). */
+  private onDisk = new Set<string>();
+  /** The users the write in progress puts on disk, while one is. */
+  private inWrite: ReadonlySet<string> | null = null;
   private writing: Promise<void> = Promise.resolve();
   private dirty = false;
   readonly file: string;
@@ -42,6 +49,7 @@ export class SessionLedger {
       const parsed = JSON.parse(text) as Partial<LedgerFile>;
       const users = Array.isArray(parsed.users) ? parsed.users.filter((u): u is string => typeof u === 'string') : [];
       for (const u of users) this.users.add(u);
+      this.onDisk = new Set(users);
       return users;
     } catch (error) {
       this.logger.warn(`ignoring ${this.file}: ${errorMessage(error)}`);
@@ -55,6 +63,19 @@ export class SessionLedger {
     if (mayHaveSession) this.users.add(userId);
     else this.users.delete(userId);
     this.schedule();
+  }
+
+  /**
+   * Call before a setPresence for `userId`. Returns undefined (go ahead at once, no disk wait) when
+   * the file already lists the user and no write in progress drops them; otherwise records the
+   * user and returns a promise that resolves once a file listing them replaced the old one (it
+   * never rejects: a failed write is logged, and presence still beats crash bookkeeping).
+   */
+  ensureListed(userId: string): Promise<void> | undefined {
+    this.users.add(userId);
+    if (this.onDisk.has(userId) && (this.inWrite === null || this.inWrite.has(userId))) return undefined;
+    this.schedule();
+    return this.flush();
   }
 
   /** Resolves once what was recorded so far is on disk. */
@@ -74,14 +95,26 @@ export class SessionLedger {
 
   private async write(): Promise<void> {
     this.dirty = false;
-    const body: LedgerFile = { version: 1, users: [...this.users] };
+    const snapshot = new Set(this.users);
+    this.inWrite = snapshot;
+    const body: LedgerFile = { version: 1, users: [...snapshot] };
     const temp = `${this.file}.${process.pid}.tmp`;
     try {
       await mkdir(join(this.file, '..'), { recursive: true });
-      await writeFile(temp, `${JSON.stringify(body)}\n`, { mode: 0o600 });
+      // temp + fsync + rename: the file is either the old list or the new one, never half written
+      const handle = await open(temp, 'w', 0o600);
+      try {
+        await handle.writeFile(`${JSON.stringify(body)}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
       await rename(temp, this.file);
+      this.onDisk = snapshot;
     } catch (error) {
       this.logger.warn(`cannot write ${this.file}: ${errorMessage(error)}`);
+    } finally {
+      this.inWrite = null;
     }
   }
 }

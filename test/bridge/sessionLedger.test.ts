@@ -1,0 +1,137 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Logger } from '../../src/logger.js';
+import { yieldToEventLoop } from '../../src/session/clock.js';
+import { SESSION_LEDGER_FILE } from '../../src/session/sessionLedger.js';
+import { HOUR, Harness } from './harness.js';
+
+/** The users the ledger file on disk lists right now (read synchronously, on the main thread). */
+function ledgerOnDisk(storage: string): string[] {
+  try {
+    return (JSON.parse(readFileSync(join(storage, SESSION_LEDGER_FILE), 'utf8')) as { users: string[] }).users;
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Holds every thread of libuv's pool (which runs all asynchronous file system calls) in an open()
+ * of a FIFO nobody writes to, so no async fs call can finish until release(). Network I/O does not
+ * use the pool, so Graph requests still leave.
+ */
+async function holdFileSystem(): Promise<{ release(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'pb-fifo-'));
+  const size = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  const fifos = Array.from({ length: size }, (_, i) => join(dir, `f${i}`));
+  execFileSync('mkfifo', fifos);
+  const readers: Promise<FileHandle>[] = fifos.map((f) => open(f, 'r'));
+  await yieldToEventLoop();
+  return {
+    async release() {
+      // O_RDWR on a FIFO never blocks on Linux and counts as a writer: every reader's open returns
+      const writers = fifos.map((f) => openSync(f, 'r+'));
+      for (const handle of await Promise.all(readers)) await handle.close();
+      for (const fd of writers) closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Yields (real time, no clock moves) until `condition` holds. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 5000; i++) {
+    if (condition()) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error(`never saw ${what}`);
+}
+
+describe('session ledger and the first setPresence', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  /** A harness whose emulator reports, at the moment each setPresence arrives, what the ledger file lists. */
+  async function setup(): Promise<{ h: Harness; arrivals: string[][] }> {
+    const arrivals: string[][] = [];
+    const where: { storage?: string } = {};
+    const quiet = () => undefined;
+    const logger: Logger = {
+      info: quiet,
+      warn: quiet,
+      error: quiet,
+      // the emulator logs each request synchronously as it arrives, before answering
+      debug: (m) => {
+        if (where.storage !== undefined && /POST \/v1\.0\/users\/[^/]+\/presence\/setPresence /.test(m)) arrivals.push(ledgerOnDisk(where.storage));
+      },
+    };
+    const harness = await Harness.create({ emulator: { logger } });
+    where.storage = harness.storage;
+    return { h: harness, arrivals };
+  }
+
+  function setPresences(harness: Harness): number {
+    return harness.callNames().filter((c) => c.startsWith('set ')).length;
+  }
+
+  it('writes the ledger before the first setPresence of a user it does not list, even when the disk is slow', async () => {
+    const s = await setup();
+    h = s.h;
+    const id = h.userId('u0');
+    // a first assertion and a clear: the token is cached, and the ledger drops the user again
+    await h.signal('desk', 'busy');
+    await h.signal('desk', 'off');
+    await h.advance(2_000); // the publisher spaces calls 2 s apart
+    expect(h.callNames()).toEqual(['set Busy/InACall', 'clear']);
+    await until(() => !ledgerOnDisk(h!.storage).includes(id), 'the ledger drop the cleared user');
+    expect(s.arrivals).toEqual([[id]]);
+
+    await h.advance(2_000);
+    const fs = await holdFileSystem();
+    let released = false;
+    try {
+      h.bridge.signal({ input: 'desk', value: 'dnd', at: h.clock.now() });
+      // Three Graph round trips of the same client after the signal: a setPresence sent at once
+      // would have reached the emulator long before these came back.
+      for (let i = 0; i < 3; i++) await h.bridge.prefer('u0', null);
+      expect(s.arrivals).toEqual([[id]]); // a setPresence that left now would find the user missing on disk
+      expect(setPresences(h)).toBe(1); // held: the ledger write cannot reach the disk yet
+      await fs.release();
+      released = true;
+    } finally {
+      if (!released) await fs.release();
+    }
+    await until(() => setPresences(h!) === 2, 'the second setPresence');
+    await h.settle();
+    expect(s.arrivals).toEqual([[id], [id]]);
+    expect(h.presenceOf()).toBe('DoNotDisturb/Presenting');
+  });
+
+  it('does not wait on the disk for a user already listed: new pairs and renewals go out at once', async () => {
+    const s = await setup();
+    h = s.h;
+    const id = h.userId('u0');
+    await h.signal('desk', 'busy');
+    await until(() => ledgerOnDisk(h!.storage).includes(id), 'the ledger list the user');
+    await h.advance(2_000); // the publisher spaces calls 2 s apart
+    const fs = await holdFileSystem();
+    try {
+      h.bridge.signal({ input: 'desk', value: 'away', at: h.clock.now() });
+      await until(() => setPresences(h!) === 2, 'a new pair while the disk is held');
+      await h.settle();
+      await h.advance(HOUR); // renewals, all while the disk is held
+      expect(h.callNames().filter((c) => c === 'set Away/Away').length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await fs.release();
+    }
+    expect(s.arrivals.every((listed) => listed.includes(id))).toBe(true);
+    expect(h.presenceOf()).toBe('Away/Away');
+  });
+});
