@@ -35,6 +35,12 @@ export class MqttFeature implements Startable {
   private readonly dropLog: LogLimiter;
   /** Last payload sent per retained topic, so an unchanged state is not republished. */
   private readonly sent = new Map<string, string>();
+  /** Latest payload wanted per retained topic, not sent yet (latest wins). */
+  private readonly wanted = new Map<string, string>();
+  /** Topics with a publish awaiting the broker's PUBACK (at most one each), by a token of that publish. */
+  private readonly inFlight = new Map<string, symbol>();
+  private flushScheduled: NodeJS.Immediate | undefined;
+  private stopped = false;
   private unsubscribeState: (() => void) | undefined;
 
   constructor(
@@ -64,6 +70,13 @@ export class MqttFeature implements Startable {
   async stop(): Promise<void> {
     this.unsubscribeState?.();
     this.unsubscribeState = undefined;
+    this.stopped = true;
+    if (this.flushScheduled) clearImmediate(this.flushScheduled);
+    this.flushScheduled = undefined;
+    // The final state goes out before `offline` (same connection, QoS 1 keeps the order), even
+    // where an older publish is still awaiting its PUBACK.
+    for (const [topic, payload] of this.wanted) this.send(topic, payload);
+    this.wanted.clear();
     this.dropLog.flush();
     await this.connection.stop();
   }
@@ -81,6 +94,8 @@ export class MqttFeature implements Startable {
   /** After every (re)connection: the broker may have lost retained messages, so send them all again. */
   private publishAll(): void {
     this.sent.clear();
+    this.wanted.clear();
+    this.inFlight.clear(); // a publish of the previous connection must not hold back this one's
     if (this.mqtt.homeAssistant) {
       for (const message of discoveryMessages(this.mqtt, this.config.users, PACKAGE_VERSION)) this.publishRetained(message.topic, message.payload);
     }
@@ -93,12 +108,48 @@ export class MqttFeature implements Startable {
     this.publishRetained(topics.presence, presencePayload(state));
   }
 
+  /**
+   * Coalesced: the latest payload per topic is kept and sent on a later turn of the event loop,
+   * so a state change never publishes ahead of the Graph request that caused it, and a burst of
+   * changes costs one publish per topic in flight instead of one each. The last wanted payload is
+   * always the last one sent.
+   */
   private publishRetained(topic: string, payload: string): void {
+    if (this.stopped) return;
+    if (this.sent.get(topic) === payload && !this.inFlight.has(topic)) {
+      this.wanted.delete(topic); // back to what the broker holds
+      return;
+    }
+    this.wanted.set(topic, payload);
+    this.flushScheduled ??= setImmediate(() => {
+      this.flushScheduled = undefined;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    for (const [topic, payload] of this.wanted) {
+      if (this.inFlight.has(topic)) continue; // sent when the one in flight is answered
+      this.wanted.delete(topic);
+      this.send(topic, payload);
+    }
+  }
+
+  private send(topic: string, payload: string): void {
     if (this.sent.get(topic) === payload) return;
     if (!this.connection.connected) return; // sent in full on the next connection
     this.sent.set(topic, payload);
+    const token = Symbol(topic);
+    this.inFlight.set(topic, token);
     void this.connection.publish(topic, payload, { retain: true }).then((ok) => {
+      if (this.inFlight.get(topic) !== token) return; // a reconnection took over this topic
+      this.inFlight.delete(topic);
       if (!ok && this.sent.get(topic) === payload) this.sent.delete(topic);
+      const next = this.wanted.get(topic);
+      if (!this.stopped && next !== undefined) {
+        this.wanted.delete(topic);
+        this.send(topic, next);
+      }
     });
   }
 }

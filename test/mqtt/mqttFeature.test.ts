@@ -159,6 +159,7 @@ describe.each([5, 4] as const)('MQTT feature over MQTT %s', (protocolVersion) =>
 
     const busy = { availability: 'Busy' as const, activity: 'InACall' };
     bridge.update('alex', { desired: busy, source: 'Desk button', health: 'pending', updatedAt: clock.now() + 1 });
+    await waitFor(() => watcher.on(stateTopic).length >= 2, 'pending state'); // changes in one turn coalesce
     bridge.update('alex', { updatedAt: clock.now() + 2 }); // nothing MQTT shows changed
     bridge.update('alex', {
       confirmed: busy, health: 'unhealthy', sessionExpiresAt: Date.UTC(2026, 0, 5, 10), actual: busy, updatedAt: clock.now() + 3,
@@ -180,6 +181,54 @@ describe.each([5, 4] as const)('MQTT feature over MQTT %s', (protocolVersion) =>
     await late.close();
     expect(late.last(stateTopic)).toMatchObject({ retain: true });
     expect(JSON.parse(late.last(stateTopic)!.text)).toMatchObject({ health: 'unhealthy' });
+  });
+
+  it('coalesces a burst of 200 state changes for one user: few publishes, the final state retained', async () => {
+    const { base, bridge, watcher } = await setup();
+    const stateTopic = `${base}/alex/state`;
+    await waitFor(() => watcher.on(stateTopic).length >= 1, 'initial state');
+    const before = watcher.on(stateTopic).length;
+    const busy = { availability: 'Busy' as const, activity: 'InACall' };
+    // one burst within a turn of the event loop (as a flood of signals handled back to back)
+    for (let i = 1; i <= 200; i++) {
+      bridge.update('alex', { desired: busy, source: `burst ${i}`, health: i % 2 === 0 ? 'ok' : 'pending' });
+      await Promise.resolve();
+    }
+    await waitFor(() => (watcher.json(stateTopic) as { source: string | null }).source === 'burst 200', 'final state');
+    const burst = watcher.on(stateTopic).slice(before);
+    expect(burst.length).toBeLessThanOrEqual(2);
+    expect(watcher.json(stateTopic)).toMatchObject({ desired: 'Busy/InACall', source: 'burst 200', health: 'ok' });
+
+    // spread over turns of the event loop, with a publish awaiting its PUBACK most of the time
+    for (let i = 1; i <= 200; i++) {
+      bridge.update('alex', { source: `spread ${i}`, health: i === 200 ? 'retrying' : 'ok' });
+      await new Promise((r) => setImmediate(r));
+    }
+    await waitFor(() => (watcher.json(stateTopic) as { source: string | null }).source === 'spread 200', 'final spread state');
+    const spread = watcher.on(stateTopic).slice(before + burst.length);
+    expect(spread.length).toBeGreaterThanOrEqual(1); // how many depends on PUBACK round trips, not on the 200 changes
+    expect(spread.map((m) => (JSON.parse(m.text) as { source: string }).source)).toEqual(
+      [...spread.map((m) => (JSON.parse(m.text) as { source: string }).source)].sort((a, b) => Number(a.split(' ')[1]) - Number(b.split(' ')[1])),
+    ); // in order: never an older state after a newer one
+
+    // the last retained payload is the final state, also for a newcomer
+    const late = await Watcher.connect(broker.url, protocolVersion, [`${base}/alex/state`]);
+    await waitFor(() => late.on(stateTopic).length >= 1, 'retained state for a newcomer');
+    await late.close();
+    expect(late.last(stateTopic)!.retain).toBe(true);
+    expect(JSON.parse(late.last(stateTopic)!.text)).toMatchObject({ source: 'spread 200', health: 'retrying' });
+  });
+
+  it('publishes the latest state still waiting when it stops, before offline', async () => {
+    const { base, bridge, watcher, feature } = await setup();
+    const stateTopic = `${base}/alex/state`;
+    await waitFor(() => watcher.on(stateTopic).length >= 1, 'initial state');
+    bridge.update('alex', { source: 'first', health: 'pending' });
+    await new Promise((r) => setImmediate(r)); // 'first' is now awaiting its PUBACK
+    bridge.update('alex', { source: 'last words', health: 'ok' });
+    await feature.stop();
+    await waitFor(() => watcher.last(`${base}/status`)?.text === 'offline', 'offline');
+    expect(watcher.json(stateTopic)).toMatchObject({ source: 'last words' });
   });
 
   it('publishes Home Assistant discovery with the topics HA expects', async () => {
