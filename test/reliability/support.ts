@@ -123,17 +123,7 @@ export class DesiredModel {
   }
 }
 
-/** A deterministic pseudo-random generator (mulberry32), so a failing fuzz run can be repeated. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../helpers/random.js';
 
 const FUZZ_WORDS = ['busy', 'BUSY', ' busy ', 'dnd', 'free', 'off', 'OFFHOOK', 'ONHOOK', 'clear', 'toggle', 'Busy/InACall', 'Busy/Busy', 'Offline/OffWork', 'Available/Available', 'true', 'false', '1', '0', 'null', '{}', '[]', '""', '{"state":', '{"action":"single"}', '{"availability":"Busy","activity":"InACall","expiration":"PT99999H"}', '{"availability":"Nope"}', '\u0000', '\ufffd', '🔥', 'A'.repeat(5000)];
 
