@@ -1,4 +1,4 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { generate } from 'selfsigned';
 
 export interface CertificateAuthority {
@@ -34,9 +34,12 @@ function ecP256(now: Date, days: number) {
   } as const;
 }
 
-/** A CA made for one emulator: MSAL needs https, and clients trust this CA only. */
+/**
+ * A CA made for one emulator: MSAL needs https, and clients trust this CA only. Its name is unique,
+ * so a client that trusts two emulators' CAs at once can tell them apart.
+ */
 export async function createCertificateAuthority(now: Date = new Date()): Promise<CertificateAuthority> {
-  const result = await generate([{ name: 'commonName', value: 'presence-bridge emulator CA' }], {
+  const result = await generate([{ name: 'commonName', value: `presence-bridge emulator CA ${randomUUID()}` }], {
     ...ecP256(now, 3650),
     extensions: [
       { name: 'basicConstraints', cA: true, critical: true },
