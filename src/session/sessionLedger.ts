@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
@@ -101,14 +101,11 @@ export class SessionLedger {
     const temp = `${this.file}.${process.pid}.tmp`;
     try {
       await mkdir(join(this.file, '..'), { recursive: true });
-      // temp + fsync + rename: the file is either the old list or the new one, never half written
-      const handle = await open(temp, 'w', 0o600);
-      try {
-        await handle.writeFile(`${JSON.stringify(body)}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      // temp + rename: the file is either the old list or the new one, never half written. No
+      // fsync: a killed process loses nothing the kernel holds, and an fsync on a busy disk can
+      // cost a first assertion 100 ms and more; a power cut may lose the newest entry, whose
+      // session then simply expires.
+      await writeFile(temp, `${JSON.stringify(body)}\n`, { mode: 0o600 });
       await rename(temp, this.file);
       this.onDisk = snapshot;
     } catch (error) {
