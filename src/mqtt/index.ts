@@ -35,8 +35,8 @@ export class MqttFeature implements Startable {
   private readonly dropLog: LogLimiter;
   /** Last payload sent per retained topic, so an unchanged state is not republished. */
   private readonly sent = new Map<string, string>();
-  /** Latest payload wanted per retained topic, not sent yet (latest wins), with its QoS. */
-  private readonly wanted = new Map<string, { readonly payload: string; readonly qos: 0 | 1 }>();
+  /** Latest payload wanted per retained topic, not sent yet (latest wins). */
+  private readonly wanted = new Map<string, string>();
   /** Topics with a publish awaiting the broker's PUBACK (at most one each), by a token of that publish. */
   private readonly inFlight = new Map<string, symbol>();
   private flushScheduled: NodeJS.Immediate | undefined;
@@ -75,7 +75,7 @@ export class MqttFeature implements Startable {
     this.flushScheduled = undefined;
     // The final state goes out before `offline` (same connection, QoS 1 keeps the order), even
     // where an older publish is still awaiting its PUBACK.
-    for (const [topic, w] of this.wanted) this.send(topic, w.payload, w.qos);
+    for (const [topic, payload] of this.wanted) this.send(topic, payload);
     this.wanted.clear();
     this.dropLog.flush();
     await this.connection.stop();
@@ -102,17 +102,10 @@ export class MqttFeature implements Startable {
     for (const state of this.bridge.states()) this.publishState(state);
   }
 
-  /**
-   * State and presence go out at QoS 0 (still retained). They change with every signal, and each
-   * QoS 1 publish brings a PUBACK back on the connection the inputs arrive on: a broker with
-   * Nagle's algorithm on (Mosquitto's default, `set_tcp_nodelay false`) then holds the next input
-   * message until our delayed ACK, p50 ~22 ms at 100 msg/s. Losing one is harmless: the next
-   * change replaces it and every (re)connection publishes all of them again.
-   */
   private publishState(state: UserState): void {
     const topics = userTopics(this.mqtt.baseTopic, state.userKey);
-    this.publishRetained(topics.state, statePayload(state), 0);
-    this.publishRetained(topics.presence, presencePayload(state), 0);
+    this.publishRetained(topics.state, statePayload(state));
+    this.publishRetained(topics.presence, presencePayload(state));
   }
 
   /**
@@ -121,13 +114,13 @@ export class MqttFeature implements Startable {
    * changes costs one publish per topic in flight instead of one each. The last wanted payload is
    * always the last one sent.
    */
-  private publishRetained(topic: string, payload: string, qos: 0 | 1 = 1): void {
+  private publishRetained(topic: string, payload: string): void {
     if (this.stopped) return;
     if (this.sent.get(topic) === payload && !this.inFlight.has(topic)) {
       this.wanted.delete(topic); // back to what the broker holds
       return;
     }
-    this.wanted.set(topic, { payload, qos });
+    this.wanted.set(topic, payload);
     this.flushScheduled ??= setImmediate(() => {
       this.flushScheduled = undefined;
       this.flush();
@@ -135,27 +128,27 @@ export class MqttFeature implements Startable {
   }
 
   private flush(): void {
-    for (const [topic, w] of this.wanted) {
-      if (this.inFlight.has(topic)) continue; // sent when the one in flight is done
+    for (const [topic, payload] of this.wanted) {
+      if (this.inFlight.has(topic)) continue; // sent when the one in flight is answered
       this.wanted.delete(topic);
-      this.send(topic, w.payload, w.qos);
+      this.send(topic, payload);
     }
   }
 
-  private send(topic: string, payload: string, qos: 0 | 1): void {
+  private send(topic: string, payload: string): void {
     if (this.sent.get(topic) === payload) return;
     if (!this.connection.connected) return; // sent in full on the next connection
     this.sent.set(topic, payload);
     const token = Symbol(topic);
     this.inFlight.set(topic, token);
-    void this.connection.publish(topic, payload, { retain: true, qos }).then((ok) => {
+    void this.connection.publish(topic, payload, { retain: true }).then((ok) => {
       if (this.inFlight.get(topic) !== token) return; // a reconnection took over this topic
       this.inFlight.delete(topic);
       if (!ok && this.sent.get(topic) === payload) this.sent.delete(topic);
       const next = this.wanted.get(topic);
       if (!this.stopped && next !== undefined) {
         this.wanted.delete(topic);
-        this.send(topic, next.payload, next.qos);
+        this.send(topic, next);
       }
     });
   }

@@ -170,15 +170,15 @@ export class MqttConnection {
     }
   }
 
-  /** Publish (QoS 1 unless `qos: 0`); resolves false (and logs) instead of throwing when it fails. */
-  publish(topic: string, payload: string, options: { retain?: boolean; qos?: 0 | 1 } = {}): Promise<boolean> {
+  /** QoS 1 publish; resolves false (and logs) instead of throwing when it fails. */
+  publish(topic: string, payload: string, options: { retain?: boolean } = {}): Promise<boolean> {
     const client = this.client;
     if (!client) return Promise.resolve(false);
     return this.publishWith(client, topic, payload, options);
   }
 
-  private async publishWith(client: MqttClient, topic: string, payload: string, options: { retain?: boolean; qos?: 0 | 1 }): Promise<boolean> {
-    const publishOptions: IClientPublishOptions = { qos: options.qos ?? 1, retain: options.retain === true };
+  private async publishWith(client: MqttClient, topic: string, payload: string, options: { retain?: boolean }): Promise<boolean> {
+    const publishOptions: IClientPublishOptions = { qos: 1, retain: options.retain === true };
     try {
       await client.publishAsync(topic, payload, publishOptions);
       return true;

@@ -219,14 +219,6 @@ describe.each([5, 4] as const)('MQTT feature over MQTT %s', (protocolVersion) =>
     expect(JSON.parse(late.last(stateTopic)!.text)).toMatchObject({ source: 'spread 200', health: 'retrying' });
   });
 
-  it('publishes state and presence at QoS 0 (no PUBACK to hold inputs behind), status at QoS 1', async () => {
-    const { base, bridge, watcher } = await setup();
-    bridge.update('alex', { source: 'qos check', health: 'pending' });
-    await waitFor(() => (watcher.json(`${base}/alex/state`) as { source: string | null }).source === 'qos check', 'state');
-    expect(new Set([...watcher.on(`${base}/alex/state`), ...watcher.on(`${base}/alex/presence`)].map((m) => m.qos))).toEqual(new Set([0]));
-    expect(watcher.last(`${base}/status`)).toMatchObject({ text: 'online', qos: 1 });
-  });
-
   it('publishes the latest state still waiting when it stops, before offline', async () => {
     const { base, bridge, watcher, feature } = await setup();
     const stateTopic = `${base}/alex/state`;

@@ -64,7 +64,6 @@ export interface Received {
   readonly topic: string;
   readonly text: string;
   readonly retain: boolean;
-  readonly qos: number;
 }
 
 /** A plain MQTT client that records every message on `filters` (default everything). */
@@ -76,7 +75,7 @@ export class Watcher {
     const client = await mqtt.connectAsync(url, { protocolVersion, reconnectPeriod: 100, clean: true, ...options });
     const watcher = new Watcher(client);
     client.on('message', (topic, payload, packet) => {
-      watcher.messages.push({ topic, text: payload.toString('utf8'), retain: packet.retain, qos: packet.qos });
+      watcher.messages.push({ topic, text: payload.toString('utf8'), retain: packet.retain });
       changed();
     });
     client.on('connect', () => {
