@@ -194,6 +194,8 @@ class PresenceBridgeCore implements CoreBridge {
           const slot = this.usersById.get(userId.toLowerCase());
           if (!slot) this.logger.warn(`a previous run left a session for user ${userId}, who is no longer configured; it expires by itself`);
           else if (!slot.publisher.hasSession()) slot.publisher.assumeSession();
+          // the publisher now owns the session: its next state says whether it is still there
+          this.ledger.release(userId, slot !== undefined && slot.publisher.hasSession());
         }
       }, STARTUP_GRACE_MS);
     }

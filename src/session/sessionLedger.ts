@@ -21,6 +21,8 @@ interface LedgerFile {
  */
 export class SessionLedger {
   private readonly users = new Set<string>();
+  /** Users a previous run left listed: kept until the bridge has dealt with them ({@link release}). */
+  private readonly pinned = new Set<string>();
   /** The users the file on disk lists (after the last write that completed, or as loaded). */
   private onDisk = new Set<string>();
   /** The users the write in progress puts on disk, while one is. */
@@ -48,7 +50,10 @@ export class SessionLedger {
     try {
       const parsed = JSON.parse(text) as Partial<LedgerFile>;
       const users = Array.isArray(parsed.users) ? parsed.users.filter((u): u is string => typeof u === 'string') : [];
-      for (const u of users) this.users.add(u);
+      for (const u of users) {
+        this.users.add(u);
+        this.pinned.add(u);
+      }
       this.onDisk = new Set(users);
       return users;
     } catch (error) {
@@ -59,10 +64,19 @@ export class SessionLedger {
 
   /** Record whether a user may hold a session of ours. */
   update(userId: string, mayHaveSession: boolean): void {
+    // A previous run's user stays listed until the start-up grace has dealt with them: otherwise a
+    // second crash within the grace would forget the first run's session.
+    if (!mayHaveSession && this.pinned.has(userId)) return;
     if (this.users.has(userId) === mayHaveSession) return;
     if (mayHaveSession) this.users.add(userId);
     else this.users.delete(userId);
     this.schedule();
+  }
+
+  /** The bridge has dealt with a previous run's user: from now on `update` decides for them. */
+  release(userId: string, mayHaveSession: boolean): void {
+    this.pinned.delete(userId);
+    this.update(userId, mayHaveSession);
   }
 
   /**

@@ -368,6 +368,28 @@ describe('restart after a crash', () => {
     }
   });
 
+  it('still clears the first run\'s session when the next run dies within the grace period', async () => {
+    harness = await Harness.create({ config: { onShutdown: 'keep' } });
+    const h = harness;
+    await h.signal('desk', 'busy');
+    await h.bridge.stop();
+    const second = createBridge(h.config, { logger: h.logger, clock: h.clock, storagePath: h.storage, features: [], random: () => 0.5 });
+    await second.start();
+    await h.clock.advance(STARTUP_GRACE_MS / 2, async () => {
+      await yieldToEventLoop();
+      await second.whenIdle();
+    });
+    await second.stop(); // keep, and the ledger as the disk holds it: like a second kill -9
+    expect(h.callNames()).toEqual(['set Busy/InACall']);
+    const third = await restart(h);
+    try {
+      expect(h.callNames()).toEqual(['set Busy/InACall', 'clear']);
+      expect(h.presenceOf()).toBe('Offline/PresenceUnknown');
+    } finally {
+      await third.stop();
+    }
+  });
+
   it('leaves it to the inputs when they ask for a presence again within the grace period', async () => {
     harness = await Harness.create({ config: { onShutdown: 'keep' } });
     const h = harness;
