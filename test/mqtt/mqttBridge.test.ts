@@ -140,9 +140,12 @@ describe.each([5, 4] as const)('MQTT through the bridge to the Graph emulator, M
     const s = await setup(protocolVersion);
     await s.watcher.publish(`${s.base}-esp/desk1/hook`, 'OFFHOOK');
     await s.until(() => s.presence() === 'Busy/InACall', 'Busy before the restart');
+    const onlines = (): number => s.watcher.on(`${s.base}/status`).filter((m) => m.text === 'online').length;
+    const onlineBefore = onlines();
     await broker.restart();
     await s.until(() => s.logger.lines.filter((l) => l.message.includes('connected to the broker')).length >= 2, 'bridge reconnected');
-    await s.until(() => s.watcher.client.connected && s.watcher.last(`${s.base}/alex/state`) !== undefined, 'watcher back');
+    // `online` goes out once the bridge's subscriptions are granted: only then can an input reach it
+    await s.until(() => s.watcher.client.connected && onlines() > onlineBefore, 'bridge subscribed again and online');
     await s.watcher.publish(`${s.base}-esp/desk1/hook`, 'ONHOOK');
     await s.until(() => s.presence() === 'Offline/PresenceUnknown', 'ONHOOK after the restart clears');
     await s.until(() => s.state()?.desired === 'clear', 'state topic after the restart');
