@@ -56,6 +56,22 @@ export const COMMON_HELP = [
   '  -v, --verbose       log every request and retry',
 ].join('\n');
 
+/** Options of the commands that write one user's presence (set, clear, prefer). */
+export const WRITE_OPTIONS = {
+  ...COMMON_OPTIONS,
+  user: { type: 'string', short: 'u' },
+  retries: { type: 'string' },
+} as const satisfies Options;
+
+export const WRITE_HELP = [
+  COMMON_HELP,
+  '  -u, --user KEY      configured user (users[].key); may be left out with one user, or',
+  '                      in delegated mode for the signed-in one',
+  '      --retries N     retries on throttling or an unreachable Graph (default 3)',
+].join('\n');
+
+export const EXIT_CODES_HELP = 'Exit codes: 0 done, 2 bad usage or config, 3 refused by Graph or sign-in, 4 unreachable.';
+
 export async function loadConfig(io: CliIo, file: string | undefined): Promise<{ config: PresenceBridgeConfig; file: string }> {
   if (file === undefined) throw new UsageError('--config FILE is required');
   const result = await loadConfigFile(resolvePath(io, file));

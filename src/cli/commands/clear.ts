@@ -1,6 +1,6 @@
 import { EXIT, type CliCommand } from '../command.js';
 import { withRetry } from '../../graph/withRetry.js';
-import { COMMON_HELP, COMMON_OPTIONS, parseCommandArgs, parseRetries, reportError, resolveSessionUser, UsageError, withGraphSession } from '../shared.js';
+import { EXIT_CODES_HELP, parseCommandArgs, parseRetries, reportError, resolveSessionUser, UsageError, withGraphSession, WRITE_HELP, WRITE_OPTIONS } from '../shared.js';
 
 const USAGE = 'Usage: presence-bridge clear --config FILE [--user KEY]';
 
@@ -14,15 +14,12 @@ falls back to their other sessions (Teams itself) or a preferred presence. A ses
 already gone counts as cleared.
 
 Options:
-${COMMON_HELP}
-  -u, --user KEY   configured user (users[].key); may be left out with one user, or
-                   in delegated mode for the signed-in one
-      --retries N  retries on throttling or an unreachable Graph (default 3)
+${WRITE_HELP}
 
-Exit codes: 0 done, 2 bad usage or config, 3 refused by Graph or sign-in, 4 unreachable.`,
+${EXIT_CODES_HELP}`,
   async run(args, io) {
     try {
-      const { values, positionals } = parseCommandArgs(args, { ...COMMON_OPTIONS, user: { type: 'string', short: 'u' }, retries: { type: 'string' } });
+      const { values, positionals } = parseCommandArgs(args, WRITE_OPTIONS);
       if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
       const retries = parseRetries(values.retries);
       return await withGraphSession(io, values, async (session) => {

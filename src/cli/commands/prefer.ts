@@ -2,7 +2,7 @@ import { EXIT, type CliCommand } from '../command.js';
 import { withRetry } from '../../graph/withRetry.js';
 import { parseIsoDuration } from '../../presence/duration.js';
 import { formatPresence, parsePreferredPair, PREFERRED_PAIR_LIST } from '../../presence/presencePair.js';
-import { COMMON_HELP, COMMON_OPTIONS, parseCommandArgs, parseRetries, reportError, resolveSessionUser, UsageError, withGraphSession } from '../shared.js';
+import { EXIT_CODES_HELP, parseCommandArgs, parseRetries, reportError, resolveSessionUser, UsageError, withGraphSession, WRITE_HELP, WRITE_OPTIONS } from '../shared.js';
 
 const USAGE = 'Usage: presence-bridge prefer --config FILE [--user KEY] (Availability/Activity [--expiration PT8H] | --clear)';
 
@@ -17,23 +17,18 @@ like choosing a status in Teams, until --expiration ends it or --clear removes i
 Presences: ${PREFERRED_PAIR_LIST}
 
 Options:
-${COMMON_HELP}
-  -u, --user KEY        configured user (users[].key); may be left out with one user, or
-                        in delegated mode for the signed-in one
+${WRITE_HELP}
   -e, --expiration DUR  how long it lasts, ISO 8601 (without it, Graph's default applies)
       --clear           remove the preferred presence instead (clearUserPreferredPresence)
-      --retries N       retries on throttling or an unreachable Graph (default 3)
 
-Exit codes: 0 done, 2 bad usage or config, 3 refused by Graph or sign-in, 4 unreachable.
+${EXIT_CODES_HELP}
 Example: presence-bridge prefer --config config.json --user alex DoNotDisturb/DoNotDisturb --expiration PT2H`,
   async run(args, io) {
     try {
       const { values, positionals } = parseCommandArgs(args, {
-        ...COMMON_OPTIONS,
-        user: { type: 'string', short: 'u' },
+        ...WRITE_OPTIONS,
         expiration: { type: 'string', short: 'e' },
         clear: { type: 'boolean' },
-        retries: { type: 'string' },
       });
       const clear = values.clear === true;
       if (clear && (positionals.length > 0 || values.expiration !== undefined)) throw new UsageError('--clear takes no presence and no --expiration');

@@ -2,7 +2,7 @@ import { EXIT, type CliCommand } from '../command.js';
 import { withRetry } from '../../graph/withRetry.js';
 import { MAX_SESSION_EXPIRATION_MS, MIN_SESSION_EXPIRATION_MS, parseIsoDuration } from '../../presence/duration.js';
 import { formatPresence, parseSessionPair, SESSION_PAIR_LIST } from '../../presence/presencePair.js';
-import { COMMON_HELP, COMMON_OPTIONS, parseCommandArgs, parseRetries, reportError, resolveSessionUser, UsageError, withGraphSession } from '../shared.js';
+import { EXIT_CODES_HELP, parseCommandArgs, parseRetries, reportError, resolveSessionUser, UsageError, withGraphSession, WRITE_HELP, WRITE_OPTIONS } from '../shared.js';
 
 const USAGE = 'Usage: presence-bridge set --config FILE [--user KEY] Availability/Activity [--expiration PT1H]';
 
@@ -29,21 +29,16 @@ sessions by itself; this command is for trying the setup out.
 Presences: ${SESSION_PAIR_LIST}
 
 Options:
-${COMMON_HELP}
-  -u, --user KEY        configured user (users[].key); may be left out with one user, or
-                        in delegated mode for the signed-in one
+${WRITE_HELP}
   -e, --expiration DUR  session length, ISO 8601, PT5M to PT4H
-      --retries N       retries on throttling or an unreachable Graph (default 3)
 
-Exit codes: 0 done, 2 bad usage or config, 3 refused by Graph or sign-in, 4 unreachable.
+${EXIT_CODES_HELP}
 Example: presence-bridge set --config config.json --user alex Busy/InACall --expiration PT30M`,
   async run(args, io) {
     try {
       const { values, positionals } = parseCommandArgs(args, {
-        ...COMMON_OPTIONS,
-        user: { type: 'string', short: 'u' },
+        ...WRITE_OPTIONS,
         expiration: { type: 'string', short: 'e' },
-        retries: { type: 'string' },
       });
       if (positionals.length !== 1) throw new UsageError('give exactly one presence, e.g. Busy/InACall');
       const pair = parseSessionPair(positionals[0] ?? '');
