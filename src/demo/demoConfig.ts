@@ -1,4 +1,5 @@
 import type { EmulatedUser, Emulator } from '../emulator/index.js';
+import { emulatorConfigBlock } from '../emulator/configBlock.js';
 
 /** One thing to try in the demo: a message a device would publish, and what it does. */
 export interface DemoStep {
@@ -35,22 +36,12 @@ export function demoUsers(emulator: Pick<Emulator, 'users'>): [DemoUser, DemoUse
  * config (validated like any other), so it doubles as a starting point for a real one.
  */
 export function demoConfig(emulator: Pick<Emulator, 'users' | 'apps' | 'tenantId' | 'authorityHost' | 'graphBaseUrl' | 'caCertFile'>, mqttUrl: string): Record<string, unknown> {
-  const app = emulator.apps[0];
-  if (!app) throw new Error('the emulator has no application');
   const [alex, megan] = demoUsers(emulator);
   return {
     platform: 'PresenceBridge',
     name: 'Presence Bridge demo',
-    auth: {
-      mode: 'application',
-      tenantId: emulator.tenantId,
-      clientId: app.clientId,
-      clientSecret: app.clientSecret,
-      authorityHost: emulator.authorityHost,
-    },
     // Emulated time: PT1H lasts a minute at ×60, and read-back every 2 real seconds.
-    graph: { baseUrl: emulator.graphBaseUrl, expiration: 'PT1H', pollSeconds: 120 },
-    tls: { caFile: emulator.caCertFile },
+    ...emulatorConfigBlock(emulator, { graph: { expiration: 'PT1H', pollSeconds: 120 } }),
     mqtt: { url: mqttUrl, protocolVersion: 4, baseTopic: DEMO_BASE_TOPIC },
     users: [
       { key: alex.key, id: alex.user.id, name: alex.user.displayName },

@@ -28,6 +28,7 @@ export type { SessionView, PresenceState } from './presenceStore.js';
 export { NO_PRESENCE, AVAILABLE_INACTIVE_AFTER_MS, AVAILABLE_AWAY_AFTER_MS } from './presenceStore.js';
 export { MAX_BATCH_REQUESTS, MAX_PRESENCE_IDS } from './graphApi.js';
 export { MAX_BODY_BYTES } from './http.js';
+export { emulatorConfigBlock, type EmulatorConnectionFacts } from './configBlock.js';
 
 export interface EmulatorOptions {
   /** 0 (default) picks a free port. */

@@ -10,6 +10,7 @@ import { startEmulator } from '../../src/emulator/index.js';
 import { createGraphStack } from '../../src/graph/index.js';
 import { ManualClock, yieldToEventLoop } from '../../src/session/clock.js';
 import { memoryLogger } from './harness.js';
+import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 
 /**
  * Delegated mode (Presence.ReadWrite): read-back reads the signed-in user with GET /me/presence
@@ -29,11 +30,8 @@ describe('read-back in delegated mode', () => {
     cleanup.push(() => emulator.close());
     const storage = await mkdtemp(join(tmpdir(), 'pb-delegated-rb-'));
     cleanup.push(() => rm(storage, { recursive: true, force: true }));
-    const app = emulator.apps[0]!;
     const result = validateConfig({
-      auth: { mode: 'delegated', tenantId: emulator.tenantId, clientId: app.clientId, authorityHost: emulator.authorityHost },
-      graph: { baseUrl: emulator.graphBaseUrl, expiration: 'PT1H', pollSeconds: 30 },
-      tls: { caFile: emulator.caCertFile },
+      ...emulatorConfigBlock(emulator, { mode: 'delegated', graph: { expiration: 'PT1H', pollSeconds: 30 } }),
       mqtt: { url: 'mqtt://127.0.0.1:1' }, // never connected: no features
       users: users(emulator),
       inputs: [{ type: 'mqtt', name: 'desk', topic: 'desk/button', user: users(emulator)[0]!.key, map: { busy: 'Busy/InACall' } }],

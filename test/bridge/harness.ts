@@ -10,6 +10,7 @@ import type { Emulator } from '../../src/emulator/index.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import type { Logger } from '../../src/logger.js';
 import { ManualClock, yieldToEventLoop } from '../../src/session/clock.js';
+import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
@@ -63,16 +64,13 @@ export class Harness {
   static async create(options: HarnessOptions = {}): Promise<Harness> {
     const clock = new ManualClock();
     const emulator = await startEmulator({ clock, ...(options.emulator ?? {}) });
-    const app = emulator.apps[options.appIndex ?? 0]!;
     const userCount = options.userCount ?? 1;
     const users = Array.from({ length: userCount }, (_, i) => {
       const u = emulator.users[i % emulator.users.length]!;
       return { key: `u${i}`, id: i < emulator.users.length ? u.id : `${u.id.slice(0, -12)}${String(i).padStart(12, '0')}` };
     });
     const raw = {
-      auth: { mode: 'application', tenantId: emulator.tenantId, clientId: app.clientId, clientSecret: app.clientSecret, authorityHost: emulator.authorityHost },
-      graph: { baseUrl: emulator.graphBaseUrl, expiration: 'PT1H', pollSeconds: 0, ...(options.graph ?? {}) },
-      tls: { caFile: emulator.caCertFile },
+      ...emulatorConfigBlock(emulator, { appIndex: options.appIndex, graph: { expiration: 'PT1H', pollSeconds: 0, ...(options.graph ?? {}) } }),
       mqtt: { url: 'mqtt://127.0.0.1:1' }, // never connected: the tests pass no features
       users,
       inputs: [

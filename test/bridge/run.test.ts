@@ -8,6 +8,7 @@ import { createConsoleLogger } from '../../src/cli/consoleLogger.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import { Collect as Capture } from '../helpers/collect.js';
+import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 
 function io(cwd: string, interrupted: Promise<void> = new Promise<void>(() => undefined)): CliIo & { stdout: Capture; stderr: Capture } {
   return { stdout: new Capture(), stderr: new Capture(), env: {}, cwd, interrupted };
@@ -54,9 +55,7 @@ describe('presence-bridge run', () => {
     const user = emulator.users[0]!;
     const config = {
       platform: 'PresenceBridge',
-      auth: { tenantId: emulator.tenantId, clientId: app.clientId, clientSecret: app.clientSecret, authorityHost: emulator.authorityHost },
-      graph: { baseUrl: emulator.graphBaseUrl, pollSeconds: 0 },
-      tls: { caFile: emulator.caCertFile },
+      ...emulatorConfigBlock(emulator, { graph: { pollSeconds: 0 } }),
       users: [{ key: 'alex', id: user.id }],
     };
     // a whole Homebridge config.json holding the platform block

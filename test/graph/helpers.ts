@@ -7,6 +7,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { validateConfig } from '../../src/config/validate.js';
 import type { PresenceBridgeConfig } from '../../src/config/schema.js';
 import type { Emulator } from '../../src/emulator/index.js';
+import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 import type { Logger } from '../../src/logger.js';
 import type { CliIo } from '../../src/cli/command.js';
 import { Collect } from '../helpers/collect.js';
@@ -24,19 +25,12 @@ type Patch = {
 
 /** A valid config (through the real validator) pointing at the emulator; apps[0] with its secret by default. */
 export function configFor(emulator: Emulator, patch: Patch = {}): PresenceBridgeConfig {
-  const app = emulator.apps[0]!;
+  const block = emulatorConfigBlock(emulator, { graph: patch.graph });
   const raw = {
     platform: 'PresenceBridge',
-    auth: {
-      mode: 'application',
-      tenantId: emulator.tenantId,
-      clientId: app.clientId,
-      clientSecret: app.clientSecret,
-      authorityHost: emulator.authorityHost,
-      ...patch.auth,
-    },
-    graph: { baseUrl: emulator.graphBaseUrl, ...patch.graph },
-    tls: { caFile: emulator.caCertFile, ...patch.tls },
+    ...block,
+    auth: { ...block.auth, ...patch.auth },
+    tls: { ...block.tls, ...patch.tls },
     users: patch.users ?? emulator.users.map((u, i) => ({ key: USER_KEYS[i]!, id: u.id })),
     ...(patch.proxy ? { proxy: patch.proxy } : {}),
   };

@@ -4,6 +4,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import type { ManualClock } from '../../src/session/clock.js';
 import type { Cleanup } from './cleanups.js';
 import { removeDir, tempDir } from './tempDir.js';
+import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 
 /** The project's Graph emulator on a free loopback port and on `clock`, closed by `cleanups`. */
 export async function emulatorOn(clock: ManualClock, cleanups: Cleanup[]): Promise<Emulator> {
@@ -18,11 +19,8 @@ export async function emulatorOn(clock: ManualClock, cleanups: Cleanup[]): Promi
  * adds to the Graph block. Throws the validation errors.
  */
 export function emulatorConfig(emulator: Emulator, { graph, ...rest }: { graph?: Record<string, unknown>; [block: string]: unknown }): PresenceBridgeConfig {
-  const app = emulator.apps[0]!;
   const result = validateConfig({
-    auth: { mode: 'application', tenantId: emulator.tenantId, clientId: app.clientId, clientSecret: app.clientSecret, authorityHost: emulator.authorityHost },
-    graph: { baseUrl: emulator.graphBaseUrl, ...graph },
-    tls: { caFile: emulator.caCertFile },
+    ...emulatorConfigBlock(emulator, { graph: graph }),
     ...rest,
   });
   if (!result.ok) throw new Error(result.errors.join('; '));

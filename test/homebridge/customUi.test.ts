@@ -11,6 +11,7 @@ import { userState as blankUserState } from '../helpers/userState.js';
 import { buildPluginFolder, tempDir } from './homebridgeRunner.js';
 import { UiHarness } from './uiHarness.js';
 import { CHROMIUM_ARGS } from '../helpers/chromium.js';
+import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 
 const applicationConfig = {
   platform: 'PresenceBridge',
@@ -128,9 +129,7 @@ describe('custom UI (headless Chromium, real plugin-ui-utils server over IPC)', 
     const delegated = {
       platform: 'PresenceBridge',
       name: 'Presence Bridge',
-      auth: { mode: 'delegated', tenantId: emulator.tenantId, clientId: emulator.apps[0]!.clientId, authorityHost: emulator.authorityHost },
-      graph: { baseUrl: emulator.graphBaseUrl },
-      tls: { caFile: emulator.caCertFile },
+      ...emulatorConfigBlock(emulator, { mode: 'delegated' }),
       users: [{ key: 'alex', id: user.id }],
     };
     const { page, frame, storagePath } = await openUi([delegated]);

@@ -6,6 +6,7 @@ import { accessoriesByUser, HttpClient, PIN, read } from './hap.js';
 import { buildPluginFolder, freePort, HomebridgeProcess, homebridgeConfig, keepHomebridgeOutputOnFailure, tempDir } from './homebridgeRunner.js';
 import { UiHarness } from './uiHarness.js';
 import { CHROMIUM_ARGS } from '../helpers/chromium.js';
+import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 
 let plugin: Awaited<ReturnType<typeof buildPluginFolder>>;
 let browser: Browser;
@@ -38,9 +39,7 @@ describe('delegated mode: the Home app shows a fault until the user signs in fro
     const block = {
       platform: 'PresenceBridge',
       name: 'Presence Bridge',
-      auth: { mode: 'delegated', tenantId: emulator.tenantId, clientId: app.clientId, authorityHost: emulator.authorityHost },
-      graph: { baseUrl: emulator.graphBaseUrl, pollSeconds: 1 },
-      tls: { caFile: emulator.caCertFile },
+      ...emulatorConfigBlock(emulator, { mode: 'delegated', graph: { pollSeconds: 1 } }),
       users: [{ key: 'alex', id: alex.id, name: 'Alex' }],
     };
     const config = homebridgeConfig(port, PIN, [block]);

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { accessoriesByUser, HttpClient, PIN, read } from './hap.js';
 import { buildPluginFolder, freePort, HomebridgeProcess, homebridgeConfig, keepHomebridgeOutputOnFailure, tempDir } from './homebridgeRunner.js';
+import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 
 let plugin: Awaited<ReturnType<typeof buildPluginFolder>>;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -22,13 +23,10 @@ afterEach(async (context) => {
 });
 
 function platformBlock(emulator: Emulator, users: { key: string; id: string; name?: string }[], extra: Record<string, unknown> = {}) {
-  const app = emulator.apps[0]!;
   return {
     platform: 'PresenceBridge',
     name: 'Presence Bridge',
-    auth: { mode: 'application', tenantId: emulator.tenantId, clientId: app.clientId, clientSecret: app.clientSecret, authorityHost: emulator.authorityHost },
-    graph: { baseUrl: emulator.graphBaseUrl, pollSeconds: 1, expiration: 'PT1H' },
-    tls: { caFile: emulator.caCertFile },
+    ...emulatorConfigBlock(emulator, { graph: { pollSeconds: 1, expiration: 'PT1H' } }),
     users,
     ...extra,
   };

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import { PresenceBridgePlatform } from '../../src/homebridge/platform.js';
+import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 
 /** Homebridge's per-plugin log, recording each line with its level as Homebridge would print it. */
 function recordingLog(prefix: string): Logging & { lines: string[] } {
@@ -66,11 +67,8 @@ describe('the plugin in Homebridge (in process) with the Graph emulator', () => 
   }
 
   function appBlock(extra: Record<string, unknown> = {}): Record<string, unknown> {
-    const app = emulator.apps[0]!;
     return {
-      auth: { mode: 'application', tenantId: emulator.tenantId, clientId: app.clientId, clientSecret: app.clientSecret, authorityHost: emulator.authorityHost },
-      graph: { baseUrl: emulator.graphBaseUrl, pollSeconds: 60 },
-      tls: { caFile: emulator.caCertFile },
+      ...emulatorConfigBlock(emulator, { graph: { pollSeconds: 60 } }),
       users: [{ key: 'alex', id: emulator.users[0]!.id }],
       ...extra,
     };

@@ -15,6 +15,7 @@ import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { createPtyPair, type PtyPair } from '../helpers/socat.js';
 import { DeviceEnd } from '../serial/support.js';
 import { DesiredModel, LONG, Results, fuzzPayload, seededRandom, sessionPair, settledHeap, watchRejections } from './support.js';
+import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 
 /**
  * A desk day compressed in time: three users, MQTT desk buttons, a serial headset hook, the real
@@ -71,12 +72,9 @@ beforeAll(async () => {
   pty = await createPtyPair();
   clock = new ManualClock();
   emulator = await startEmulator({ clock, port: 0, host: '127.0.0.1', tokenLifetimeSeconds: 900 });
-  const app = emulator.apps[0]!;
   USERS.forEach((u, i) => ids.set(u, emulator.users[i]!.id));
   const result = validateConfig({
-    auth: { mode: 'application', tenantId: emulator.tenantId, clientId: app.clientId, clientSecret: app.clientSecret, authorityHost: emulator.authorityHost },
-    graph: { baseUrl: emulator.graphBaseUrl, expiration: 'PT1H', pollSeconds: 60 },
-    tls: { caFile: emulator.caCertFile },
+    ...emulatorConfigBlock(emulator, { graph: { expiration: 'PT1H', pollSeconds: 60 } }),
     users: USERS.map((u) => ({ key: u, id: ids.get(u)! })),
     mqtt: { url: broker.url, baseTopic: base, clientId: `bridge-${base}` },
     inputs: [

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { DesiredModel, LONG, Results, sessionPair, watchRejections } from './support.js';
+import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 
 /**
  * `presence-bridge run` (the built CLI) as a child process, killed with SIGKILL and started again,
@@ -50,7 +51,6 @@ beforeAll(async () => {
   broker = await startMosquitto();
   emulator = await startEmulator({ port: 0, host: '127.0.0.1' });
   USERS.forEach((u, i) => ids.set(u, emulator.users[i]!.id));
-  const app = emulator.apps[0]!;
   dir = await mkdtemp(join(tmpdir(), 'pb-kill-'));
   configFile = join(dir, 'config.json');
   logFile = join(dir, 'bridge.log');
@@ -58,9 +58,7 @@ beforeAll(async () => {
     configFile,
     JSON.stringify({
       platform: 'PresenceBridge',
-      auth: { mode: 'application', tenantId: emulator.tenantId, clientId: app.clientId, clientSecret: app.clientSecret, authorityHost: emulator.authorityHost },
-      graph: { baseUrl: emulator.graphBaseUrl, pollSeconds: 0 },
-      tls: { caFile: emulator.caCertFile },
+      ...emulatorConfigBlock(emulator, { graph: { pollSeconds: 0 } }),
       users: USERS.map((u) => ({ key: u, id: ids.get(u)! })),
       mqtt: { url: broker.url, baseTopic: base, clientId: `bridge-${base}` },
       inputs: USERS.map((u) => ({ type: 'mqtt', name: `${u} desk`, topic: `${base}-desk/${u}`, user: u, map: MAP })),

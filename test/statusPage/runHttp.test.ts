@@ -8,6 +8,7 @@ import { command as run } from '../../src/cli/commands/run.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import type { StatusSnapshot } from '../../src/statusPage/index.js';
 import { removeDir, tempDir } from '../helpers/tempDir.js';
+import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 
 /* `presence-bridge run --config FILE --http 0`: the daemon serves its status page beside the bridge. */
 
@@ -20,15 +21,12 @@ describe('run --http', () => {
     emulator = await startEmulator();
     folder = await tempDir('pb-run-http-');
     configFile = join(folder, 'config.json');
-    const app = emulator.apps[0]!;
     await writeFile(
       configFile,
       JSON.stringify({
         platform: 'PresenceBridge',
         name: 'Desk bridge',
-        auth: { mode: 'application', tenantId: emulator.tenantId, clientId: app.clientId, clientSecret: app.clientSecret, authorityHost: emulator.authorityHost },
-        graph: { baseUrl: emulator.graphBaseUrl, pollSeconds: 0 },
-        tls: { caFile: emulator.caCertFile },
+        ...emulatorConfigBlock(emulator, { graph: { pollSeconds: 0 } }),
         users: [{ key: 'alex', id: emulator.users[0]!.id, name: 'Alex Wilber' }],
       }),
     );
