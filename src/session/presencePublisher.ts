@@ -96,8 +96,9 @@ export class PresencePublisher {
     this.desired = desired;
     this.desiredAt = this.deps.clock.now();
     this.blocked = false;
-    this.emitState();
+    // the Graph request is queued (and, with budget, sent) before any output hears of the change
     this.pump();
+    this.emitState();
   }
 
   /** Read-back: the user's presence as Graph reports it (null when unknown). */
@@ -113,8 +114,8 @@ export class PresencePublisher {
   assumeSession(): void {
     if (this.stopped) return;
     this.uncertain = true;
-    this.emitState();
     this.pump();
+    this.emitState();
   }
 
   /** The config changed (or an operator asked): forget a refusal and any backoff, try again now. */
@@ -122,8 +123,8 @@ export class PresencePublisher {
     this.blocked = false;
     this.retryAt = null;
     this.attempt = 0;
-    this.emitState();
     this.pump();
+    this.emitState();
   }
 
   state(): UserState {
