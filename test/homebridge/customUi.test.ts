@@ -1,16 +1,15 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Frame, Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { UserState } from '../../src/bridgeTypes.js';
 import { silentLogger } from '../../src/logger.js';
 import { StateFileWriter } from '../../src/homebridge/stateFile.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import { TOKEN_CACHE_FILE } from '../../src/graph/index.js';
 import { userState as blankUserState } from '../helpers/userState.js';
-import { buildPluginFolder, tempDir } from './homebridgeRunner.js';
-import { UiHarness } from './uiHarness.js';
-import { CHROMIUM_ARGS } from '../helpers/chromium.js';
+import { tempDir } from './homebridgeRunner.js';
+import { pluginAndBrowser, UiHarness } from './uiHarness.js';
 import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 
 const applicationConfig = {
@@ -24,19 +23,8 @@ function userState(overrides: Partial<UserState>): UserState {
   return blankUserState('alex', { userId: 'fa8bf3dc-eca7-46b7-bad1-db199b62afc3', displayName: 'Alex', updatedAt: Date.UTC(2026, 0, 5, 9, 0, 0), ...overrides });
 }
 
-let browser: Browser;
-let plugin: Awaited<ReturnType<typeof buildPluginFolder>>;
 const cleanups: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  plugin = await buildPluginFolder();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await plugin?.cleanup();
-});
+const fixture = pluginAndBrowser(120_000);
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -50,10 +38,10 @@ async function openUi(pluginConfig: unknown[], states?: UserState[]): Promise<{ 
     writer.write(() => ({ writtenAt: Date.UTC(2026, 0, 5, 9, 1, 0), users: states }));
     await writer.flush();
   }
-  const harness = new UiHarness({ packageDir: plugin.packageDir, storagePath, pluginConfig });
+  const harness = new UiHarness({ packageDir: fixture.plugin.packageDir, storagePath, pluginConfig });
   await harness.start();
   cleanups.push(() => harness.close());
-  const page = await browser.newPage();
+  const page = await fixture.browser.newPage();
   cleanups.push(() => page.close());
   await page.goto(harness.url);
   const frame = page.frameLocator('#plugin');

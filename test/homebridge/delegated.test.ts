@@ -1,26 +1,13 @@
 import { rm } from 'node:fs/promises';
-import { chromium, type Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../src/emulator/index.js';
 import { accessoriesByUser, HttpClient, PIN, read } from './hap.js';
-import { buildPluginFolder, freePort, HomebridgeProcess, homebridgeConfig, keepHomebridgeOutputOnFailure, tempDir } from './homebridgeRunner.js';
-import { UiHarness } from './uiHarness.js';
-import { CHROMIUM_ARGS } from '../helpers/chromium.js';
+import { freePort, HomebridgeProcess, homebridgeConfig, keepHomebridgeOutputOnFailure, tempDir } from './homebridgeRunner.js';
+import { pluginAndBrowser, UiHarness } from './uiHarness.js';
 import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 
-let plugin: Awaited<ReturnType<typeof buildPluginFolder>>;
-let browser: Browser;
 const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  plugin = await buildPluginFolder();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await plugin?.cleanup();
-});
+const fixture = pluginAndBrowser(180_000);
 
 afterEach(async (context) => {
   await keepHomebridgeOutputOnFailure(context);
@@ -45,7 +32,7 @@ describe('delegated mode: the Home app shows a fault until the user signs in fro
     const config = homebridgeConfig(port, PIN, [block]);
 
     // 1. Not signed in yet: Graph cannot be reached as the user, the sensor shows a fault.
-    let homebridge = new HomebridgeProcess({ storagePath, pluginPath: plugin.pluginPath, config });
+    let homebridge = new HomebridgeProcess({ storagePath, pluginPath: fixture.plugin.pluginPath, config });
     cleanups.push(() => (homebridge.running ? homebridge.stop() : Promise.resolve()));
     await homebridge.start();
     await homebridge.waitFor(/is running on port/, 60_000);
@@ -64,10 +51,10 @@ describe('delegated mode: the Home app shows a fault until the user signs in fro
 
     // 2. Sign in from the custom UI (headless Chromium, the real UI server process) while the
     //    plugin runs: it notices the new sign-in, the held Busy request goes through, the fault clears.
-    const harness = new UiHarness({ packageDir: plugin.packageDir, storagePath, pluginConfig: [block] });
+    const harness = new UiHarness({ packageDir: fixture.plugin.packageDir, storagePath, pluginConfig: [block] });
     await harness.start();
     cleanups.push(() => harness.close());
-    const page = await browser.newPage();
+    const page = await fixture.browser.newPage();
     cleanups.push(() => page.close());
     await page.goto(harness.url);
     const frame = page.frameLocator('#plugin');
@@ -94,7 +81,7 @@ describe('delegated mode: the Home app shows a fault until the user signs in fro
     await client.close();
     await homebridge.stop();
     emulator.clearRequestLog();
-    homebridge = new HomebridgeProcess({ storagePath, pluginPath: plugin.pluginPath, config });
+    homebridge = new HomebridgeProcess({ storagePath, pluginPath: fixture.plugin.pluginPath, config });
     await homebridge.start();
     await homebridge.waitFor(/is running on port/, 60_000);
     const again = new HttpClient('pb-delegated', '127.0.0.1', port, pairing);

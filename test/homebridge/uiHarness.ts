@@ -2,7 +2,12 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { REPO } from './homebridgeRunner.js';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
+import { buildPluginFolder, REPO } from './homebridgeRunner.js';
+
+type PluginFolder = Awaited<ReturnType<typeof buildPluginFolder>>;
 
 /**
  * Stands in for the Homebridge UI (homebridge-config-ui-x) around a plugin's custom UI, doing
@@ -173,4 +178,31 @@ function parentPage(pluginConfig: unknown[]): string {
 </script>
 </body>
 </html>`;
+}
+
+/**
+ * The plugin built once into its own package folder and one headless Chromium, for a test file:
+ * registers beforeAll/afterAll; read `plugin` and `browser` inside tests.
+ */
+export function pluginAndBrowser(setupTimeoutMs: number): { readonly plugin: PluginFolder; readonly browser: Browser } {
+  let plugin: PluginFolder | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    plugin = await buildPluginFolder();
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  }, setupTimeoutMs);
+  afterAll(async () => {
+    await browser?.close();
+    await plugin?.cleanup();
+  });
+  return {
+    get plugin() {
+      if (!plugin) throw new Error('the plugin folder is built in beforeAll');
+      return plugin;
+    },
+    get browser() {
+      if (!browser) throw new Error('the browser is launched in beforeAll');
+      return browser;
+    },
+  };
 }
