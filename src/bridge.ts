@@ -11,7 +11,7 @@ import { parseIsoDuration } from './presence/duration.js';
 import type { Intent, Signal } from './presence/intent.js';
 import type { InputMapping, ToggleState } from './presence/mapping.js';
 import { compileMapping, initialToggleState, mapSignal } from './presence/mapping.js';
-import { PresenceArbiter } from './presence/presenceArbiter.js';
+import { PresenceArbiter, type ActiveIntent } from './presence/presenceArbiter.js';
 import type { Clock, TimerHandle } from './session/clock.js';
 import { systemClock } from './session/clock.js';
 import { PresencePublisher } from './session/presencePublisher.js';
@@ -357,6 +357,10 @@ class PresenceBridgeCore implements CoreBridge {
 
   state(userKey: string): UserState | undefined {
     return this.users.get(userKey)?.publisher.state();
+  }
+
+  activeIntents(userKey: string): ActiveIntent[] {
+    return this.users.get(userKey)?.arbiter.activeIntents(this.clock.now()) ?? [];
   }
 
   async whenIdle(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Intent, Signal } from './presence/intent.js';
+import type { ActiveIntent } from './presence/presenceArbiter.js';
 import type { ObservedPresence, PresencePair } from './presence/presencePair.js';
 import type { TypedEvents } from './events.js';
 import type { PresenceBridgeConfig } from './config/schema.js';
@@ -86,6 +87,8 @@ export interface Bridge extends Startable, SignalSink {
   prefer(userKey: string, presence: { availability: string; activity: string } | null, expirationDuration?: string): Promise<void>;
   /** Current state of every configured user. */
   states(): UserState[];
+  /** The intents a user's inputs hold now (restored or live), highest precedence first. */
+  activeIntents(userKey: string): ActiveIntent[];
   state(userKey: string): UserState | undefined;
 }
 

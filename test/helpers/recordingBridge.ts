@@ -2,6 +2,7 @@ import type { Bridge, BridgeEvents, UserState } from '../../src/bridgeTypes.js';
 import { TypedEvents } from '../../src/events.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import type { Intent, Signal } from '../../src/presence/intent.js';
+import type { ActiveIntent } from '../../src/presence/presenceArbiter.js';
 
 type Presence = { availability: string; activity: string };
 
@@ -58,6 +59,14 @@ export class RecordingBridge implements Bridge {
   }
   state(userKey: string): UserState | undefined {
     return this.current.get(userKey);
+  }
+  /** The recorded intents of a user, latest per input, those that are not clear (no ranking). */
+  activeIntents(userKey: string): ActiveIntent[] {
+    const latest = new Map<string, Intent>();
+    for (const r of this.intents) if (r.userKey === userKey) latest.set(r.input, r.intent);
+    const active: ActiveIntent[] = [];
+    for (const [input, intent] of latest) if (intent.kind === 'set') active.push({ input, pair: intent.pair, at: intent.at, ...(intent.until === undefined ? {} : { until: intent.until }) });
+    return active;
   }
 
   /** Publishes a user state, as the core does on every change. */

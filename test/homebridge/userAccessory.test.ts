@@ -68,6 +68,7 @@ function recordingBridge(options: { throwOnSet?: boolean } = {}): Bridge & { int
     prefer: () => Promise.resolve(),
     states: () => [],
     state: () => undefined,
+    activeIntents: () => [],
     signal: () => undefined,
     inputDisconnected: () => undefined,
     start: () => Promise.resolve(),
