@@ -380,8 +380,11 @@ class PresenceBridgeCore implements CoreBridge {
   /** Ask the arbiter again and hand the answer to the publisher; wake up when a timed intent ends. */
   private reevaluate(userKey: string): void {
     const slot = this.users.get(userKey);
-    if (!slot || !this.running) return;
+    if (!slot) return;
     const now = this.clock.now();
+    // Front ends showing what an input asked for (HomeKit switches) follow this, not the winner.
+    this.events.emit('intents', { userKey, intents: slot.arbiter.activeIntents(now) });
+    if (!this.running) return;
     slot.publisher.setDesired(slot.arbiter.resolve(now));
     this.clock.clearTimeout(slot.timer);
     slot.timer = undefined;

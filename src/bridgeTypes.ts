@@ -73,10 +73,18 @@ export interface GraphCallEvent {
   readonly durationMs: number;
 }
 
+/** A user's held intents changed (set, cleared, a timed one ended), even when the winner did not. */
+export interface IntentsEvent {
+  readonly userKey: string;
+  /** What `Bridge.activeIntents(userKey)` now returns. */
+  readonly intents: readonly ActiveIntent[];
+}
+
 export interface BridgeEvents {
   state: UserState;
   signal: SignalEvent;
   graphCall: GraphCallEvent;
+  intents: IntentsEvent;
 }
 
 export interface Bridge extends Startable, SignalSink {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TEAMS_STATUSES } from '../presence/teamsStatus.js';
 
 /**
  * The single source of truth for the config block (DESIGN.md, "Config contract"). Types are
@@ -197,6 +198,10 @@ export const homekitSchema = z
       .default(['Busy/InACall', 'DoNotDisturb/Presenting'])
       .meta({ title: 'Switches', description: 'One HomeKit switch per presence for each user; mutually exclusive; on asserts, off clears.' }),
     sensor: z.boolean().default(true).meta({ title: 'Busy sensor', description: 'An occupancy sensor per user, occupied while the actual presence is Busy or DoNotDisturb.' }),
+    statusSensors: z
+      .array(z.enum(TEAMS_STATUSES))
+      .default([])
+      .meta({ title: 'Status sensors', description: 'An occupancy sensor per user for each Teams status listed, occupied while the actual presence shows it (mapping in docs/homekit.md).' }),
   })
   .strict();
 

@@ -450,6 +450,11 @@ function checkHomekit(raw: Record<string, unknown>, report: Report): void {
     else if (seen.has(checked.canonical)) report.add(['homekit', 'switches', i], `${checked.canonical} is already a switch`);
     else seen.add(checked.canonical);
   });
+  const sensors = new Set<unknown>();
+  list(homekit['statusSensors']).forEach((item, i) => {
+    if (sensors.has(item)) report.add(['homekit', 'statusSensors', i], `${JSON.stringify(item)} is already a status sensor`);
+    sensors.add(item);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

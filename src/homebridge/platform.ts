@@ -94,10 +94,10 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
 
   private markCachedFaulty(): void {
     try {
-      const { Service: S, Characteristic: C } = this.api.hap;
+      const { Characteristic: C } = this.api.hap;
       for (const accessory of this.cached.values()) {
         for (const service of accessory.services) {
-          if (service.UUID === S.OccupancySensor.UUID) service.updateCharacteristic(C.StatusFault, C.StatusFault.GENERAL_FAULT);
+          if (service.testCharacteristic(C.StatusFault)) service.updateCharacteristic(C.StatusFault, C.StatusFault.GENERAL_FAULT);
         }
       }
     } catch (error) {
@@ -141,6 +141,7 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
       this.users.get(state.userKey)?.update(state);
       this.writeState(bridge);
     });
+    bridge.events.on('intents', (event) => this.users.get(event.userKey)?.showIntents(event.intents));
     let readBackRefused = false;
     bridge.events.on('graphCall', (call) => {
       if (call.operation !== 'getPresences') return;
@@ -207,7 +208,8 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
       } else if (accessory.displayName !== name) {
         accessory.displayName = name;
       }
-      accessory.context = { userKey: user.key };
+      // Merged: the accessory keeps what it recorded there (the names the config gave its services).
+      accessory.context = { ...(accessory.context as Record<string, unknown>), userKey: user.key };
       this.users.set(
         user.key,
         new UserAccessory({
@@ -216,6 +218,7 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
           user,
           switches,
           sensor: config.homekit.sensor,
+          statusSensors: config.homekit.statusSensors,
           logger: this.logger,
           clock: this.clock,
           bridge: () => this.bridge,

@@ -3,14 +3,20 @@ import type { Bridge, UserState } from '../bridgeTypes.js';
 import type { UserConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
-import type { PresencePair } from '../presence/presencePair.js';
+import type { ActiveIntent } from '../presence/presenceArbiter.js';
+import type { ObservedPresence, PresencePair } from '../presence/presencePair.js';
 import { formatPresence, samePair } from '../presence/presencePair.js';
+import { TEAMS_STATUS_RULES, showsStatus, type TeamsStatus } from '../presence/teamsStatus.js';
 import type { Clock } from '../session/clock.js';
 
 /** The input name HomeKit switches act as in the arbiter. */
 export const HOMEKIT_INPUT = 'homekit';
 
 const SENSOR_SUBTYPE = 'busy';
+const STATUS_SUBTYPE_PREFIX = 'status:';
+
+/** Where the accessory's context records the name the config gave each service (by subtype). */
+const CONFIG_NAMES_KEY = 'configNames';
 
 /** HAP's "service communication failure" status (a const enum in HAP's typings). */
 const SERVICE_COMMUNICATION_FAILURE = -70402 as HAPStatus;
@@ -41,9 +47,22 @@ export function sensorBusy(state: Pick<UserState, 'actual' | 'confirmed'>): bool
   return basis !== null && BUSY_AVAILABILITIES.has(basis.availability);
 }
 
-/** Should a switch for `pair` be on: the arbiter asserts exactly that pair because of HomeKit. */
-export function switchOn(state: Pick<UserState, 'desired' | 'source'>, pair: PresencePair): boolean {
-  return state.source === HOMEKIT_INPUT && samePair(state.desired, pair);
+/** What a status sensor follows: the read-back when known, else what Graph confirmed for our session. */
+export function observedPresence(state: Pick<UserState, 'actual' | 'confirmed'>): ObservedPresence | null {
+  return state.actual ?? state.confirmed;
+}
+
+/**
+ * Should a switch for `pair` be on: the `homekit` input holds exactly that pair, whether or not it
+ * wins. The switch shows what HomeKit asked for; the sensors show the outcome.
+ */
+export function switchOn(intents: readonly ActiveIntent[], pair: PresencePair): boolean {
+  return intents.some((intent) => intent.input === HOMEKIT_INPUT && samePair(intent.pair, pair));
+}
+
+/** The HomeKit subtype of the status sensor for `status`. */
+export function statusSubtype(status: TeamsStatus): string {
+  return `${STATUS_SUBTYPE_PREFIX}${status}`;
 }
 
 export interface UserAccessoryOptions {
@@ -52,6 +71,8 @@ export interface UserAccessoryOptions {
   readonly user: UserConfig;
   readonly switches: readonly PresencePair[];
   readonly sensor: boolean;
+  /** Teams statuses that get a sensor each (`homekit.statusSensors`). */
+  readonly statusSensors?: readonly TeamsStatus[];
   readonly logger: Logger;
   readonly clock: Clock;
   /** The running bridge, or null while none is (start failed, or shutting down). */
@@ -64,22 +85,31 @@ interface SwitchEntry {
   on: boolean;
 }
 
+interface StatusEntry {
+  readonly status: TeamsStatus;
+  readonly service: Service;
+  on: boolean;
+}
+
 /**
  * One HomeKit accessory per user: mutually exclusive presence switches acting as the `homekit`
- * input, and an occupancy sensor showing the user's actual presence with a fault flag when
- * sign-in or Graph refuses. Thin: every decision is the arbiter's; this only maps states.
+ * input (each shows whether HomeKit's request is held, winning or not), an occupancy sensor for
+ * Busy or Do Not Disturb and optional sensors per Teams status (both following the outcome), and
+ * a fault flag on every one of these services when sign-in or Graph refuses. Thin: every
+ * decision is the arbiter's; this only maps states.
  */
 export class UserAccessory {
   private readonly switchEntries: SwitchEntry[] = [];
+  private readonly statusEntries: StatusEntry[] = [];
   private readonly sensorService: Service | null;
+  /** Every service carrying Status Fault: switches and sensors, so a fault shows whatever is turned off. */
+  private readonly faultServices: Service[] = [];
   private busy = false;
   private fault = false;
   /** The user's session is unhealthy (the publisher was refused). */
   private unhealthy = false;
   /** Reading presence back was refused (sign-in or permission), for every user at once. */
   private readBackRefused = false;
-  /** The pair this accessory last asserted as the homekit input, until cleared. */
-  private asserted: PresencePair | null = null;
 
   constructor(private readonly options: UserAccessoryOptions) {
     const { api, accessory, user } = options;
@@ -91,19 +121,21 @@ export class UserAccessory {
       .setCharacteristic(C.Model, 'Teams presence')
       .setCharacteristic(C.SerialNumber, user.key);
 
+    const configNames = this.configNames();
     const wanted = new Set<string>();
     for (const pair of options.switches) {
       const subtype = formatPresence(pair);
       wanted.add(subtype);
       const displayName = `${name} ${switchLabel(pair)}`;
       const service = accessory.getServiceById(S.Switch, subtype) ?? accessory.addService(S.Switch, displayName, subtype);
-      this.nameService(service, displayName);
+      this.nameService(service, displayName, configNames);
       const entry: SwitchEntry = { pair, service, on: false };
       service
         .getCharacteristic(C.On)
         .onGet(() => entry.on)
         .onSet((value) => this.onSwitchSet(entry, value));
       service.updateCharacteristic(C.On, false);
+      this.addFault(service);
       this.switchEntries.push(entry);
     }
 
@@ -111,19 +143,37 @@ export class UserAccessory {
       const displayName = `${name} Busy Sensor`;
       const service =
         accessory.getServiceById(S.OccupancySensor, SENSOR_SUBTYPE) ?? accessory.addService(S.OccupancySensor, displayName, SENSOR_SUBTYPE);
-      this.nameService(service, displayName);
-      service.getCharacteristic(C.OccupancyDetected).onGet(() => this.occupancyValue());
-      service.getCharacteristic(C.StatusFault).onGet(() => this.faultValue());
+      this.nameService(service, displayName, configNames);
+      service.getCharacteristic(C.OccupancyDetected).onGet(() => this.occupancyValue(this.busy));
+      this.addFault(service);
       this.sensorService = service;
     } else {
       this.sensorService = null;
     }
 
-    // Services left from an older config (a switch removed from homekit.switches, the sensor off).
+    const statuses = new Set(options.statusSensors ?? []);
+    for (const status of statuses) {
+      const subtype = statusSubtype(status);
+      wanted.add(subtype);
+      const displayName = `${name} Teams ${TEAMS_STATUS_RULES[status].label}`;
+      const service = accessory.getServiceById(S.OccupancySensor, subtype) ?? accessory.addService(S.OccupancySensor, displayName, subtype);
+      this.nameService(service, displayName, configNames);
+      const entry: StatusEntry = { status, service, on: false };
+      service.getCharacteristic(C.OccupancyDetected).onGet(() => this.occupancyValue(entry.on));
+      service.updateCharacteristic(C.OccupancyDetected, this.occupancyValue(false));
+      this.addFault(service);
+      this.statusEntries.push(entry);
+    }
+
+    // Services left from an older config (a switch removed from homekit.switches, a sensor off).
     for (const service of [...accessory.services]) {
       const staleSwitch = service.UUID === S.Switch.UUID && !wanted.has(service.subtype ?? '');
-      const staleSensor = service.UUID === S.OccupancySensor.UUID && (!options.sensor || service.subtype !== SENSOR_SUBTYPE);
-      if (staleSwitch || staleSensor) accessory.removeService(service);
+      const staleSensor =
+        service.UUID === S.OccupancySensor.UUID && !(service.subtype === SENSOR_SUBTYPE ? options.sensor : wanted.has(service.subtype ?? ''));
+      if (staleSwitch || staleSensor) {
+        accessory.removeService(service);
+        delete configNames[service.subtype ?? ''];
+      }
     }
   }
 
@@ -131,22 +181,44 @@ export class UserAccessory {
   update(state: UserState): void {
     try {
       const { Characteristic: C } = this.options.api.hap;
+      this.showIntents(this.options.bridge()?.activeIntents(this.options.user.key) ?? []);
+      if (this.sensorService) {
+        const busy = sensorBusy(state);
+        if (busy !== this.busy) {
+          this.busy = busy;
+          this.sensorService.updateCharacteristic(C.OccupancyDetected, this.occupancyValue(busy));
+        }
+      }
+      const presence = observedPresence(state);
+      for (const entry of this.statusEntries) {
+        const on = showsStatus(presence, entry.status);
+        if (on !== entry.on) {
+          entry.on = on;
+          entry.service.updateCharacteristic(C.OccupancyDetected, this.occupancyValue(on));
+        }
+      }
+      this.unhealthy = state.health === 'unhealthy';
+      this.refreshFault();
+    } catch (error) {
+      this.options.logger.error(`updating HomeKit for ${this.options.user.key} failed: ${errorMessage(error)}`);
+    }
+  }
+
+  /**
+   * Reflect the intents the user's inputs hold (the bridge's `intents` event): each switch is on
+   * while the `homekit` input holds its pair, so it turns off only when HomeKit's own request
+   * ends (turned off, a timed end, a clear), not when a higher-ranked input wins. Never throws.
+   */
+  showIntents(intents: readonly ActiveIntent[]): void {
+    try {
+      const { Characteristic: C } = this.options.api.hap;
       for (const entry of this.switchEntries) {
-        const on = switchOn(state, entry.pair);
+        const on = switchOn(intents, entry.pair);
         if (on !== entry.on) {
           entry.on = on;
           entry.service.updateCharacteristic(C.On, on);
         }
       }
-      if (this.sensorService) {
-        const busy = sensorBusy(state);
-        if (busy !== this.busy) {
-          this.busy = busy;
-          this.sensorService.updateCharacteristic(C.OccupancyDetected, this.occupancyValue());
-        }
-      }
-      this.unhealthy = state.health === 'unhealthy';
-      this.refreshFault();
     } catch (error) {
       this.options.logger.error(`updating HomeKit for ${this.options.user.key} failed: ${errorMessage(error)}`);
     }
@@ -161,9 +233,9 @@ export class UserAccessory {
   private refreshFault(): void {
     try {
       const fault = this.unhealthy || this.readBackRefused;
-      if (fault === this.fault || !this.sensorService) return;
+      if (fault === this.fault) return;
       this.fault = fault;
-      this.sensorService.updateCharacteristic(this.options.api.hap.Characteristic.StatusFault, this.faultValue());
+      for (const service of this.faultServices) service.updateCharacteristic(this.options.api.hap.Characteristic.StatusFault, this.faultValue());
     } catch (error) {
       this.options.logger.error(`updating HomeKit for ${this.options.user.key} failed: ${errorMessage(error)}`);
     }
@@ -188,16 +260,47 @@ export class UserAccessory {
     });
   }
 
-  private nameService(service: Service, displayName: string): void {
-    const { Characteristic: C } = this.options.api.hap;
-    service.setCharacteristic(C.Name, displayName);
-    if (!service.testCharacteristic(C.ConfiguredName)) service.addOptionalCharacteristic(C.ConfiguredName);
-    service.setCharacteristic(C.ConfiguredName, displayName);
+  /** The names the config gave this accessory's services when last started, by subtype (kept in the accessory's cached context). */
+  private configNames(): Record<string, string> {
+    const context = this.options.accessory.context as Record<string, unknown>;
+    const recorded = context[CONFIG_NAMES_KEY];
+    const names: Record<string, string> = {};
+    if (typeof recorded === 'object' && recorded !== null) {
+      for (const [subtype, value] of Object.entries(recorded)) if (typeof value === 'string') names[subtype] = value;
+    }
+    context[CONFIG_NAMES_KEY] = names;
+    return names;
   }
 
-  private occupancyValue(): number {
+  /**
+   * `Name` always follows the config. `ConfiguredName` is what the Home app shows and writes when
+   * the user renames a service: set it only when the service has none yet or the config's name
+   * changed since the last start, so a rename in the Home app survives restarts (Homebridge
+   * keeps the value in its accessory cache).
+   */
+  private nameService(service: Service, displayName: string, configNames: Record<string, string>): void {
     const { Characteristic: C } = this.options.api.hap;
-    return this.busy ? C.OccupancyDetected.OCCUPANCY_DETECTED : C.OccupancyDetected.OCCUPANCY_NOT_DETECTED;
+    const subtype = service.subtype ?? '';
+    service.setCharacteristic(C.Name, displayName);
+    const fresh = !service.testCharacteristic(C.ConfiguredName);
+    if (fresh) service.addOptionalCharacteristic(C.ConfiguredName);
+    const current = service.getCharacteristic(C.ConfiguredName).value;
+    const renamedInConfig = configNames[subtype] !== undefined && configNames[subtype] !== displayName;
+    if (fresh || renamedInConfig || typeof current !== 'string' || current === '') service.setCharacteristic(C.ConfiguredName, displayName);
+    configNames[subtype] = displayName;
+  }
+
+  private addFault(service: Service): void {
+    const { Characteristic: C } = this.options.api.hap;
+    if (!service.testCharacteristic(C.StatusFault)) service.addOptionalCharacteristic(C.StatusFault);
+    service.getCharacteristic(C.StatusFault).onGet(() => this.faultValue());
+    service.updateCharacteristic(C.StatusFault, this.faultValue());
+    this.faultServices.push(service);
+  }
+
+  private occupancyValue(occupied: boolean): number {
+    const { Characteristic: C } = this.options.api.hap;
+    return occupied ? C.OccupancyDetected.OCCUPANCY_DETECTED : C.OccupancyDetected.OCCUPANCY_NOT_DETECTED;
   }
 
   private faultValue(): number {
@@ -206,33 +309,24 @@ export class UserAccessory {
   }
 
   private onSwitchSet(entry: SwitchEntry, value: CharacteristicValue): void {
-    const { api, user, logger, clock } = this.options;
+    const { user, logger, clock } = this.options;
     try {
       const bridge = this.options.bridge();
       if (!bridge) throw new Error('the bridge is not running');
       const at = clock.now();
       if (value === true || value === 1) {
         logger.info(`HomeKit: ${user.key} ${formatPresence(entry.pair)} on`);
+        // The new intent replaces the homekit input's old one: the switches are mutually exclusive.
         bridge.setIntent(user.key, HOMEKIT_INPUT, { kind: 'set', pair: entry.pair, at });
-        this.asserted = entry.pair;
-        // Mutually exclusive: the new intent replaces the homekit input's old one at once.
-        for (const other of this.switchEntries) {
-          other.on = other === entry;
-          other.service.updateCharacteristic(api.hap.Characteristic.On, other.on);
-        }
-      } else {
-        // Turning off a switch that does not hold the homekit intent changes nothing (it may
-        // show off while a higher-ranked input wins; off still clears what HomeKit asked for).
-        entry.on = false;
-        if (samePair(this.asserted, entry.pair)) {
-          logger.info(`HomeKit: ${user.key} ${formatPresence(entry.pair)} off`);
-          bridge.setIntent(user.key, HOMEKIT_INPUT, { kind: 'clear', at });
-          this.asserted = null;
-        }
+      } else if (switchOn(bridge.activeIntents(user.key), entry.pair)) {
+        logger.info(`HomeKit: ${user.key} ${formatPresence(entry.pair)} off`);
+        bridge.setIntent(user.key, HOMEKIT_INPUT, { kind: 'clear', at });
       }
+      // Off of a switch whose pair HomeKit does not hold changes nothing.
+      this.showIntents(bridge.activeIntents(user.key));
     } catch (error) {
       logger.error(`HomeKit switch ${formatPresence(entry.pair)} for ${user.key} failed: ${errorMessage(error)}`);
-      throw new api.hap.HapStatusError(SERVICE_COMMUNICATION_FAILURE);
+      throw new this.options.api.hap.HapStatusError(SERVICE_COMMUNICATION_FAILURE);
     }
   }
 }

@@ -140,6 +140,8 @@ const cases: readonly Case[] = [
   // homekit
   { name: 'homekit switch not a session pair', change: (c) => (c['homekit'] = { switches: ['Busy/InACall', 'Offline/OffWork'] }), errors: [`homekit.switches[1]: "Offline/OffWork" is not a presence setPresence accepts; use one of ${PAIRS} (Offline/OffWork is only a preferred presence, set with presence-bridge prefer)`] },
   { name: 'homekit switch repeated', change: (c) => (c['homekit'] = { switches: ['Busy/InACall', 'busy / inacall'] }), errors: ['homekit.switches[1]: Busy/InACall is already a switch'] },
+  { name: 'homekit status sensor unknown', change: (c) => (c['homekit'] = { statusSensors: ['OnAir'] }), errors: ['homekit.statusSensors[0]: must be one of "Available", "Busy", "InACall", "InAMeeting", "Presenting", "DoNotDisturb", "Away", "BeRightBack", "Offline", "OutOfOffice"'] },
+  { name: 'homekit status sensor repeated', change: (c) => (c['homekit'] = { statusSensors: ['InACall', 'Busy', 'InACall'] }), errors: ['homekit.statusSensors[2]: "InACall" is already a status sensor'] },
 ];
 
 describe('validateConfig: each mistake gives exactly its path: message', () => {
