@@ -310,21 +310,29 @@ export class UserAccessory {
 
   private onSwitchSet(entry: SwitchEntry, value: CharacteristicValue): void {
     const { user, logger, clock } = this.options;
+    const before = entry.on;
     try {
       const bridge = this.options.bridge();
       if (!bridge) throw new Error('the bridge is not running');
       const at = clock.now();
+      // HAP stores and reports the written value itself (to the other controllers): entry.on is set
+      // first so the bridge's intents event, fired within setIntent, does not report it again.
       if (value === true || value === 1) {
         logger.info(`HomeKit: ${user.key} ${formatPresence(entry.pair)} on`);
+        entry.on = true;
         // The new intent replaces the homekit input's old one: the switches are mutually exclusive.
         bridge.setIntent(user.key, HOMEKIT_INPUT, { kind: 'set', pair: entry.pair, at });
       } else if (switchOn(bridge.activeIntents(user.key), entry.pair)) {
         logger.info(`HomeKit: ${user.key} ${formatPresence(entry.pair)} off`);
+        entry.on = false;
         bridge.setIntent(user.key, HOMEKIT_INPUT, { kind: 'clear', at });
+      } else {
+        // Off of a switch whose pair HomeKit does not hold asks nothing.
+        entry.on = false;
       }
-      // Off of a switch whose pair HomeKit does not hold changes nothing.
       this.showIntents(bridge.activeIntents(user.key));
     } catch (error) {
+      entry.on = before;
       logger.error(`HomeKit switch ${formatPresence(entry.pair)} for ${user.key} failed: ${errorMessage(error)}`);
       throw new this.options.api.hap.HapStatusError(SERVICE_COMMUNICATION_FAILURE);
     }

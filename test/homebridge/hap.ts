@@ -14,6 +14,7 @@ const NAME = '00000023-0000-1000-8000-0026BB765291';
 const SERIAL_NUMBER = '00000030-0000-1000-8000-0026BB765291';
 const OCCUPANCY_DETECTED = '00000071-0000-1000-8000-0026BB765291';
 const STATUS_FAULT = '00000077-0000-1000-8000-0026BB765291';
+const CONFIGURED_NAME = '000000E3-0000-1000-8000-0026BB765291';
 
 interface HapCharacteristic {
   type: string;
@@ -41,32 +42,48 @@ function characteristic(service: HapService, type: string): HapCharacteristic {
   return found;
 }
 
-/** What the test needs of one user's accessory: ids to read and write. */
+/** What the test needs of one user's accessory: ids ("aid.iid") to read and write, by the service's Name. */
 export interface UserAccessoryIds {
   aid: number;
-  switches: Map<string, string>; // switch name -> "aid.iid" of On
+  switches: Map<string, string>; // switch name -> On
+  /** Occupancy of the busy sensor, or undefined when `homekit.sensor` is off. */
   occupancy: string;
+  /** Status Fault of the busy sensor, else of the first switch or status sensor. */
   fault: string;
+  /** Status sensor name ("Alex Teams In a Call") -> OccupancyDetected. */
+  statusSensors: Map<string, string>;
+  /** Every service's Name -> its Status Fault. */
+  faults: Map<string, string>;
+  /** Every service's Name -> its ConfiguredName (what the Home app shows and renames). */
+  configuredNames: Map<string, string>;
 }
 
-/** Per user key (the accessory's serial number), from hap-controller's getAccessories() list. */
+const maybeCharacteristic = (service: HapService, type: string): HapCharacteristic | undefined => service.characteristics.find((c) => longUuid(c.type) === type);
+
+/** Per user key (the accessory's serial number), from hap-controller's getAccessories() list; the bridge's own accessory is left out. */
 export function accessoriesByUser(list: readonly object[]): Map<string, UserAccessoryIds> {
   const users = new Map<string, UserAccessoryIds>();
   for (const accessory of list as HapAccessory[]) {
     const info = accessory.services.find((s) => longUuid(s.type) === ACCESSORY_INFORMATION);
     const serial = info ? String(characteristic(info, SERIAL_NUMBER).value) : '';
-    const sensor = accessory.services.find((s) => longUuid(s.type) === OCCUPANCY_SENSOR);
-    if (!sensor) continue;
-    const switches = new Map<string, string>();
-    for (const service of accessory.services.filter((s) => longUuid(s.type) === SWITCH)) {
-      switches.set(String(characteristic(service, NAME).value), `${accessory.aid}.${characteristic(service, ON).iid}`);
+    const ours = accessory.services.filter((s) => [SWITCH, OCCUPANCY_SENSOR].includes(longUuid(s.type)));
+    if (ours.length === 0) continue;
+    const id = (c: HapCharacteristic) => `${accessory.aid}.${c.iid}`;
+    const ids: UserAccessoryIds = { aid: accessory.aid, switches: new Map(), occupancy: '', fault: '', statusSensors: new Map(), faults: new Map(), configuredNames: new Map() };
+    for (const service of ours) {
+      const name = String(characteristic(service, NAME).value);
+      const fault = maybeCharacteristic(service, STATUS_FAULT);
+      if (fault) ids.faults.set(name, id(fault));
+      const configured = maybeCharacteristic(service, CONFIGURED_NAME);
+      if (configured) ids.configuredNames.set(name, id(configured));
+      if (longUuid(service.type) === SWITCH) ids.switches.set(name, id(characteristic(service, ON)));
+      else if (name.endsWith(' Busy Sensor')) {
+        ids.occupancy = id(characteristic(service, OCCUPANCY_DETECTED));
+        if (fault) ids.fault = id(fault);
+      } else ids.statusSensors.set(name, id(characteristic(service, OCCUPANCY_DETECTED)));
     }
-    users.set(serial, {
-      aid: accessory.aid,
-      switches,
-      occupancy: `${accessory.aid}.${characteristic(sensor, OCCUPANCY_DETECTED).iid}`,
-      fault: `${accessory.aid}.${characteristic(sensor, STATUS_FAULT).iid}`,
-    });
+    if (!ids.fault) ids.fault = [...ids.faults.values()][0] ?? '';
+    users.set(serial, ids);
   }
   return users;
 }

@@ -5,6 +5,8 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { accessoriesByUser, HttpClient, PIN, read } from './hap.js';
 import { buildPluginFolder, freePort, HomebridgeProcess, homebridgeConfig, keepHomebridgeOutputOnFailure, tempDir } from './homebridgeRunner.js';
 import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
+import { connectAsync } from 'mqtt';
+import { startMosquitto } from '../helpers/mosquitto.js';
 
 let plugin: Awaited<ReturnType<typeof buildPluginFolder>>;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -169,6 +171,121 @@ describe('Homebridge 2 with the plugin, a HomeKit client and the Graph emulator'
     expect([...kept.keys()].sort()).toEqual(['alex', 'sam']);
     expect(await read(fourth, kept.get('alex')!.fault)).toBe(1);
     expect(homebridge.output()).not.toMatch(/removing \d+ accessory/);
+  }, 240_000);
+
+  it('a switch stays on while a higher input wins, status sensors follow the emulator\'s presence, the fault shows with the busy sensor off, a Home app rename survives a restart', async () => {
+    const emulator = await startEmulator({});
+    cleanups.push(() => emulator.close());
+    const broker = await startMosquitto();
+    cleanups.push(() => broker.close());
+    const storagePath = await tempDir('pb-hb-kit-');
+    cleanups.push(() => rm(storagePath, { recursive: true, force: true }));
+    const port = await freePort();
+    const [alex] = emulator.users;
+    const ghostId = '0b9c4c36-0000-4000-8000-00000000beef';
+    const block = (alexName: string) =>
+      platformBlock(
+        emulator,
+        [
+          { key: 'alex', id: alex!.id, name: alexName },
+          { key: 'ghost', id: ghostId, name: 'Ghost' },
+        ],
+        {
+          mqtt: { url: broker.url },
+          inputs: [{ type: 'mqtt', name: 'Desk button', topic: 'desk/button', user: 'alex', map: { dnd: 'DoNotDisturb/Presenting', off: 'clear' } }],
+          homekit: { sensor: false, statusSensors: ['Busy', 'InACall', 'DoNotDisturb', 'Presenting', 'Offline'] },
+        },
+      );
+
+    let homebridge = await startHomebridge(storagePath, port, [block('Alex')]);
+    const client = new HttpClient('pb-e2e-kit', '127.0.0.1', port);
+    await client.pairSetup(PIN);
+    const pairing = client.getLongTermData();
+    cleanups.push(() => client.close());
+    const ids = accessoriesByUser((await client.getAccessories()).accessories);
+    const a = ids.get('alex')!;
+    expect(a.occupancy).toBe(''); // homekit.sensor: false
+    expect([...a.statusSensors.keys()]).toEqual(['Alex Teams Busy', 'Alex Teams In a Call', 'Alex Teams Do Not Disturb', 'Alex Teams Presenting', 'Alex Teams Offline']);
+    const busySwitch = a.switches.get('Alex Busy')!;
+    const dndSwitch = a.switches.get('Alex Do Not Disturb')!;
+    const statuses = async () => {
+      const on: string[] = [];
+      for (const [name, id] of a.statusSensors) if ((await read(client, id)) === 1) on.push(name.replace('Alex Teams ', ''));
+      return on;
+    };
+
+    // Renamed in the Home app: it writes ConfiguredName.
+    await client.setCharacteristics({ [a.configuredNames.get('Alex Busy')!]: 'On Air', [a.configuredNames.get('Alex Teams In a Call')!]: 'Call light' });
+    expect(await read(client, a.configuredNames.get('Alex Busy')!)).toBe('On Air');
+
+    // Subscribed as a home hub is: an automation on "Busy turned off" runs on these notifications.
+    const busySwitchEvents: unknown[] = [];
+    client.on('event', (event: { characteristics: { aid: number; iid: number; value: unknown }[] }) => {
+      for (const c of event.characteristics) if (`${c.aid}.${c.iid}` === busySwitch) busySwitchEvents.push(Number(c.value));
+    });
+    await client.subscribeCharacteristics([busySwitch]);
+
+    await client.setCharacteristics({ [busySwitch]: true });
+    await expect.poll(() => emulator.presenceOf(alex!.id), { timeout: 20_000, interval: 200 }).toMatchObject({ availability: 'Busy', activity: 'InACall' });
+    await expect.poll(statuses, { timeout: 20_000, interval: 250 }).toEqual(['Busy', 'In a Call']);
+    // hap-controller listens on a connection of its own, so it hears of its own write.
+    await expect.poll(() => busySwitchEvents, { timeout: 10_000, interval: 100 }).toEqual([1]);
+
+    // The desk button asks for Do Not Disturb and wins at Graph; the Busy switch stays on (HomeKit still
+    // asks for Busy), the DND switch stays off (HomeKit did not ask), the status sensors show the outcome.
+    const desk = await connectAsync(broker.url, { protocolVersion: 4 });
+    cleanups.push(() => desk.endAsync());
+    await desk.publishAsync('desk/button', 'dnd', { qos: 1 });
+    await expect.poll(() => emulator.presenceOf(alex!.id), { timeout: 20_000, interval: 200 }).toMatchObject({ availability: 'DoNotDisturb', activity: 'Presenting' });
+    await expect.poll(statuses, { timeout: 20_000, interval: 250 }).toEqual(['Do Not Disturb', 'Presenting']);
+    expect(Number(await read(client, busySwitch))).toBe(1);
+    expect(Number(await read(client, dndSwitch))).toBe(0);
+
+    // The desk button lets go: HomeKit's held request is asserted again.
+    await desk.publishAsync('desk/button', 'off', { qos: 1 });
+    await expect.poll(() => emulator.presenceOf(alex!.id), { timeout: 20_000, interval: 200 }).toMatchObject({ availability: 'Busy', activity: 'InACall' });
+    await expect.poll(statuses, { timeout: 20_000, interval: 250 }).toEqual(['Busy', 'In a Call']);
+    expect(busySwitchEvents).toEqual([1]); // never told "off" while the other input won
+
+    // Only the user turning it off ends it.
+    await client.setCharacteristics({ [busySwitch]: false });
+    await expect.poll(() => emulator.sessionsOf(alex!.id), { timeout: 20_000, interval: 200 }).toEqual([]);
+    await expect.poll(statuses, { timeout: 20_000, interval: 250 }).toEqual(['Offline']);
+    expect(Number(await read(client, busySwitch))).toBe(0);
+    await expect.poll(() => busySwitchEvents, { timeout: 10_000, interval: 100 }).toEqual([1, 0]);
+    await client.unsubscribeCharacteristics([busySwitch]);
+
+    // No busy sensor, yet Graph refusing the unknown user shows as a fault (on its switches and sensors).
+    const g = ids.get('ghost')!;
+    expect(g.occupancy).toBe('');
+    expect(await read(client, g.faults.get('Ghost Busy')!)).toBe(0);
+    await client.setCharacteristics({ [g.switches.get('Ghost Busy')!]: true });
+    await expect.poll(() => read(client, g.faults.get('Ghost Busy')!), { timeout: 30_000, interval: 250 }).toBe(1);
+    expect(await read(client, g.faults.get('Ghost Do Not Disturb')!)).toBe(1);
+    expect(await read(client, g.faults.get('Ghost Teams Busy')!)).toBe(1);
+    expect(await read(client, a.faults.get('Alex Busy')!)).toBe(0);
+    await client.close();
+
+    // Restart: the names given in the Home app are kept.
+    await homebridge.stop();
+    homebridge = await startHomebridge(storagePath, port, [block('Alex')]);
+    const again = new HttpClient('pb-e2e-kit', '127.0.0.1', port, pairing ?? undefined);
+    cleanups.push(() => again.close());
+    const restored = accessoriesByUser((await again.getAccessories()).accessories).get('alex')!;
+    expect(await read(again, restored.configuredNames.get('Alex Busy')!)).toBe('On Air');
+    expect(await read(again, restored.configuredNames.get('Alex Teams In a Call')!)).toBe('Call light');
+    expect(await read(again, restored.configuredNames.get('Alex Do Not Disturb')!)).toBe('Alex Do Not Disturb');
+    await again.close();
+
+    // The user's name changed in the config: the services take the new name.
+    await homebridge.stop();
+    await startHomebridge(storagePath, port, [block('Alexandra')]);
+    const third = new HttpClient('pb-e2e-kit', '127.0.0.1', port, pairing ?? undefined);
+    cleanups.push(() => third.close());
+    const renamed = accessoriesByUser((await third.getAccessories()).accessories).get('alex')!;
+    expect(await read(third, renamed.configuredNames.get('Alexandra Busy')!)).toBe('Alexandra Busy');
+    expect(await read(third, renamed.configuredNames.get('Alexandra Teams In a Call')!)).toBe('Alexandra Teams In a Call');
+    await third.close();
   }, 240_000);
 
   it('logs every config error, registers nothing and keeps Homebridge running (as a child bridge)', async () => {
