@@ -41,15 +41,15 @@ export function accessorySeed(userKey: string): string {
   return `presence-bridge:${userKey}`;
 }
 
-/** Is the user busy for the sensor: read-back when known, else what Graph confirmed for our session. */
-export function sensorBusy(state: Pick<UserState, 'actual' | 'confirmed'>): boolean {
-  const basis = state.actual ?? state.confirmed;
-  return basis !== null && BUSY_AVAILABILITIES.has(basis.availability);
-}
-
-/** What a status sensor follows: the read-back when known, else what Graph confirmed for our session. */
+/** What the sensors follow: the read-back when known, else what Graph confirmed for our session. */
 export function observedPresence(state: Pick<UserState, 'actual' | 'confirmed'>): ObservedPresence | null {
   return state.actual ?? state.confirmed;
+}
+
+/** Is the user busy for the busy sensor (Busy or DoNotDisturb, any activity). */
+export function sensorBusy(state: Pick<UserState, 'actual' | 'confirmed'>): boolean {
+  const basis = observedPresence(state);
+  return basis !== null && BUSY_AVAILABILITIES.has(basis.availability);
 }
 
 /**
