@@ -224,7 +224,9 @@ export class UserAccessory {
         // Turning off a switch that does not hold the homekit intent changes nothing (it may
         // show off while a higher-ranked input wins; off still clears what HomeKit asked for).
         entry.on = false;
-        if (samePair(this.asserted, entry.pair)) {
+        // After a restart HomeKit's request comes back from the bridge's intent store, not from here.
+        const restored = bridge.activeIntents(user.key).some((i) => i.input === HOMEKIT_INPUT && samePair(i.pair, entry.pair));
+        if (samePair(this.asserted, entry.pair) || restored) {
           logger.info(`HomeKit: ${user.key} ${formatPresence(entry.pair)} off`);
           bridge.setIntent(user.key, HOMEKIT_INPUT, { kind: 'clear', at });
           this.asserted = null;
