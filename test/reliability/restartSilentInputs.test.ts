@@ -47,6 +47,7 @@ const results = new Results('restart with silent inputs');
 const rejections = watchRejections();
 const base = `silent${process.pid}`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const tally = { kept: 0, states: 0 };
 
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (CI builds before testing)`);
@@ -166,12 +167,14 @@ async function killAndRestart(expected: Partial<Record<User, string>>, whileDown
     out.set(user, { kept: pairOf(user) === pair && !made.some((c) => c.startsWith('clear')) && made.includes(`set ${pair} 200`), calls: made });
   }
   const lost = [...out.values()].filter((r) => !r.kept).length;
+  tally.states += out.size;
+  tally.kept += out.size - lost;
   results.record('SIGKILL and restart of presence-bridge run, inputs silent after the restart', {
     survived: lost === 0,
     statesLost: lost,
     recoveryMs: Date.now() - restartedAt,
     unit: 'real',
-    note: `${out.size - lost} of ${out.size} states kept`,
+    note: `${tally.kept} of ${tally.states} states kept`,
   });
   return out;
 }
