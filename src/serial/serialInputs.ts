@@ -64,6 +64,11 @@ export class SerialInputs {
       link.events.on('data', (chunk) => this.onData(chunk)),
       link.events.on('disconnected', () => this.onDisconnected()),
       link.events.on('connected', () => this.askForState()),
+      // Missing at start: what the input said before a restart (restored) must not outlive a
+      // device that is gone, so its onDisconnect applies as for an unplug.
+      link.events.on('missing', () => {
+        for (const input of this.options.inputs) this.options.sink.inputDisconnected(input.name);
+      }),
     );
   }
 
