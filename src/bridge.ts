@@ -61,6 +61,9 @@ export const SHUTDOWN_CLEAR_TIMEOUT_MS = 5_000;
  */
 export const STARTUP_GRACE_MS = 5_000;
 
+/** Restored (and dropped) intents are logged one by one up to this many, then counted. */
+const RESTORE_LOG_LINES = 20;
+
 /** Inputs the bridge provides itself; they reach it through {@link Bridge.setIntent}. */
 export const BUILT_IN_INPUTS = ['mqtt-command', 'homekit'] as const;
 
@@ -423,7 +426,9 @@ class PresenceBridgeCore implements CoreBridge {
     const now = this.clock.now();
     const plan = planRestore(intents, { now, aliveAt, maxDownMs: this.restoreLimitMs, stillDrives: (user, input) => this.stillDrives(user, input) });
     const restored = plan.restore.filter((i) => !this.intentStore.has(i.user, i.input)); // a live report beats the disk
-    for (const intent of restored) {
+    // One line per intent for a desk or two; thousands of users get a count instead of a flood.
+    const lineFor = (index: number): ((message: string) => void) => (index < RESTORE_LOG_LINES ? this.logger.info.bind(this.logger) : this.logger.debug.bind(this.logger));
+    for (const [index, intent] of restored.entries()) {
       const slot = this.users.get(intent.user);
       if (!slot) continue;
       slot.arbiter.update(intent.input, intent.until === undefined ? { kind: 'set', pair: intent.pair, at: intent.at } : { kind: 'set', pair: intent.pair, at: intent.at, until: intent.until });
@@ -431,16 +436,19 @@ class PresenceBridgeCore implements CoreBridge {
       if (input && intent.toggle) input.toggle = intent.toggle;
       users.add(intent.user);
       const ends = intent.until === undefined ? '' : `, until ${new Date(intent.until).toISOString()}`;
-      this.logger.info(`${intent.user}: restored ${formatPresence(intent.pair)} from input "${intent.input}" (asked ${new Date(intent.at).toISOString()}${ends})`);
+      lineFor(index)(`${intent.user}: restored ${formatPresence(intent.pair)} from input "${intent.input}" (asked ${new Date(intent.at).toISOString()}${ends})`);
     }
-    for (const { intent, reason } of plan.dropped) {
+    for (const [index, { intent, reason }] of plan.dropped.entries()) {
       const why =
         reason === 'ended'
           ? 'its time has ended'
           : reason === 'too-old'
             ? `the bridge was down longer than graph.expiration (${this.config.graph.expiration})`
             : 'that input or user is no longer configured';
-      this.logger.info(`${intent.user}: not restoring ${formatPresence(intent.pair)} from input "${intent.input}": ${why}`);
+      lineFor(index)(`${intent.user}: not restoring ${formatPresence(intent.pair)} from input "${intent.input}": ${why}`);
+    }
+    if (restored.length > RESTORE_LOG_LINES || plan.dropped.length > RESTORE_LOG_LINES) {
+      this.logger.info(`restored ${restored.length} intent(s) of ${users.size} user(s) from before the restart, dropped ${plan.dropped.length} (each at debug level)`);
     }
     this.intentStore.adopt(restored);
     return users;
