@@ -9,8 +9,9 @@ import { buildPluginFolder, freePort, HomebridgeProcess, homebridgeConfig, keepH
 
 /**
  * Issue 20 in the plugin: a HomeKit switch is set once and never reports again. After a real
- * Homebridge restart (a config edit, an update) the switch shows, and the bridge asserts, what
- * HomeKit had asked for, with no clear in between (`onShutdown: keep`); turning it off clears.
+ * Homebridge restart (a config edit, an update: `onShutdown: keep`) and after Homebridge is
+ * SIGKILLed the switch shows, and the bridge asserts, what HomeKit had asked for, with no clear in
+ * between; turning it off clears.
  */
 
 let plugin: Awaited<ReturnType<typeof buildPluginFolder>>;
@@ -32,7 +33,7 @@ afterEach(async (context) => {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('Homebridge restart with a HomeKit switch on', () => {
-  it('the switch shows on again and the bridge asserts it, with no clear in between; off then clears', async () => {
+  it('after a restart and after a SIGKILL the switch shows on again and the bridge asserts it, with no clear in between; off then clears', async () => {
     const emulator = await startEmulator({});
     cleanups.push(() => emulator.close());
     const storagePath = await tempDir('pb-hb-restore-');
@@ -93,9 +94,23 @@ describe('Homebridge restart with a HomeKit switch on', () => {
     expect(emulator.presenceOf(alex.id).availability).toBe('Busy');
     expect(setCalls(mark).filter((c) => c.startsWith('clear'))).toEqual([]);
 
+    // A crash (SIGKILL: no shutdown at all) keeps it the same way.
+    await again.close();
+    const killMark = emulator.requestLog().length;
+    expect((await homebridge.kill()).signal).toBe('SIGKILL');
+    await start();
+    const third = new HttpClient('pb-restore-controller', '127.0.0.1', port, pairing ?? undefined);
+    cleanups.push(() => third.close());
+    const busyThird = accessoriesByUser((await third.getAccessories()).accessories).get('alex')!.switches.get('Alex Busy')!;
+    await expect.poll(async () => Number(await read(third, busyThird)), { timeout: 20_000, interval: 200 }).toBe(1);
+    await expect.poll(() => setCalls(killMark), { timeout: 20_000, interval: 200 }).toContain('set Busy 200');
+    await sleep(7_000);
+    expect(emulator.presenceOf(alex.id).availability).toBe('Busy');
+    expect(setCalls(killMark).filter((c) => c.startsWith('clear'))).toEqual([]);
+
     // Off clears what HomeKit asked for before the restart.
-    await again.setCharacteristics({ [busyAgain]: false });
-    await expect.poll(() => setCalls(mark), { timeout: 20_000, interval: 200 }).toContain('clear 200');
+    await third.setCharacteristics({ [busyThird]: false });
+    await expect.poll(() => setCalls(killMark), { timeout: 20_000, interval: 200 }).toContain('clear 200');
     expect(emulator.sessionsOf(alex.id)).toEqual([]);
   }, 240_000);
 });
