@@ -12,12 +12,15 @@ import type { Intent, Signal } from './presence/intent.js';
 import type { InputMapping, ToggleState } from './presence/mapping.js';
 import { compileMapping, initialToggleState, mapSignal } from './presence/mapping.js';
 import { PresenceArbiter, type ActiveIntent } from './presence/presenceArbiter.js';
+import { aliveStampIntervalMs, planRestore } from './presence/intentRestore.js';
+import { formatPresence } from './presence/presencePair.js';
 import type { Clock, TimerHandle } from './session/clock.js';
 import { systemClock } from './session/clock.js';
 import { PresencePublisher } from './session/presencePublisher.js';
 import { PresenceReadback } from './session/presenceReadback.js';
 import { RequestLimiter } from './session/requestLimiter.js';
 import { SessionLedger } from './session/sessionLedger.js';
+import { IntentStore } from './session/intentStore.js';
 
 /** What createBridge needs to talk to Graph; built from the config when not given. */
 export interface GraphStack {
@@ -58,6 +61,9 @@ export const SHUTDOWN_CLEAR_TIMEOUT_MS = 5_000;
  */
 export const STARTUP_GRACE_MS = 5_000;
 
+/** Restored (and dropped) intents are logged one by one up to this many, then counted. */
+const RESTORE_LOG_LINES = 20;
+
 /** Inputs the bridge provides itself; they reach it through {@link Bridge.setIntent}. */
 export const BUILT_IN_INPUTS = ['mqtt-command', 'homekit'] as const;
 
@@ -92,6 +98,11 @@ class PresenceBridgeCore implements CoreBridge {
   private readonly features: Startable[] = [];
   private readonly ledger: SessionLedger;
   private graceTimer: TimerHandle | undefined;
+  /** Each input's latest intent per user on disk, restored at start (issue 20). */
+  private readonly intentStore: IntentStore;
+  /** Nothing is restored after a down time longer than this: `graph.expiration`, a session's life. */
+  private readonly restoreLimitMs: number;
+  private aliveTimer: TimerHandle | undefined;
   private graph: GraphStack | undefined;
   private ownsGraph = false;
   private running = false;
@@ -108,6 +119,8 @@ class PresenceBridgeCore implements CoreBridge {
     this.limiter = new RequestLimiter(this.clock, config.graph.maxRequestsPer30s, prefixedLogger(this.logger, '[graph]'));
     const expiration = config.graph.expiration;
     const expirationMs = parseIsoDuration(expiration) ?? 3_600_000;
+    this.intentStore = new IntentStore(deps.storagePath, this.clock, prefixedLogger(this.logger, '[intents]'));
+    this.restoreLimitMs = expirationMs;
     const client = this.lazyClient();
     const sessionLogger = prefixedLogger(this.logger, '[session]');
     for (const user of config.users) {
@@ -170,8 +183,16 @@ class PresenceBridgeCore implements CoreBridge {
       }
     }
     const previous = await this.ledger.load();
+    const restoredUsers = await this.restoreIntents();
     this.running = true;
     for (const key of this.users.keys()) this.reevaluate(key);
+    // Front ends (HomeKit switches, state topics) show what was restored even when the desired
+    // state happens not to change.
+    for (const key of restoredUsers) {
+      const slot = this.users.get(key);
+      if (slot) this.events.emit('state', slot.publisher.state());
+    }
+    this.keepAliveStamp();
     this.readback.start();
     this.logger.info(`started for ${this.users.size} user(s), ${this.inputs.size} input(s)`);
     for (const factory of this.deps.features ?? BUILT_IN_FEATURES) {
@@ -192,10 +213,13 @@ class PresenceBridgeCore implements CoreBridge {
         this.graceTimer = undefined;
         for (const userId of previous) {
           const slot = this.usersById.get(userId.toLowerCase());
-          if (!slot) this.logger.warn(`a previous run left a session for user ${userId}, who is no longer configured; it expires by itself`);
-          else if (!slot.publisher.hasSession()) slot.publisher.assumeSession();
+          if (!slot) {
+            this.clearLeftover(userId);
+            continue;
+          }
+          if (!slot.publisher.hasSession()) slot.publisher.assumeSession();
           // the publisher now owns the session: its next state says whether it is still there
-          this.ledger.release(userId, slot !== undefined && slot.publisher.hasSession());
+          this.ledger.release(userId, slot.publisher.hasSession());
         }
       }, STARTUP_GRACE_MS);
     }
@@ -218,6 +242,8 @@ class PresenceBridgeCore implements CoreBridge {
     this.running = false;
     this.clock.clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
+    this.clock.clearTimeout(this.aliveTimer);
+    this.aliveTimer = undefined;
     this.readback.stop();
     for (const slot of this.users.values()) {
       this.clock.clearTimeout(slot.timer);
@@ -237,6 +263,8 @@ class PresenceBridgeCore implements CoreBridge {
     this.limiter.close();
     await this.readback.whenIdle().catch(() => undefined);
     await this.ledger.flush();
+    // The intents stay on disk even with `onShutdown: clear`: the next start asserts them again.
+    await this.intentStore.flush();
     if (this.graph && this.ownsGraph) {
       try {
         await this.graph.close();
@@ -271,7 +299,7 @@ class PresenceBridgeCore implements CoreBridge {
         this.logger.debug(`input "${signal.input}": value ${JSON.stringify(signal.value)} ignored${result.reason ? `: ${result.reason}` : ''}`);
         return;
       }
-      this.apply(input.userKey, signal.input, result.intent);
+      this.apply(input.userKey, signal.input, result.intent, result.toggle);
     } catch (error) {
       this.logger.error(`input "${signal.input}": signal dropped: ${errorMessage(error)}`);
     }
@@ -293,6 +321,7 @@ class PresenceBridgeCore implements CoreBridge {
       input.toggle = initialToggleState();
       const slot = this.users.get(input.userKey);
       slot?.arbiter.clearInput(name);
+      this.intentStore.forget(input.userKey, name);
       this.reevaluate(input.userKey);
     } catch (error) {
       this.logger.error(`input "${name}": ${errorMessage(error)}`);
@@ -372,9 +401,98 @@ class PresenceBridgeCore implements CoreBridge {
     for (const slot of this.users.values()) slot.publisher.retryNow();
   }
 
-  private apply(userKey: string, input: string, intent: Intent): void {
+  private apply(userKey: string, input: string, intent: Intent, toggle?: ToggleState): void {
     this.users.get(userKey)?.arbiter.update(input, intent);
     this.reevaluate(userKey);
+    // After the Graph call is queued; the store only marks itself dirty and writes later.
+    this.intentStore.record(userKey, input, intent, toggle);
+    this.keepAliveStamp();
+  }
+
+  /** Whether a stored intent of `input` for `userKey` may come back: both still configured, together. */
+  private stillDrives(userKey: string, input: string): boolean {
+    if (!this.users.has(userKey)) return false;
+    const slot = this.inputs.get(input);
+    if (slot) return slot.userKey === userKey;
+    if (input === 'mqtt-command') return this.config.mqtt !== undefined;
+    return (BUILT_IN_INPUTS as readonly string[]).includes(input);
+  }
+
+  /** Put the intents a previous run held back into the arbiters (before any input reports). Returns the users concerned. */
+  private async restoreIntents(): Promise<Set<string>> {
+    const { intents, aliveAt } = await this.intentStore.load();
+    const users = new Set<string>();
+    if (intents.length === 0) return users;
+    const now = this.clock.now();
+    const plan = planRestore(intents, { now, aliveAt, maxDownMs: this.restoreLimitMs, stillDrives: (user, input) => this.stillDrives(user, input) });
+    const restored = plan.restore.filter((i) => !this.intentStore.has(i.user, i.input)); // a live report beats the disk
+    // One line per intent for a desk or two; thousands of users get a count instead of a flood.
+    const lineFor = (index: number): ((message: string) => void) => (index < RESTORE_LOG_LINES ? this.logger.info.bind(this.logger) : this.logger.debug.bind(this.logger));
+    for (const [index, intent] of restored.entries()) {
+      const slot = this.users.get(intent.user);
+      if (!slot) continue;
+      slot.arbiter.update(intent.input, intent.until === undefined ? { kind: 'set', pair: intent.pair, at: intent.at } : { kind: 'set', pair: intent.pair, at: intent.at, until: intent.until });
+      const input = this.inputs.get(intent.input);
+      if (input && intent.toggle) input.toggle = intent.toggle;
+      users.add(intent.user);
+      const ends = intent.until === undefined ? '' : `, until ${new Date(intent.until).toISOString()}`;
+      lineFor(index)(`${intent.user}: restored ${formatPresence(intent.pair)} from input "${intent.input}" (asked ${new Date(intent.at).toISOString()}${ends})`);
+    }
+    for (const [index, { intent, reason }] of plan.dropped.entries()) {
+      const why =
+        reason === 'ended'
+          ? 'its time has ended'
+          : reason === 'too-old'
+            ? `the bridge was down longer than graph.expiration (${this.config.graph.expiration})`
+            : 'that input or user is no longer configured';
+      lineFor(index)(`${intent.user}: not restoring ${formatPresence(intent.pair)} from input "${intent.input}": ${why}`);
+    }
+    if (restored.length > RESTORE_LOG_LINES || plan.dropped.length > RESTORE_LOG_LINES) {
+      this.logger.info(`restored ${restored.length} intent(s) of ${users.size} user(s) from before the restart, dropped ${plan.dropped.length} (each at debug level)`);
+    }
+    this.intentStore.adopt(restored);
+    return users;
+  }
+
+  /**
+   * While intents are held, refresh the alive stamp on disk now and then, so a later start can
+   * tell how long the bridge was down. No timer runs while nothing is held.
+   */
+  private keepAliveStamp(): void {
+    if (this.aliveTimer !== undefined || !this.running || this.intentStore.size === 0) return;
+    this.aliveTimer = this.clock.setTimeout(() => {
+      this.aliveTimer = undefined;
+      if (!this.running || this.intentStore.size === 0) return;
+      this.intentStore.touch();
+      this.keepAliveStamp();
+    }, aliveStampIntervalMs(this.restoreLimitMs));
+  }
+
+  /**
+   * A previous run left a session for a user who is no longer configured: nobody will ever renew
+   * or clear it, so clear it now rather than leave the stale presence until it expires.
+   */
+  private clearLeftover(userId: string): void {
+    this.logger.info(`a previous run left a session for user ${userId}, who is no longer configured; clearing it`);
+    const client = this.lazyClient();
+    this.limiter.submit(this.clock.now(), () => {
+      if (!this.running) return null;
+      const startedAt = this.clock.now();
+      return client.clearPresence(userId).then(
+        () => {
+          this.events.emit('graphCall', { userKey: null, operation: 'clearPresence', ok: true, startedAt, durationMs: this.clock.now() - startedAt });
+          this.ledger.release(userId, false);
+        },
+        (error: unknown) => {
+          const graphError = error instanceof GraphError ? error : undefined;
+          this.events.emit('graphCall', { userKey: null, operation: 'clearPresence', ok: false, status: graphError?.status, errorCode: graphError?.code ?? 'UNEXPECTED', startedAt, durationMs: this.clock.now() - startedAt });
+          // Retryable: keep it listed so the next start tries again; refused: it expires by itself.
+          const retry = graphError === undefined || graphError.retryable;
+          this.logger.warn(`clearing the session of user ${userId} failed: ${errorMessage(error)}; ${retry ? 'the next start tries again' : 'it expires by itself'}`);
+          this.ledger.release(userId, retry);
+        },
+      );
+    });
   }
 
   /** Ask the arbiter again and hand the answer to the publisher; wake up when a timed intent ends. */

@@ -79,6 +79,15 @@ export const serialInputSchema = z
       .enum(['clear', 'keep'])
       .default('clear')
       .meta({ title: 'When the device disconnects', description: 'clear: drop this input\'s presence when the device vanishes (a dead sensor must not hold anyone busy); keep: hold it.' }),
+    queryOnOpen: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({
+        title: 'Ask for the state on open',
+        description:
+          'Text written to the device each time its port opens (at start and after a replug), for devices that answer with their current state, e.g. "STATE?\\n". Include the line ending. Leave empty for devices that cannot be asked.',
+      }),
     field: inputCommon.field,
     map: inputCommon.map,
     toggle: inputCommon.toggle,

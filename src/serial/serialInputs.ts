@@ -63,7 +63,26 @@ export class SerialInputs {
     this.unsubscribe.push(
       link.events.on('data', (chunk) => this.onData(chunk)),
       link.events.on('disconnected', () => this.onDisconnected()),
+      link.events.on('connected', () => this.askForState()),
+      // Missing at start: what the input said before a restart (restored) must not outlive a
+      // device that is gone, so its onDisconnect applies as for an unplug.
+      link.events.on('missing', () => {
+        for (const input of this.options.inputs) this.options.sink.inputDisconnected(input.name);
+      }),
     );
+  }
+
+  /**
+   * A device that reports only on change says nothing after the bridge (or the port) restarts;
+   * one that can be asked gets its inputs' `queryOnOpen` line on every open, and its answer is
+   * an ordinary signal.
+   */
+  private askForState(): void {
+    const queries = new Set<string>();
+    for (const input of this.options.inputs) if (input.queryOnOpen !== undefined) queries.add(decodeEscapes(input.queryOnOpen));
+    for (const query of queries) {
+      if (this.options.link.write(query)) this.options.logger.debug(`${this.options.link.path}: asked for the state with ${JSON.stringify(query)}`);
+    }
   }
 
   stop(): void {

@@ -19,6 +19,8 @@ export interface SerialPortLinkEvents {
   connected: { readonly recovered: boolean };
   /** An open port went away (unplug, device reset, read error). */
   disconnected: { readonly reason: string };
+  /** The port could not be opened at start (the device is missing); reopening goes on. */
+  missing: { readonly reason: string };
 }
 
 /** Milliseconds to wait before reopen attempt number `attempt` (1-based). */
@@ -83,6 +85,7 @@ export class SerialPortLink {
   private openedAt = 0;
   /** A loss (or a missing device) was logged and its recovery not yet. */
   private lost = false;
+  private everOpened = false;
   /** Settles when an open in flight has finished (and, once stopped, closed again). */
   private openSettled: Promise<void> = Promise.resolve();
 
@@ -192,6 +195,7 @@ export class SerialPortLink {
     this.state = 'open';
     this.openedAt = this.clock.now();
     this.lost = false;
+    this.everOpened = true;
     if (recovered) this.logger.info(`${this.path} is back`);
     else this.logger.info(`opened ${this.path}`);
     this.events.emit('connected', { recovered });
@@ -201,6 +205,11 @@ export class SerialPortLink {
     if (!this.lost) {
       this.lost = true;
       this.logger.warn(`cannot open ${this.path}: ${errorMessage(error)}; retrying until it appears`);
+      if (!this.everOpened) {
+        this.scheduleReopen();
+        this.events.emit('missing', { reason: errorMessage(error) });
+        return;
+      }
     } else {
       this.logger.debug(`still cannot open ${this.path}: ${errorMessage(error)}`);
     }

@@ -1,7 +1,10 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CoreBridge } from '../../src/bridge.js';
 import { createBridge, STARTUP_GRACE_MS } from '../../src/bridge.js';
 import { yieldToEventLoop } from '../../src/session/clock.js';
+import { INTENT_STORE_FILE } from '../../src/session/intentStore.js';
 import { Harness, HOUR, MINUTE } from './harness.js';
 
 let harness: Harness | undefined;
@@ -350,11 +353,17 @@ describe('restart after a crash', () => {
     return bridge;
   }
 
+  /** The previous run's intents are not on disk (none held, or not restorable): the ledger alone decides. */
+  async function forgetIntents(h: Harness): Promise<void> {
+    await rm(join(h.storage, INTENT_STORE_FILE), { force: true });
+  }
+
   it('clears a session the previous run left behind when nobody asks for it any more', async () => {
     harness = await Harness.create({ config: { onShutdown: 'keep' } }); // keep: like kill -9, nothing is cleared
     const h = harness;
     await h.signal('desk', 'busy');
     await h.bridge.stop();
+    await forgetIntents(h);
     expect(h.presenceOf()).toBe('Busy/InACall');
     const second = await restart(h);
     try {
@@ -373,6 +382,7 @@ describe('restart after a crash', () => {
     const h = harness;
     await h.signal('desk', 'busy');
     await h.bridge.stop();
+    await forgetIntents(h);
     const second = createBridge(h.config, { logger: h.logger, clock: h.clock, storagePath: h.storage, features: [], random: () => 0.5 });
     await second.start();
     await h.clock.advance(STARTUP_GRACE_MS / 2, async () => {
@@ -395,6 +405,7 @@ describe('restart after a crash', () => {
     const h = harness;
     await h.signal('desk', 'busy');
     await h.bridge.stop();
+    await forgetIntents(h);
     const second = await restart(h, (bridge) => bridge.signal({ input: 'desk', value: 'dnd', at: h.clock.now() }));
     try {
       expect(h.callNames()).toEqual(['set Busy/InACall', 'set DoNotDisturb/Presenting']);

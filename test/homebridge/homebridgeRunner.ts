@@ -132,6 +132,13 @@ export class HomebridgeProcess {
     });
   }
 
+  /** SIGKILL, as a crash (nothing runs on the way out); waits for the exit. */
+  async kill(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (!this.child || !this.exited) throw new Error('not started');
+    if (!this.exitInfo) this.child.kill('SIGKILL');
+    return this.exited;
+  }
+
   /** SIGTERM, as a service manager stops Homebridge; waits for the exit. */
   async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (!this.child || !this.exited) throw new Error('not started');

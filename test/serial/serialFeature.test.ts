@@ -109,6 +109,29 @@ describe('serial feature with real PTYs', () => {
     expect(logger.count('info', /is back/)).toBe(1);
   });
 
+  it('asks the device for its state on every open (queryOnOpen), once per distinct query, and acts on the answer', async () => {
+    const p = await pair();
+    const clock = new ManualClock();
+    const logger = capturingLogger();
+    const bridge = new RecordingBridge({ logger });
+    let dev = await device(p.b); // the device is there before the bridge opens the port
+    const inputs = [headset(p.a, { queryOnOpen: 'STATE?\\n' }), { name: 'Hook 2', type: 'serial', path: p.a, queryOnOpen: 'STATE?\n', map: { OFFHOOK: 'Busy/InACall' } }];
+    await startFeature(config({ inputs }), clock, bridge, logger);
+    await waitFor(() => dev.received === 'STATE?\n', { what: 'the query' });
+    await dev.write('OFFHOOK\n');
+    await waitFor(() => bridge.values('Headset').length === 1, { what: 'the answer' });
+    expect(bridge.values('Headset')).toEqual(['OFFHOOK']);
+
+    // Unplugged and back: asked again.
+    await dev.close();
+    await p.kill();
+    await waitFor(() => bridge.disconnects.length === 2, { what: 'disconnect' });
+    await p.restart();
+    dev = await device(p.b);
+    await waitFor(() => logger.count('info', /is back/) === 1, { what: 'reconnect', onPoll: tick(clock) });
+    await waitFor(() => dev.received === 'STATE?\n', { what: 'the query after the replug' });
+  });
+
   it('keeps trying when the device is missing at start, logging the loss and the recovery once', async () => {
     const p = await pair();
     await p.kill();
@@ -127,8 +150,9 @@ describe('serial feature with real PTYs', () => {
     await dev.write('OFFHOOK\n');
     await waitFor(() => bridge.signals.length === 1);
     expect(bridge.values()).toEqual(['OFFHOOK']);
-    // Nothing was ever asserted from a device that was never there.
-    expect(bridge.disconnects).toEqual([]);
+    // Missing at start counts as one disconnect (its onDisconnect applies), so an intent restored
+    // from before a restart does not outlive a device that is gone; not one per failed attempt.
+    expect(bridge.disconnects).toEqual(['Headset']);
   });
 
   it('survives garbage bytes and a 1 MB line, and still acts on the next line', async () => {
