@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_TIME_SCALE, startDemo } from '../../demo/index.js';
 import type { Demo } from '../../demo/index.js';
+import { DEFAULT_TIME_SCALE } from '../../demo/demoConfig.js';
 import { errorMessage } from '../../logger.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { EXIT } from '../command.js';
 import { createConsoleLogger, parseLogLevel } from '../consoleLogger.js';
+import { DemoPackagesMissing, loadWithDemoPackages } from '../demoPackages.js';
 
 const HELP = `Usage: presence-bridge demo [--port PORT] [--mqtt-port PORT] [--time-scale N] [--debug]
 
@@ -66,6 +67,15 @@ export const command: CliCommand = {
     const timeScale = values['time-scale'] === undefined ? DEFAULT_TIME_SCALE : Number(values['time-scale']);
     if (!(timeScale > 0 && timeScale <= 3600)) return fail(io, `--time-scale needs a number above 0 and at most 3600, got "${values['time-scale'] ?? ''}"`);
 
+    // Loaded only now: its broker and certificate packages are not installed with the plugin.
+    let startDemo: typeof import('../../demo/index.js').startDemo;
+    try {
+      ({ startDemo } = await loadWithDemoPackages('presence-bridge demo', () => import('../../demo/index.js')));
+    } catch (error) {
+      if (!(error instanceof DemoPackagesMissing)) throw error;
+      io.stderr.write(`presence-bridge demo: ${error.message}\n`);
+      return EXIT.failure;
+    }
     const level = values.debug ? 'debug' : (parseLogLevel(io.env.PRESENCE_BRIDGE_LOG_LEVEL) ?? 'info');
     const logger = createConsoleLogger({ stream: io.stdout, level, env: io.env });
     // The bridge's timers are unref'd; this keeps the demo alive until Ctrl-C.

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { CliCommand } from '../command.js';
 import { EXIT } from '../command.js';
 import { createConsoleLogger } from '../consoleLogger.js';
-import { startEmulator } from '../../emulator/index.js';
+import { DemoPackagesMissing, loadWithDemoPackages } from '../demoPackages.js';
 import { errorMessage } from '../../logger.js';
 import { isAbsolute, resolve } from 'node:path';
 
@@ -72,6 +72,8 @@ export const command: CliCommand = {
     const path = (p: string | undefined): string | undefined => (p === undefined ? undefined : isAbsolute(p) ? p : resolve(io.cwd, p));
     let emulator;
     try {
+      // Loaded only now: its certificate packages are not installed with the plugin.
+      const { startEmulator } = await loadWithDemoPackages('presence-bridge emulator', () => import('../../emulator/index.js'));
       emulator = await startEmulator({
         ...(port !== undefined ? { port } : {}),
         ...(values.host !== undefined ? { host: values.host } : {}),
@@ -82,7 +84,8 @@ export const command: CliCommand = {
         logger,
       });
     } catch (error) {
-      io.stderr.write(`presence-bridge emulator: cannot start: ${errorMessage(error)}\n`);
+      if (error instanceof DemoPackagesMissing) io.stderr.write(`presence-bridge emulator: ${error.message}\n`);
+      else io.stderr.write(`presence-bridge emulator: cannot start: ${errorMessage(error)}\n`);
       return EXIT.failure;
     }
     io.stdout.write(`${JSON.stringify(emulator.facts())}\n`);
