@@ -112,7 +112,7 @@ export function createRunCommand(hooks: RunHooks = {}): CliCommand {
       // The bridge's own timers are unref'd; this keeps the daemon alive until it is told to stop.
       const keepAlive = setInterval(() => undefined, 1 << 30);
       const clock = systemClock;
-      const bridge = createBridge(loaded.config, { logger, clock, storagePath });
+      const bridge = createBridge(loaded.config, { logger, clock, storagePath, configFile: file });
       let addOn: { stop(): Promise<void> } | undefined;
       let code: number = EXIT.ok;
       try {
