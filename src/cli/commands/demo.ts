@@ -14,7 +14,8 @@ an emulated Microsoft Graph and sign-in (time sped up so fading and renewals sho
 and the bridge with an example config (a desk button for Alex, a headset for Megan), plus the
 status page. It prints the page's address, the config it used, and mosquitto_pub / npx mqtt pub
 commands to paste into another terminal. Everything listens on 127.0.0.1 only; nothing reaches
-Microsoft. Ctrl-C stops it all.
+Microsoft. Ctrl-C stops it all. Needs the packages aedes, selfsigned and @peculiar/x509: a clone
+has them (npm install); an installed plugin does not, and says what to install.
 
 Options:
   --port PORT        Status page port (default: a free one).

@@ -11,7 +11,9 @@ const HELP = `Usage: presence-bridge emulator [options]
 Runs the Microsoft Graph presence + Entra ID sign-in emulator over HTTPS on this machine, so a
 config can be tried without touching real Teams presence. Prints one JSON line of facts on
 stdout (authorityHost, graphBaseUrl, caCertFile, tenantId, apps, users) and logs to stderr.
-Point auth.authorityHost and graph.baseUrl at it and trust caCertFile. Stops on Ctrl-C.
+Point auth.authorityHost and graph.baseUrl at it and trust caCertFile (its CA is limited to
+localhost, 127.0.0.0/8 and ::1 by name constraints). Stops on Ctrl-C. Needs the packages
+selfsigned and @peculiar/x509: a clone has them; an installed plugin does not, and says what to install.
 
 Options:
       --port N              port to listen on (default 0: a free port)
