@@ -6,6 +6,7 @@ import { createGraphStack } from './graph/index.js';
 import type { AccessTokenProvider, GraphPresenceClient } from './graph/types.js';
 import { GraphError } from './graph/types.js';
 import type { Logger } from './logger.js';
+import { secretFilesOf, warnAboutReadableSecrets } from './files/secretFiles.js';
 import { errorMessage, prefixedLogger } from './logger.js';
 import { parseIsoDuration } from './presence/duration.js';
 import type { Intent, Signal } from './presence/intent.js';
@@ -41,6 +42,8 @@ export interface BridgeDeps {
   readonly features?: readonly FeatureFactory[];
   /** Jitter source for retry backoff (defaults to Math.random). */
   readonly random?: () => number;
+  /** The file the config came from, checked at start like the key files it names (secrets not readable by others). */
+  readonly configFile?: string;
 }
 
 /** The bridge as createBridge returns it: the shared {@link Bridge} plus a few operational extras. */
@@ -182,6 +185,7 @@ class PresenceBridgeCore implements CoreBridge {
         this.ownsGraph = true;
       }
     }
+    await warnAboutReadableSecrets(secretFilesOf(this.config, this.deps.configFile), this.logger);
     const previous = await this.ledger.load();
     const restoredUsers = await this.restoreIntents();
     this.running = true;

@@ -1,6 +1,7 @@
 import type { MapEntry, PresenceBridgeConfig } from './schema.js';
 import { CLOUDS, resolveEndpoints } from '../graph/clouds.js';
 import { parseIsoDuration } from '../presence/duration.js';
+import { maskUrl } from '../maskUrl.js';
 
 /**
  * What a valid config makes the bridge do, as data (for `check-config --json`, the demo and the
@@ -84,15 +85,7 @@ export function describeMapEntry(entry: MapEntry, toggle: readonly string[] | un
 
 /** A URL with any user name or password taken out. */
 export function withoutCredentials(text: string): string {
-  try {
-    const url = new URL(text);
-    if (!url.username && !url.password) return text;
-    url.username = '';
-    url.password = '';
-    return url.toString();
-  } catch {
-    return '(not a URL)';
-  }
+  return maskUrl(text, { dropUserInfo: true });
 }
 
 export function describeConfig(config: PresenceBridgeConfig): ConfigSummary {

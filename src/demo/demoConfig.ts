@@ -1,6 +1,9 @@
 import type { EmulatedUser, Emulator } from '../emulator/index.js';
 import { emulatorConfigBlock } from '../emulator/configBlock.js';
 
+/** Emulated seconds per real second in the demo (fading and renewals show in seconds). */
+export const DEFAULT_TIME_SCALE = 60;
+
 /** One thing to try in the demo: a message a device would publish, and what it does. */
 export interface DemoStep {
   /** What happens, for people: "Megan picks up her headset: she turns Busy (InACall)". */

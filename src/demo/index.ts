@@ -21,7 +21,8 @@ import { DEMO_STEPS, demoConfig, mosquittoPubCommand, npxMqttPubCommand } from '
 export { DEMO_STEPS, demoConfig, mosquittoPubCommand, npxMqttPubCommand, shellQuote, type DemoStep } from './demoConfig.js';
 export { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 
-export const DEFAULT_TIME_SCALE = 60;
+export { DEFAULT_TIME_SCALE } from './demoConfig.js';
+import { DEFAULT_TIME_SCALE } from './demoConfig.js';
 /** How long the demo waits for the bridge to subscribe before it says "try it" anyway. */
 const SUBSCRIBE_WAIT_MS = 10_000;
 

@@ -1,5 +1,5 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../files/atomicFile.js';
 import type { CertificateAuthority } from './certificates.js';
 import type { RefreshGrant } from './context.js';
 import type { Directory } from './directory.js';
@@ -48,9 +48,5 @@ export async function loadState(file: string): Promise<EmulatorState | undefined
 }
 
 export async function saveState(file: string, state: EmulatorState): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  await chmod(temp, 0o600);
-  await rename(temp, file);
+  await writeFileAtomic(file, `${JSON.stringify(state, null, 2)}\n`);
 }

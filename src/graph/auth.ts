@@ -1,7 +1,8 @@
-import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../files/atomicFile.js';
 import {
   AuthError,
   ConfidentialClientApplication,
@@ -160,20 +161,8 @@ function authOptions(endpoints: Endpoints): Pick<Configuration['auth'], 'authori
   };
 }
 
-/** Writes `data` to `file` through a temporary file and a rename, readable by the owner only. */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
-  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(temp, data, { mode: 0o600, flag: 'wx' });
-    await chmod(temp, 0o600); // the umask may have narrowed it; never widened
-    await rename(temp, file);
-    // A file that existed before (created by hand, restored from a backup) may carry other bits.
-    await chmod(file, 0o600);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-}
+/** The token cache goes through the shared state-file writer (temp name, 0600, folders 0700, rename). */
+export { writeFileAtomic };
 
 function fileCachePlugin(file: string, dir: string, logger: Logger): ICachePlugin {
   return {

@@ -124,7 +124,7 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
     this.stateWriter = new StateFileWriter(storagePath, this.logger);
 
     try {
-      this.bridge = createBridge(config, { logger: this.logger, clock: this.clock, storagePath });
+      this.bridge = createBridge(config, { logger: this.logger, clock: this.clock, storagePath, configFile: this.api.user.configPath() });
     } catch (error) {
       this.logger.error(`the bridge could not be built: ${errorMessage(error)}`);
       this.bridge = null;

@@ -1,5 +1,5 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../files/atomicFile.js';
 import type { UserState } from '../bridgeTypes.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
@@ -56,10 +56,7 @@ export class StateFileWriter {
         this.pending = null;
         try {
           const snapshot = take();
-          await mkdir(join(this.file, '..'), { recursive: true });
-          const temporary = `${this.file}.${process.pid}.tmp`;
-          await writeFile(temporary, JSON.stringify(snapshot, null, 2), { mode: 0o600 });
-          await rename(temporary, this.file);
+          await writeFileAtomic(this.file, JSON.stringify(snapshot, null, 2));
         } catch (error) {
           this.logger.warn(`could not write ${this.file}: ${errorMessage(error)}`);
         }

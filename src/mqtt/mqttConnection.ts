@@ -6,6 +6,7 @@ import type { IClientOptions, IClientPublishOptions, ISubscriptionGrant, MqttCli
 import type { MqttConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
+import { maskUrl } from '../maskUrl.js';
 
 /** Called for every message on a subscribed filter; `retained` is true for a broker's stored value. */
 export type MessageHandler = (topic: string, payload: Buffer, retained: boolean) => void;
@@ -39,15 +40,9 @@ export function statusTopic(config: MqttConfig): string {
   return `${config.baseTopic}/status`;
 }
 
-/** The broker URL with any credentials in it masked, for log lines. */
+/** The broker URL with any credentials in it (password, ws(s) query tokens) masked, for log lines. */
 export function safeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparsable url)';
-  }
+  return maskUrl(url);
 }
 
 /**

@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../files/atomicFile.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 import type { StoredIntent } from '../presence/intentRestore.js';
@@ -60,7 +61,7 @@ function parseRecord(raw: unknown): StoredIntent | undefined {
  * the inputs said (issue 20). Recording is synchronous and only marks the file dirty: the write
  * runs after the caller returned, never between a signal and its setPresence, and changes made
  * while a write is in flight are coalesced into one next write. Writes are atomic (temporary
- * file, then rename) and mode 0600, like the session ledger's.
+ * file, then rename) and mode 0600, through the shared state-file writer.
  */
 export class IntentStore {
   private readonly records = new Map<string, StoredIntent>();
@@ -183,12 +184,8 @@ export class IntentStore {
       ...(i.toggle ? { toggle: i.toggle } : {}),
     }));
     const body: IntentFile = { version: 1, aliveAt: this.clock.now(), intents };
-    const temp = `${this.file}.${process.pid}.tmp`;
     try {
-      await mkdir(join(this.file, '..'), { recursive: true });
-      // Same approach as the session ledger: temp + rename, so the file is always whole; no fsync.
-      await writeFile(temp, `${JSON.stringify(body)}\n`, { mode: 0o600 });
-      await rename(temp, this.file);
+      await writeFileAtomic(this.file, `${JSON.stringify(body)}\n`);
     } catch (error) {
       this.logger.warn(`cannot write ${this.file}: ${errorMessage(error)}`);
     }

@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../files/atomicFile.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 
@@ -112,15 +113,12 @@ export class SessionLedger {
     const snapshot = new Set(this.users);
     this.inWrite = snapshot;
     const body: LedgerFile = { version: 1, users: [...snapshot] };
-    const temp = `${this.file}.${process.pid}.tmp`;
     try {
-      await mkdir(join(this.file, '..'), { recursive: true });
       // temp + rename: the file is either the old list or the new one, never half written. No
       // fsync: a killed process loses nothing the kernel holds, and an fsync on a busy disk can
       // cost a first assertion 100 ms and more; a power cut may lose the newest entry, whose
       // session then simply expires.
-      await writeFile(temp, `${JSON.stringify(body)}\n`, { mode: 0o600 });
-      await rename(temp, this.file);
+      await writeFileAtomic(this.file, `${JSON.stringify(body)}\n`);
       this.onDisk = snapshot;
     } catch (error) {
       this.logger.warn(`cannot write ${this.file}: ${errorMessage(error)}`);

@@ -81,4 +81,37 @@ describe('run --http', () => {
     expect(await run.run(['--config', configFile, '--http-host', '0.0.0.0'], io)).toBe(2);
     expect(err).toContain('--http-host needs --http PORT');
   });
+
+  it('beyond loopback prints a generated token once and the page asks for it', async () => {
+    let stop!: () => void;
+    const interrupted = new Promise<void>((resolve) => (stop = resolve));
+    const stdout = new PassThrough();
+    let out = '';
+    stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    const io: CliIo = { stdout, stderr: stdout, env: {}, cwd: folder, interrupted };
+    // Bound to every address; the test only talks to 127.0.0.1.
+    const exit = run.run(['--config', configFile, '--http', '0', '--http-host', '0.0.0.0', '--storage', folder], io);
+    const deadline = Date.now() + 20_000;
+    let signIn: string | undefined;
+    while (!(signIn = /open (http:\/\/\S+\?token=\S+) once/.exec(out)?.[1])) {
+      if (Date.now() > deadline) throw new Error(`no sign-in address in:\n${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(out).toContain('beyond loopback: the page asks for a token (generated for this run)');
+    const token = new URL(signIn).searchParams.get('token')!;
+    expect(out.split(token).length - 1).toBe(2); // the address to open and the bearer hint, printed once
+    expect((await fetch(new URL('api/state', signIn))).status).toBe(401);
+    expect((await fetch(new URL('api/state', signIn), { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    stop();
+    expect(await exit).toBe(0);
+  });
+
+  it('refuses a PRESENCE_BRIDGE_HTTP_TOKEN too short to be a secret', async () => {
+    const stderr = new PassThrough();
+    let err = '';
+    stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+    const io: CliIo = { stdout: new PassThrough(), stderr, env: { PRESENCE_BRIDGE_HTTP_TOKEN: 'short' }, cwd: folder, interrupted: new Promise(() => undefined) };
+    expect(await run.run(['--config', configFile, '--http', '0'], io)).toBe(2);
+    expect(err).toContain('PRESENCE_BRIDGE_HTTP_TOKEN must be at least 16 characters');
+  });
 });

@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_TIME_SCALE, startDemo } from '../../demo/index.js';
 import type { Demo } from '../../demo/index.js';
+import { DEFAULT_TIME_SCALE } from '../../demo/demoConfig.js';
 import { errorMessage } from '../../logger.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { EXIT } from '../command.js';
 import { createConsoleLogger, parseLogLevel } from '../consoleLogger.js';
+import { DemoPackagesMissing, loadWithDemoPackages } from '../demoPackages.js';
 
 const HELP = `Usage: presence-bridge demo [--port PORT] [--mqtt-port PORT] [--time-scale N] [--debug]
 
@@ -13,7 +14,8 @@ an emulated Microsoft Graph and sign-in (time sped up so fading and renewals sho
 and the bridge with an example config (a desk button for Alex, a headset for Megan), plus the
 status page. It prints the page's address, the config it used, and mosquitto_pub / npx mqtt pub
 commands to paste into another terminal. Everything listens on 127.0.0.1 only; nothing reaches
-Microsoft. Ctrl-C stops it all.
+Microsoft. Ctrl-C stops it all. Needs the packages aedes, selfsigned and @peculiar/x509: a clone
+has them (npm install); an installed plugin does not, and says what to install.
 
 Options:
   --port PORT        Status page port (default: a free one).
@@ -66,6 +68,15 @@ export const command: CliCommand = {
     const timeScale = values['time-scale'] === undefined ? DEFAULT_TIME_SCALE : Number(values['time-scale']);
     if (!(timeScale > 0 && timeScale <= 3600)) return fail(io, `--time-scale needs a number above 0 and at most 3600, got "${values['time-scale'] ?? ''}"`);
 
+    // Loaded only now: its broker and certificate packages are not installed with the plugin.
+    let startDemo: typeof import('../../demo/index.js').startDemo;
+    try {
+      ({ startDemo } = await loadWithDemoPackages('presence-bridge demo', () => import('../../demo/index.js')));
+    } catch (error) {
+      if (!(error instanceof DemoPackagesMissing)) throw error;
+      io.stderr.write(`presence-bridge demo: ${error.message}\n`);
+      return EXIT.failure;
+    }
     const level = values.debug ? 'debug' : (parseLogLevel(io.env.PRESENCE_BRIDGE_LOG_LEVEL) ?? 'info');
     const logger = createConsoleLogger({ stream: io.stdout, level, env: io.env });
     // The bridge's timers are unref'd; this keeps the demo alive until Ctrl-C.

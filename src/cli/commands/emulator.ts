@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { CliCommand } from '../command.js';
 import { EXIT } from '../command.js';
 import { createConsoleLogger } from '../consoleLogger.js';
-import { startEmulator } from '../../emulator/index.js';
+import { DemoPackagesMissing, loadWithDemoPackages } from '../demoPackages.js';
 import { errorMessage } from '../../logger.js';
 import { isAbsolute, resolve } from 'node:path';
 
@@ -11,7 +11,9 @@ const HELP = `Usage: presence-bridge emulator [options]
 Runs the Microsoft Graph presence + Entra ID sign-in emulator over HTTPS on this machine, so a
 config can be tried without touching real Teams presence. Prints one JSON line of facts on
 stdout (authorityHost, graphBaseUrl, caCertFile, tenantId, apps, users) and logs to stderr.
-Point auth.authorityHost and graph.baseUrl at it and trust caCertFile. Stops on Ctrl-C.
+Point auth.authorityHost and graph.baseUrl at it and trust caCertFile (its CA is limited to
+localhost, 127.0.0.0/8 and ::1 by name constraints). Stops on Ctrl-C. Needs the packages
+selfsigned and @peculiar/x509: a clone has them; an installed plugin does not, and says what to install.
 
 Options:
       --port N              port to listen on (default 0: a free port)
@@ -72,6 +74,8 @@ export const command: CliCommand = {
     const path = (p: string | undefined): string | undefined => (p === undefined ? undefined : isAbsolute(p) ? p : resolve(io.cwd, p));
     let emulator;
     try {
+      // Loaded only now: its certificate packages are not installed with the plugin.
+      const { startEmulator } = await loadWithDemoPackages('presence-bridge emulator', () => import('../../emulator/index.js'));
       emulator = await startEmulator({
         ...(port !== undefined ? { port } : {}),
         ...(values.host !== undefined ? { host: values.host } : {}),
@@ -82,7 +86,8 @@ export const command: CliCommand = {
         logger,
       });
     } catch (error) {
-      io.stderr.write(`presence-bridge emulator: cannot start: ${errorMessage(error)}\n`);
+      if (error instanceof DemoPackagesMissing) io.stderr.write(`presence-bridge emulator: ${error.message}\n`);
+      else io.stderr.write(`presence-bridge emulator: cannot start: ${errorMessage(error)}\n`);
       return EXIT.failure;
     }
     io.stdout.write(`${JSON.stringify(emulator.facts())}\n`);

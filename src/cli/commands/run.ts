@@ -22,8 +22,8 @@ export interface RunContext {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly storagePath: string;
-  /** Set when `--http PORT` was given. */
-  readonly http?: { readonly port: number; readonly host: string };
+  /** Set when `--http PORT` was given; `token` from PRESENCE_BRIDGE_HTTP_TOKEN when set. */
+  readonly http?: { readonly port: number; readonly host: string; readonly token?: string };
 }
 
 export interface RunHooks {
@@ -41,7 +41,10 @@ Options:
   --storage DIR     Folder for the token cache and state (default ~/.presence-bridge, the
                     folder login, set, clear, prefer and status use too).
   --http PORT       Serve the status page on this port.
-  --http-host HOST  Address the status page listens on (default 127.0.0.1).
+  --http-host HOST  Address the status page listens on (default 127.0.0.1). Beyond loopback
+                    (0.0.0.0, a LAN address) the page asks for a token: the one in
+                    PRESENCE_BRIDGE_HTTP_TOKEN (16 characters or more), or one generated at
+                    start, printed as an address to open once (it sets a cookie).
   --debug           Log every Graph call and signal (or set PRESENCE_BRIDGE_LOG_LEVEL=debug).
 
 Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad usage or config.
@@ -77,11 +80,13 @@ export function createRunCommand(hooks: RunHooks = {}): CliCommand {
         return fail(io, errorMessage(error));
       }
       if (!values.config) return fail(io, '--config FILE is required');
-      let http: { port: number; host: string } | undefined;
+      let http: { port: number; host: string; token?: string } | undefined;
       if (values.http !== undefined) {
         const port = Number(values.http);
         if (!Number.isInteger(port) || port < 0 || port > 65_535) return fail(io, `--http needs a port number, got "${values.http}"`);
-        http = { port, host: values['http-host'] ?? '127.0.0.1' };
+        const token = io.env.PRESENCE_BRIDGE_HTTP_TOKEN;
+        if (token !== undefined && token.length < 16) return fail(io, 'PRESENCE_BRIDGE_HTTP_TOKEN must be at least 16 characters');
+        http = { port, host: values['http-host'] ?? '127.0.0.1', ...(token !== undefined ? { token } : {}) };
       } else if (values['http-host'] !== undefined) {
         return fail(io, '--http-host needs --http PORT');
       }
@@ -107,7 +112,7 @@ export function createRunCommand(hooks: RunHooks = {}): CliCommand {
       // The bridge's own timers are unref'd; this keeps the daemon alive until it is told to stop.
       const keepAlive = setInterval(() => undefined, 1 << 30);
       const clock = systemClock;
-      const bridge = createBridge(loaded.config, { logger, clock, storagePath });
+      const bridge = createBridge(loaded.config, { logger, clock, storagePath, configFile: file });
       let addOn: { stop(): Promise<void> } | undefined;
       let code: number = EXIT.ok;
       try {
@@ -142,8 +147,11 @@ export function createRunCommand(hooks: RunHooks = {}): CliCommand {
 export const command: CliCommand = createRunCommand({
   async onStarted({ bridge, logger, clock, http }) {
     if (!http) return undefined;
-    const status = await startStatusServer(bridge, { port: http.port, host: http.host, logger: prefixedLogger(logger, '[status]'), clock, name: bridge.config.name });
-    logger.info(`status page at ${status.url}`);
+    const status = await startStatusServer(bridge, { port: http.port, host: http.host, token: http.token, logger: prefixedLogger(logger, '[status]'), clock, name: bridge.config.name });
+    if (status.token === undefined) logger.info(`status page at ${status.url}`);
+    else if (http.token !== undefined) logger.info(`status page at ${status.url} (asks for its token: open ${status.url}?token=<PRESENCE_BRIDGE_HTTP_TOKEN> once, or send Authorization: Bearer)`);
+    // The CLI prints the generated token once, on purpose: it is the only way to reach the page.
+    else logger.info(`status page at ${status.url} (asks for a token generated for this run: open ${status.signInUrl} once, or send Authorization: Bearer ${status.token})`);
     return { stop: () => status.close() };
   },
 });
