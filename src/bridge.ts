@@ -18,6 +18,7 @@ import { PresencePublisher } from './session/presencePublisher.js';
 import { PresenceReadback } from './session/presenceReadback.js';
 import { RequestLimiter } from './session/requestLimiter.js';
 import { SessionLedger } from './session/sessionLedger.js';
+import { RenewalMargin } from './session/renewalMargin.js';
 
 /** What createBridge needs to talk to Graph; built from the config when not given. */
 export interface GraphStack {
@@ -110,6 +111,7 @@ class PresenceBridgeCore implements CoreBridge {
     const expirationMs = parseIsoDuration(expiration) ?? 3_600_000;
     const client = this.lazyClient();
     const sessionLogger = prefixedLogger(this.logger, '[session]');
+    const renewalMargin = new RenewalMargin(config.graph.timeoutSeconds * 1000);
     for (const user of config.users) {
       const publisher = new PresencePublisher(
         { key: user.key, id: user.id, displayName: user.name ?? user.key },
@@ -127,6 +129,7 @@ class PresenceBridgeCore implements CoreBridge {
           },
           onCall: (event) => this.events.emit('graphCall', event),
           beforeSet: () => this.ledger.ensureListed(user.id),
+          renewalMargin,
         },
       );
       const slot: UserSlot = { config: user, arbiter: new PresenceArbiter(), publisher, timer: undefined };
