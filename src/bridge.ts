@@ -173,6 +173,13 @@ class PresenceBridgeCore implements CoreBridge {
       }
     }
     const previous = await this.ledger.load();
+    if (this.ledger.previousRunUnclean) {
+      // killed before its listings reached the disk: any configured user may hold a session of ours
+      const listed = new Set(previous.map((id) => id.toLowerCase()));
+      const unlisted = this.config.users.filter((u) => !listed.has(u.id.toLowerCase())).map((u) => u.id);
+      if (unlisted.length > 0) this.logger.info(`the previous run did not stop cleanly; after the start-up grace, sessions nobody asks for are cleared for all ${this.config.users.length} user(s)`);
+      previous.push(...unlisted);
+    }
     this.running = true;
     for (const key of this.users.keys()) this.reevaluate(key);
     this.readback.start();
@@ -239,7 +246,7 @@ class PresenceBridgeCore implements CoreBridge {
     }
     this.limiter.close();
     await this.readback.whenIdle().catch(() => undefined);
-    await this.ledger.flush();
+    await this.ledger.close();
     if (this.graph && this.ownsGraph) {
       try {
         await this.graph.close();
