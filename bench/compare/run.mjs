@@ -263,9 +263,11 @@ try {
   results.throttledNodeRed = await throttledRun('node-red', broker, driver);
   results.throttledBridge = await throttledRun('bridge', broker, driver);
   results.loadavgAfter = loadavg();
-  const { nextRenewalAt } = await import(pathToFileURL(join(DIST, 'presence/renewalSchedule.js')).href);
+  const schedule = await import(pathToFileURL(join(DIST, 'presence/renewalSchedule.js')).href);
   const hour = 3_600_000;
-  const every = (pair) => nextRenewalAt({ pair, confirmedAt: 0, expirationMs: hour });
+  // the calm margin with the default 30 s timeout, where the build has an adaptive one
+  const availableMarginMs = schedule.calmRenewalMargin?.(30_000);
+  const every = (pair) => schedule.nextRenewalAt({ pair, confirmedAt: 0, expirationMs: hour, availableMarginMs });
   results.renewal = { availableEveryMs: every({ availability: 'Available', activity: 'Available' }), busyEveryMs: every({ availability: 'Busy', activity: 'InACall' }) };
 } finally {
   await driver.endAsync();

@@ -6,7 +6,7 @@
 //   node bench/scale/heap.mjs          (after npm run build)
 //   HEAP_USERS=1,10000 (default)
 // Writes bench/.work/heap-report.md; the snapshots stay in bench/.work/heap/.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -71,7 +71,14 @@ try {
       const heldKb = procStats(bridge.pid).rssKb;
       process.kill(bridge.pid, 'SIGUSR2');
       const snapshot = await until(() => readdirSync(dir).find((n) => n.endsWith('.heapsnapshot') && procStats(bridge.pid).rssKb > 0), 'the heap snapshot', 120_000, 500);
-      await sleep(3000); // let the writer finish
+      // the file appears at once and grows while V8 writes it: wait until its size holds still
+      let size = -1;
+      await until(() => {
+        const now = statSync(join(dir, snapshot)).size;
+        const still = now === size && now > 0;
+        size = now;
+        return still;
+      }, 'the heap snapshot written', 300_000, 2000);
       const summary = summarise(join(dir, snapshot));
       rows.push({ users, idleKb, heldKb, heap: summary });
       console.log(`${users} users: RSS idle ${fmt(idleKb / 1024)} MiB, holding ${fmt(heldKb / 1024)} MiB, heap ${fmt(summary.total / 2 ** 20)} MiB`);
