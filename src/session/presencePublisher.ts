@@ -33,9 +33,9 @@ export interface PublisherDeps {
   readonly onState?: (state: UserState) => void;
   readonly onCall?: (event: GraphCallEvent) => void;
   /**
-   * Called before each setPresence. A promise holds a first assertion until it resolves (the
-   * bridge writes its session ledger first, so a crash right after never leaves an unknown
-   * session); undefined, or any renewal, sends at once.
+   * Called before each setPresence (the bridge lists the user in its session ledger here, written
+   * alongside and never awaited: docs/sessions.md). A returned promise would hold a first
+   * assertion until it resolves; undefined, or any renewal, sends at once.
    */
   readonly beforeSet?: () => Promise<void> | undefined;
   /**
