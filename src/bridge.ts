@@ -22,6 +22,7 @@ import { PresenceReadback } from './session/presenceReadback.js';
 import { RequestLimiter } from './session/requestLimiter.js';
 import { SessionLedger } from './session/sessionLedger.js';
 import { IntentStore } from './session/intentStore.js';
+import { RenewalMargin } from './session/renewalMargin.js';
 
 /** What createBridge needs to talk to Graph; built from the config when not given. */
 export interface GraphStack {
@@ -126,6 +127,7 @@ class PresenceBridgeCore implements CoreBridge {
     this.restoreLimitMs = expirationMs;
     const client = this.lazyClient();
     const sessionLogger = prefixedLogger(this.logger, '[session]');
+    const renewalMargin = new RenewalMargin(config.graph.timeoutSeconds * 1000);
     for (const user of config.users) {
       const publisher = new PresencePublisher(
         { key: user.key, id: user.id, displayName: user.name ?? user.key },
@@ -143,6 +145,7 @@ class PresenceBridgeCore implements CoreBridge {
           },
           onCall: (event) => this.events.emit('graphCall', event),
           beforeSet: () => this.ledger.ensureListed(user.id),
+          renewalMargin,
         },
       );
       const slot: UserSlot = { config: user, arbiter: new PresenceArbiter(), publisher, timer: undefined };
@@ -187,6 +190,13 @@ class PresenceBridgeCore implements CoreBridge {
     }
     await warnAboutReadableSecrets(secretFilesOf(this.config, this.deps.configFile), this.logger);
     const previous = await this.ledger.load();
+    if (this.ledger.previousRunUnclean) {
+      // killed before its listings reached the disk: any configured user may hold a session of ours
+      const listed = new Set(previous.map((id) => id.toLowerCase()));
+      const unlisted = this.config.users.filter((u) => !listed.has(u.id.toLowerCase())).map((u) => u.id);
+      if (unlisted.length > 0) this.logger.info(`the previous run did not stop cleanly; after the start-up grace, sessions nobody asks for are cleared for all ${this.config.users.length} user(s)`);
+      previous.push(...unlisted);
+    }
     const restoredUsers = await this.restoreIntents();
     this.running = true;
     for (const key of this.users.keys()) this.reevaluate(key);
@@ -266,7 +276,7 @@ class PresenceBridgeCore implements CoreBridge {
     }
     this.limiter.close();
     await this.readback.whenIdle().catch(() => undefined);
-    await this.ledger.flush();
+    await this.ledger.close();
     // The intents stay on disk even with `onShutdown: clear`: the next start asserts them again.
     await this.intentStore.flush();
     if (this.graph && this.ownsGraph) {

@@ -137,9 +137,26 @@ export function bridgeConfig({ facts, brokerUrl, users, graph = {}, mqtt = {} })
   };
 }
 
-/** `presence-bridge run` (the built CLI) as a child process; resolves once it is running. */
+/**
+ * Resolves on the bridge's live (not retained) `online` status: it publishes that once its
+ * subscriptions are granted, so inputs sent after it are not lost. Subscribe before the start.
+ */
+async function watchOnline(config) {
+  const { default: mqtt } = await import('mqtt');
+  const topic = `${config.mqtt.baseTopic ?? 'presence-bridge'}/status`;
+  const client = await mqtt.connectAsync(config.mqtt.url, { clientId: `bench-status-${process.pid}-${Date.now() % 100000}` });
+  let online = false;
+  client.on('message', (t, payload, packet) => {
+    if (t === topic && !packet.retain && payload.toString() === 'online') online = true;
+  });
+  await client.subscribeAsync(topic, { qos: 1 });
+  return { isOnline: () => online, close: () => client.endAsync(true) };
+}
+
+/** `presence-bridge run` (the built CLI) as a child process; resolves once it is running and subscribed. */
 export async function startBridgeProcess(config, dir, env = {}) {
   await mkdir(dir, { recursive: true });
+  const status = config.mqtt ? await watchOnline(config) : null;
   const configFile = join(dir, 'config.json');
   await writeFile(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
   const logFile = join(dir, 'bridge.log');
@@ -152,8 +169,9 @@ export async function startBridgeProcess(config, dir, env = {}) {
   const output = watchOutput(logFile);
   await until(() => {
     if (child.exitCode !== null) throw new Error(`bridge exited (${child.exitCode}):\n${output()}`);
-    return output().includes('running with config') && output().includes('connected to the broker');
-  }, 'the bridge to start', 30_000);
+    return output().includes('running with config') && output().includes('connected to the broker') && (status === null || status.isOnline());
+  }, 'the bridge to start', 60_000);
+  await status?.close();
   return { pid: child.pid, child, output, stop: () => stopChild(child) };
 }
 
@@ -187,6 +205,24 @@ return msg;`;
       insecureHTTPParser: false, authType: '', senderr: false, headers: [], x: 500, y: 100, wires: [[]],
     },
   ];
+}
+
+/** The floor (bench/compare/floor.mjs): a bare mqtt.js subscriber and an undici pool, as a child process. */
+export async function startFloor({ facts, brokerUrl, users, token }, dir) {
+  await mkdir(dir, { recursive: true });
+  const configFile = join(dir, 'floor.json');
+  const ids = Object.fromEntries(facts.users.slice(0, users).map((u, i) => [`u${i}`, u.id]));
+  await writeFile(configFile, JSON.stringify({ brokerUrl, graphBaseUrl: facts.graphBaseUrl, caCertFile: facts.caCertFile, token, sessionId: facts.apps[0].clientId, ids, map: MAP }), { mode: 0o600 });
+  const logFile = join(dir, 'floor.log');
+  const out = openSync(logFile, 'w');
+  const child = spawn(process.execPath, [join(ROOT, 'bench/compare/floor.mjs'), configFile], { stdio: ['ignore', out, out] });
+  closeSync(out);
+  const output = watchOutput(logFile);
+  await until(() => {
+    if (child.exitCode !== null) throw new Error(`floor exited (${child.exitCode}):\n${output()}`);
+    return output().includes('ready');
+  }, 'the floor to start', 30_000);
+  return { pid: child.pid, child, output, stop: () => stopChild(child) };
 }
 
 /** Node-RED (installed into bench/.work/node-red) as a child process running `flow`. */

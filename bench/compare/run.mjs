@@ -5,14 +5,17 @@
 //   bash bench/compare/run.sh            (builds, installs Node-RED into bench/.work/node-red, runs this)
 //   node bench/compare/run.mjs           (after npm run build)
 //
-// Env: BENCH_USERS (3000), BENCH_SECONDS ("12,8,6": seconds at 1, 100, 1000 msg/s).
+// Env: BENCH_USERS (3000), BENCH_SECONDS ("12,8,6": seconds at 1, 100, 300 msg/s).
+//
+// Contenders: the floor (bench/compare/floor.mjs: a bare mqtt.js subscriber + undici pool, the
+// least a program can do for the job), Node-RED, and the bridge.
 //
 // Workloads: (1) paced, round-robin over BENCH_USERS users so that each user changes at most every
 // 3 s even at 1,000 msg/s (a desk changes state every few minutes; the bridge holds a 2 s minimum
 // spacing per user on purpose); (2) a burst: 100 users each changing 10 times a second for 4 s,
 // where the bridge coalesces to the latest state; (3) Graph's throttle: 1,000 msg/s for 5 s over
 // 100 users against the emulator's default 1,500 requests per app per 30 s.
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cpus, loadavg } from 'node:os';
@@ -23,13 +26,13 @@ import { readFileSync } from 'node:fs';
 import { startMosquitto, freePort } from './helpers.mjs';
 import {
   DIST, MAP, WORK, bridgeConfig, convergence, fmt, publishTail, lastPairs, matchLatencies, nodeRedFlow, percentile, procStats, publishPaced, requireBuild, rssSampler, sleep,
-  startBridgeProcess, startEmulatorChild, startNodeRed, until,
+  startBridgeProcess, startEmulatorChild, startFloor, startNodeRed, until,
 } from './lib.mjs';
 
 requireBuild();
 const USERS = Number(process.env.BENCH_USERS ?? 3000);
 const BURST_USERS = 100;
-const RATES = [1, 100, 1000];
+const RATES = [1, 100, 300];
 const SECONDS = (process.env.BENCH_SECONDS ?? '12,8,6').split(',').map(Number);
 const THROTTLED_RATE = 1000;
 const THROTTLED_SECONDS = 5;
@@ -53,6 +56,7 @@ async function appToken(facts) {
 
 async function startSystem(kind, { facts, broker, throttled }) {
   const dir = join(WORK, 'compare', `${kind}${throttled ? '-throttled' : ''}`);
+  await rm(dir, { recursive: true, force: true }); // no session ledger or state from an earlier run
   if (kind === 'bridge') {
     // Unthrottled runs lift the bridge's own request budget (default 1,000 per 30 s) so that the
     // figures are the pipeline's; the throttled run keeps every default.
@@ -61,6 +65,7 @@ async function startSystem(kind, { facts, broker, throttled }) {
   }
   // The token is fetched once by the benchmark (client credentials) and written into the flow.
   const token = await appToken(facts);
+  if (kind === 'floor') return startFloor({ facts, brokerUrl: broker.url, users: USERS, token }, dir);
   return startNodeRed(nodeRedFlow({ facts, brokerPort: broker.port, users: USERS, token }), dir, facts.caCertFile, await freePort());
 }
 
@@ -97,6 +102,7 @@ async function unthrottledRun(kind, broker, driver) {
     const sampler = rssSampler(system.pid);
     for (const [i, rate] of RATES.entries()) {
       const cpu0 = procStats(system.pid).cpuMs;
+      sampler.reset();
       const requests = [];
       const pump = setInterval(() => {
         em.drain().then(({ entries, identity }) => {
@@ -128,6 +134,7 @@ async function unthrottledRun(kind, broker, driver) {
         cpuMs: cpu1 - cpu0,
         finalStateWrong: wrong,
         convergedAfterMs: converged.ms,
+        rssPeakKb: sampler.peak(),
       };
       log(kind, `${rate}/s`, JSON.stringify(result.rates[rate]));
     }
@@ -189,7 +196,7 @@ async function unthrottledRun(kind, broker, driver) {
       log(kind, 'burst', JSON.stringify(result.burst));
     }
     sampler.stop();
-    result.rssPeakKb = sampler.peak();
+    result.rssPeakKb = Math.max(sampler.peak(), ...Object.values(result.rates).map((x) => x.rssPeakKb));
     result.rssEndKb = procStats(system.pid).rssKb;
   } finally {
     await system.stop();
@@ -250,14 +257,17 @@ const driver = mqtt.connect(broker.url, { clientId: `bench-driver-${process.pid}
 await until(() => driver.connected, 'driver connection');
 const results = { at: new Date().toISOString(), users: USERS, seconds: SECONDS, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavgBefore: loadavg(), node: process.version, commit: (() => { try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(); } catch { return 'unknown'; } })() };
 try {
+  results.floor = await unthrottledRun('floor', broker, driver);
   results.bridge = await unthrottledRun('bridge', broker, driver);
   results.nodeRed = await unthrottledRun('node-red', broker, driver);
   results.throttledNodeRed = await throttledRun('node-red', broker, driver);
   results.throttledBridge = await throttledRun('bridge', broker, driver);
   results.loadavgAfter = loadavg();
-  const { nextRenewalAt } = await import(pathToFileURL(join(DIST, 'presence/renewalSchedule.js')).href);
+  const schedule = await import(pathToFileURL(join(DIST, 'presence/renewalSchedule.js')).href);
   const hour = 3_600_000;
-  const every = (pair) => nextRenewalAt({ pair, confirmedAt: 0, expirationMs: hour });
+  // the calm margin with the default 30 s timeout, where the build has an adaptive one
+  const availableMarginMs = schedule.calmRenewalMargin?.(30_000);
+  const every = (pair) => schedule.nextRenewalAt({ pair, confirmedAt: 0, expirationMs: hour, availableMarginMs });
   results.renewal = { availableEveryMs: every({ availability: 'Available', activity: 'Available' }), busyEveryMs: every({ availability: 'Busy', activity: 'InACall' }) };
 } finally {
   await driver.endAsync();
@@ -271,6 +281,18 @@ const n = results.nodeRed;
 const ratio = (x, y) => (Number.isFinite(x) && Number.isFinite(y) && y > 0 ? `${fmt(x / y, 2)}` : 'n/a');
 const lines = [];
 lines.push(`Run ${results.at} at commit ${results.commit}, ${USERS} users, ${results.cpus} × ${results.cpuModel}, Node ${results.node}, load average before ${results.loadavgBefore.map((x) => x.toFixed(2)).join(' / ')}, after ${results.loadavgAfter.map((x) => x.toFixed(2)).join(' / ')}.`);
+lines.push('');
+const f = results.floor;
+lines.push('| rate | contender | p50 ms | p99 ms | CPU per 1,000 signals (ms) | RSS peak MiB | p50 / floor | p99 / floor | p99 / Node-RED | CPU / Node-RED | RSS / floor |');
+lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const rate of RATES) {
+  for (const [name, c] of [['floor (mqtt.js + undici)', f], ['Node-RED', n], ['presence-bridge run', b]]) {
+    const x = c.rates[rate];
+    lines.push(
+      `| ${rate}/s | ${name} | ${fmt(x.p50)} | ${fmt(x.p99)} | ${fmt(x.cpuMsPer1000, 0)} | ${fmt(x.rssPeakKb / 1024)} | ${ratio(x.p50, f.rates[rate].p50)} | ${ratio(x.p99, f.rates[rate].p99)} | ${ratio(x.p99, n.rates[rate].p99)} | ${ratio(x.cpuMsPer1000, n.rates[rate].cpuMsPer1000)} | ${ratio(x.rssPeakKb, f.rates[rate].rssPeakKb)} |`,
+    );
+  }
+}
 lines.push('');
 lines.push('| measure | bridge | Node-RED | bridge / Node-RED |');
 lines.push('| --- | ---: | ---: | ---: |');

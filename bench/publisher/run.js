@@ -4,7 +4,8 @@
 //
 //   npx tsc -p tsconfig.build.json --outDir bench/.work/dist
 //   node bench/publisher/run.js                  # every scenario, 1 / 1,000 / 10,000 users
-//   node bench/publisher/run.js steady burst     # some scenarios: steady burst latency scale
+//   node bench/publisher/run.js steady burst     # some scenarios: steady burst latency scale faults
+//   PB_FAULT_HOURS=24 PB_FAULTS=healthy,503 node bench/publisher/run.js faults   # the fault matrix (or a part)
 //   PB_SCALE_USERS=1,1000 node bench/publisher/run.js scale
 //
 // PRESENCE_BRIDGE_DIST points at another build (default bench/.work/dist, then dist/).
@@ -193,7 +194,10 @@ async function steady() {
         await settle();
         const hours = 48; // a multiple of both renewal periods (48 min, 3 h 12 min)
         let faded = 0;
-        await env.clock.run(START + hours * HOUR, 10_000, settle, () => {
+        // 1 s quanta: a call's measured duration is at most one quantum, below the 5 s the adaptive
+        // margin counts as slow (10 s quanta made healthy calls look slow)
+        await env.clock.run(START + hours * HOUR, 1000, settle, (now) => {
+          if ((now - START) % 10_000 !== 0) return;
           const p = env.emulator.presenceOf(env.users[0].id);
           if (fmt(p) !== fmt(pair)) faded++;
         });
@@ -379,7 +383,100 @@ async function scale() {
   }
 }
 
-const scenarios = { steady, burst, latency, scale };
+/**
+ * Graph calls per user-hour for users held Available, healthy and under each fault of the matrix,
+ * and fades: 20 users, 24 simulated hours, clock quanta of 1 s, presence sampled every 10 s.
+ * Each fault recurs every 2 h at a seeded random moment, so it meets renewals at every phase.
+ * A hung request is simulated on the moved clock: the emulator holds it, the clock moves 30 s
+ * (the default graph.timeoutSeconds), then the bridge's own timeout (2 s of real time here)
+ * ends it, so the bridge sees it fail 30 s after it left, as it would against Graph.
+ */
+async function faults() {
+  const USERS = 20;
+  const HOURS = Number(process.env.PB_FAULT_HOURS ?? 24);
+  const HANG_MS = 30_000;
+  const matrix = {
+    healthy: null,
+    '503 storm (every request 503 for 15 s)': { start: (e) => e.injectFault({ kind: 'status', status: 503, count: 1_000_000, path: '/users/' }), lastsMs: 15_000 },
+    '429 with Retry-After 10 s (every request, for 20 s)': {
+      start: (e) => e.injectFault({ kind: 'status', status: 429, retryAfterSeconds: 10, count: 1_000_000, path: '/users/' }),
+      lastsMs: 20_000,
+    },
+    'token outage (the next 3 token requests answer 503)': { start: (e) => e.injectFault({ kind: 'tokenOutage', count: 3 }), lastsMs: null },
+    'a request hung to the 30 s timeout': { start: (e) => e.injectFault({ kind: 'hang', count: 1, path: '/users/' }), lastsMs: null },
+  };
+  const wanted = process.env.PB_FAULTS ? process.env.PB_FAULTS.split(',') : Object.keys(matrix);
+  const rows = [];
+  for (const name of Object.keys(matrix)) {
+    if (!wanted.some((w) => name.startsWith(w))) continue;
+    const fault = matrix[name];
+    const hangs = [];
+    const emulatorLogger = {
+      ...silentLogger,
+      debug: (m) => {
+        if (m.includes('no answer (fault)')) hangs.push(null);
+      },
+    };
+    const row = await withEmulator(
+      USERS,
+      async (env) => {
+        const { bridge, calls } = makeBridge(env, { timeoutSeconds: 2, maxRequestsPer30s: 1000 });
+        let hungSince = null;
+        const settle = async () => {
+          await yieldLoop();
+          if (hangs.length > 0 && hungSince === null) hungSince = env.clock.now();
+          if (hungSince !== null) {
+            if (env.clock.now() < hungSince + HANG_MS) return; // the hung request is still out: time moves on
+            hangs.length = 0;
+            hungSince = null;
+          }
+          await bridge.whenIdle();
+          await yieldLoop();
+        };
+        await bridge.start();
+        for (const u of env.users) bridge.setIntent(u.key, 'homekit', { kind: 'set', pair: PAIRS.Available, at: env.clock.now() });
+        await settle();
+        const random = seeded(7);
+        const episodes = [];
+        for (let h = 1; h < HOURS; h += 2) episodes.push(START + h * HOUR + Math.floor(random() * 2 * HOUR));
+        let next = 0;
+        let endAt = null;
+        let faded = 0;
+        let samples = 0;
+        await env.clock.run(START + HOURS * HOUR, 1000, settle, (now) => {
+          if (fault && next < episodes.length && now >= episodes[next]) {
+            fault.start(env.emulator);
+            if (fault.lastsMs !== null) endAt = now + fault.lastsMs;
+            next++;
+          }
+          if (endAt !== null && now >= endAt) {
+            env.emulator.clearFaults();
+            endAt = null;
+          }
+          if ((now - START) % 10_000 !== 0 || now < START + 10_000) return;
+          for (const u of env.users) {
+            samples++;
+            const p = env.emulator.presenceOf(u.id);
+            if (p.availability !== 'Available' || p.activity !== 'Available') faded++;
+          }
+        });
+        const sets = calls.filter((c) => c.operation === 'setPresence');
+        const ok = sets.filter((c) => c.ok).length;
+        await bridge.stop();
+        return { name, perUserHour: (sets.length - USERS) / USERS / HOURS, okPerUserHour: (ok - USERS) / USERS / HOURS, failed: sets.length - ok, faded, samples, episodes: fault ? next : 0 };
+      },
+      { throttleLimit: 0, logger: emulatorLogger },
+    );
+    rows.push(row);
+    console.error(`faults: ${name} done`);
+  }
+  console.log(`\n## Available held under faults: ${USERS} users, ${HOURS} simulated hours, presence sampled every 10 s (build ${distDir})\n`);
+  console.log('| fault (each recurring every 2 h) | episodes | setPresence per user-hour (all / answered 200) | ratio to the minimum (12) | failed calls | samples not Available |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) console.log(`| ${r.name} | ${r.episodes} | ${r.perUserHour.toFixed(2)} / ${r.okPerUserHour.toFixed(2)} | ${(r.perUserHour / 12).toFixed(2)} | ${r.failed} | ${r.faded} of ${r.samples} |`);
+}
+
+const scenarios = { steady, burst, latency, scale, faults };
 const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(scenarios);
 console.log(`# publisher benchmark, node ${process.version}, ${new Date().toISOString()}`);
 for (const name of wanted) {

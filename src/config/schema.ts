@@ -189,7 +189,7 @@ export const mqttSchema = z
     ca: z.string().optional().meta({ title: 'CA file', description: 'PEM file of the CA that signed the broker\'s certificate. A relative path starts at the config file\'s folder (Homebridge: its storage folder).' }),
     cert: z.string().optional().meta({ title: 'Client certificate file', description: 'PEM client certificate, for brokers that require one. A relative path starts at the config file\'s folder (Homebridge: its storage folder).' }),
     key: z.string().optional().meta({ title: 'Client key file', description: 'PEM private key of the client certificate. A relative path starts at the config file\'s folder (Homebridge: its storage folder).' }),
-    clientId: z.string().optional().meta({ title: 'Client id', description: 'MQTT client id; defaults to presence-bridge_ and a stable suffix.' }),
+    clientId: z.string().optional().meta({ title: 'Client id', description: 'MQTT client id; defaults to presence-bridge_ and a stable suffix. The state topics go out on a second connection with this id and -state.' }),
     protocolVersion: z
       .union([z.literal(4), z.literal(5)])
       .default(5)

@@ -22,12 +22,23 @@ export interface MqttFeatureOptions {
   readonly maxPayloadBytes?: number;
 }
 
+/** Appended to the client id of the connection that publishes the retained state topics. */
+export const STATE_CLIENT_ID_SUFFIX = '-state';
+
 /**
- * Everything MQTT for one bridge: inputs, the command topics, retained state topics and Home
- * Assistant discovery, over one connection.
+ * Everything MQTT for one bridge: inputs, the command topics and the bridge's status over one
+ * connection; the retained state topics and Home Assistant discovery over a second one.
+ *
+ * Why two: Mosquitto (like most brokers) leaves Nagle's algorithm on by default, so a PUBACK it
+ * sends for one of our QoS 1 publishes holds back the next message it has for the same socket
+ * until our kernel's delayed ACK, up to ~40 ms later. On one connection, every state change
+ * therefore delayed the next input; on their own socket, our publishes' acknowledgements never
+ * share a socket with inputs (BENCHMARKS.md, bench/compare).
  */
 export class MqttFeature implements Startable {
   readonly connection: MqttConnection;
+  /** Publish-only: retained state, presence and discovery topics. */
+  readonly stateConnection: MqttConnection;
   private readonly logger: Logger;
   private readonly inputs: MqttInputs;
   private readonly commands: MqttCommands;
@@ -53,18 +64,25 @@ export class MqttFeature implements Startable {
     this.logger = prefixedLogger(deps.logger, '[mqtt]');
     this.dropLog = new LogLimiter(this.logger, deps.clock, options.dropLog);
     this.connection = new MqttConnection({ config: this.mqtt, logger: this.logger, ...options.connection });
+    this.stateConnection = new MqttConnection({
+      config: this.mqtt,
+      logger: prefixedLogger(this.logger, '[state topics]'),
+      ...options.connection,
+      publishOnly: { clientIdSuffix: STATE_CLIENT_ID_SUFFIX },
+    });
     const mqttInputs = config.inputs.filter((i): i is MqttInputConfig => i.type === 'mqtt');
     this.inputs = new MqttInputs(mqttInputs, bridge, deps.clock, this.logger, this.dropLog, options.maxPayloadBytes);
     const publish = (topic: string, payload: string, o?: { retain?: boolean }) => this.connection.publish(topic, payload, o);
     this.commands = new MqttCommands(this.mqtt.baseTopic, config.users.map((u) => u.key), bridge, publish, deps.clock, this.logger, this.dropLog);
   }
 
-  start(): Promise<void> {
+  async start(): Promise<void> {
     this.connection.setSubscriptions([...this.commands.filters(), ...this.inputs.filters()]);
     this.connection.onMessage((topic, payload, retained) => this.onMessage(topic, payload, retained));
-    this.connection.onConnect(() => this.publishAll());
+    this.stateConnection.onConnect(() => this.publishAll());
     this.unsubscribeState = this.bridge.events.on('state', (state) => this.publishState(state));
-    return this.connection.start();
+    await this.stateConnection.start();
+    await this.connection.start();
   }
 
   async stop(): Promise<void> {
@@ -73,11 +91,12 @@ export class MqttFeature implements Startable {
     this.stopped = true;
     if (this.flushScheduled) clearImmediate(this.flushScheduled);
     this.flushScheduled = undefined;
-    // The final state goes out before `offline` (same connection, QoS 1 keeps the order), even
-    // where an older publish is still awaiting its PUBACK.
+    // The final state goes out before `offline`, even where an older publish is still awaiting its
+    // PUBACK: the state connection stops first, and a graceful stop waits for its publishes.
     for (const [topic, payload] of this.wanted) this.send(topic, payload);
     this.wanted.clear();
     this.dropLog.flush();
+    await this.stateConnection.stop();
     await this.connection.stop();
   }
 
@@ -137,11 +156,11 @@ export class MqttFeature implements Startable {
 
   private send(topic: string, payload: string): void {
     if (this.sent.get(topic) === payload) return;
-    if (!this.connection.connected) return; // sent in full on the next connection
+    if (!this.stateConnection.connected) return; // sent in full on the next connection
     this.sent.set(topic, payload);
     const token = Symbol(topic);
     this.inFlight.set(topic, token);
-    void this.connection.publish(topic, payload, { retain: true }).then((ok) => {
+    void this.stateConnection.publish(topic, payload, { retain: true }).then((ok) => {
       if (this.inFlight.get(topic) !== token) return; // a reconnection took over this topic
       this.inFlight.delete(topic);
       if (!ok && this.sent.get(topic) === payload) this.sent.delete(topic);

@@ -23,6 +23,11 @@ export interface MqttConnectionOptions {
   readonly keepaliveSeconds?: number;
   /** How long `stop` waits for the broker before cutting the connection. */
   readonly stopTimeoutMs?: number;
+  /**
+   * A second, publish-only connection (the retained state topics): a clean session with this
+   * suffix on the client id, no last will and no `online`/`offline` status of its own.
+   */
+  readonly publishOnly?: { readonly clientIdSuffix: string };
 }
 
 export const STATUS_ONLINE = 'online';
@@ -95,17 +100,19 @@ export class MqttConnection {
   /** Starts connecting and returns; the connection comes up (and comes back) in the background. */
   start(): Promise<void> {
     const { config, logger } = this.options;
+    const publishOnly = this.options.publishOnly;
     const clientOptions: IClientOptions = {
-      clientId: config.clientId ?? defaultClientId(config.baseTopic),
+      clientId: `${config.clientId ?? defaultClientId(config.baseTopic)}${publishOnly?.clientIdSuffix ?? ''}`,
       protocolVersion: config.protocolVersion,
-      clean: false,
+      clean: publishOnly !== undefined,
       reconnectPeriod: 0,
       connectTimeout: this.options.connectTimeoutMs ?? 10_000,
       keepalive: this.options.keepaliveSeconds ?? 30,
       resubscribe: false,
       will: { topic: this.statusTopic, payload: Buffer.from(STATUS_OFFLINE), qos: 1, retain: true },
     };
-    if (config.protocolVersion === 5) clientOptions.properties = { sessionExpiryInterval: 24 * 3600 };
+    if (publishOnly) delete clientOptions.will;
+    if (config.protocolVersion === 5 && !publishOnly) clientOptions.properties = { sessionExpiryInterval: 24 * 3600 };
     if (config.username !== undefined) clientOptions.username = config.username;
     if (config.password !== undefined) clientOptions.password = config.password;
     try {
@@ -149,7 +156,7 @@ export class MqttConnection {
     });
     try {
       const graceful = async (): Promise<void> => {
-        if (client.connected) await this.publishWith(client, this.statusTopic, STATUS_OFFLINE, { retain: true });
+        if (client.connected && !this.options.publishOnly) await this.publishWith(client, this.statusTopic, STATUS_OFFLINE, { retain: true });
         await client.endAsync(!client.connected);
       };
       const result = await Promise.race([graceful(), timeout]);
@@ -207,7 +214,7 @@ export class MqttConnection {
       }
     }
     if (this.client !== client) return;
-    await this.publishWith(client, this.statusTopic, STATUS_ONLINE, { retain: true });
+    if (!this.options.publishOnly) await this.publishWith(client, this.statusTopic, STATUS_ONLINE, { retain: true });
     this.connectCount++;
     for (const handler of this.connectHandlers) this.guard('connect handler', () => handler({ first, sessionPresent }));
   }

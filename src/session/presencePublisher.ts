@@ -12,6 +12,7 @@ import type { Clock, TimerHandle } from './clock.js';
 import type { PublisherAction, SessionFacts } from './publisherState.js';
 import { decide, isOverridden, renewalDueAt, sessionAlive } from './publisherState.js';
 import type { LimiterTicket, RequestLimiter } from './requestLimiter.js';
+import type { RenewalMargin } from './renewalMargin.js';
 
 export interface PublisherUser {
   readonly key: string;
@@ -32,11 +33,16 @@ export interface PublisherDeps {
   readonly onState?: (state: UserState) => void;
   readonly onCall?: (event: GraphCallEvent) => void;
   /**
-   * Called before each setPresence. A promise holds a first assertion until it resolves (the
-   * bridge writes its session ledger first, so a crash right after never leaves an unknown
-   * session); undefined, or any renewal, sends at once.
+   * Called before each setPresence (the bridge lists the user in its session ledger here, written
+   * alongside and never awaited: docs/sessions.md). A returned promise would hold a first
+   * assertion until it resolves; undefined, or any renewal, sends at once.
    */
   readonly beforeSet?: () => Promise<void> | undefined;
+  /**
+   * The adaptive Available renewal margin, shared by all users: told of every call's outcome, asked
+   * when a renewal is due. Without it the wide 90 s margin applies.
+   */
+  readonly renewalMargin?: Pick<RenewalMargin, 'record' | 'availableMarginMs'>;
 }
 
 function sameDesired(a: DesiredState, b: DesiredState): boolean {
@@ -178,6 +184,7 @@ export class PresencePublisher {
       lastCallAt: this.lastCallAt,
       firstRenewalFraction: this.firstRenewalFraction,
       expirationMs: this.deps.expirationMs,
+      availableMarginMs: this.deps.renewalMargin?.availableMarginMs(this.deps.clock.now()),
     };
   }
 
@@ -223,14 +230,23 @@ export class PresencePublisher {
   private runGranted(): Promise<void> | null {
     this.ticket = null;
     if (this.stopped || this.inFlight) return null;
-    const action: PublisherAction = decide(this.facts(), this.deps.clock.now());
-    if (action.kind === 'set') return this.callSet(action.pair, action.renewal);
+    const facts = this.facts();
+    const now = this.deps.clock.now();
+    const action: PublisherAction = decide(facts, now);
+    if (action.kind === 'set') return this.callSet(action.pair, action.renewal, action.renewal ? this.renewalWait(facts, action.pair, now) : 0);
     if (action.kind === 'clear') return this.callClear();
     this.pump();
     return null;
   }
 
-  private callSet(pair: PresencePair, renewal: boolean): Promise<void> {
+  /** How long past its due time a renewal got its slot from the request budget. */
+  private renewalWait(facts: SessionFacts, pair: PresencePair, now: number): number {
+    if (facts.confirmedAt === null) return 0;
+    const due = renewalDueAt(pair, facts.confirmedAt, facts.expirationMs, facts.firstRenewalFraction, facts.availableMarginMs);
+    return due === null ? 0 : Math.max(0, now - due);
+  }
+
+  private callSet(pair: PresencePair, renewal: boolean, waitedMs = 0): Promise<void> {
     const { clock, client, logger, expiration } = this.deps;
     const startedAt = clock.now();
     const detail = formatPresence(pair);
@@ -255,6 +271,7 @@ export class PresencePublisher {
       'setPresence',
       detail,
       startedAt,
+      waitedMs,
     );
   }
 
@@ -275,9 +292,16 @@ export class PresencePublisher {
     );
   }
 
-  private track(call: Promise<void>, operation: 'setPresence' | 'clearPresence', detail: string | undefined, startedAt: number): Promise<void> {
+  private track(call: Promise<void>, operation: 'setPresence' | 'clearPresence', detail: string | undefined, startedAt: number, waitedMs = 0): Promise<void> {
     this.lastCallAt = startedAt;
     const done = call
+      .then(
+        () => this.noteOutcome(startedAt, waitedMs, undefined),
+        (error: unknown) => {
+          this.noteOutcome(startedAt, waitedMs, error);
+          throw error;
+        },
+      )
       .catch((error: unknown) => this.failed(error, operation, detail, startedAt))
       .catch((error: unknown) => this.deps.logger.error(`${this.user.key}: ${errorMessage(error)}`))
       .finally(() => {
@@ -329,6 +353,13 @@ export class PresencePublisher {
     }
   }
 
+  /** Tell the shared renewal margin how a call went (a failure with its Retry-After). */
+  private noteOutcome(startedAt: number, waitedMs: number, error: unknown): void {
+    const at = this.deps.clock.now();
+    const retryAfterMs = error instanceof GraphError ? error.retryAfterMs : undefined;
+    this.deps.renewalMargin?.record({ at, ok: error === undefined, durationMs: at - startedAt, waitedMs, retryAfterMs });
+  }
+
   private emitCall(event: GraphCallEvent): void {
     try {
       this.deps.onCall?.(event);
@@ -353,7 +384,7 @@ export class PresencePublisher {
     const confirmedAt = alive ? this.confirmedAt : null;
     const renewal =
       confirmed && confirmedAt !== null && this.desired.kind === 'set' && samePair(confirmed, this.desired.pair) && !this.blocked
-        ? renewalDueAt(confirmed, confirmedAt, this.deps.expirationMs, this.firstRenewalFraction)
+        ? renewalDueAt(confirmed, confirmedAt, this.deps.expirationMs, this.firstRenewalFraction, this.deps.renewalMargin?.availableMarginMs(now))
         : null;
     return {
       userKey: this.user.key,

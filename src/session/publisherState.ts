@@ -29,6 +29,8 @@ export interface SessionFacts {
    */
   readonly firstRenewalFraction: number | null;
   readonly expirationMs: number;
+  /** How long before its fade an Available session is renewed now (the adaptive margin); 90 s when absent. */
+  readonly availableMarginMs?: number;
 }
 
 /**
@@ -55,8 +57,14 @@ export function sessionDeadline(pair: PresencePair, confirmedAt: number, expirat
  * input) would otherwise renew in lockstep forever; pulling each one's first renewal forward by a
  * random part of half the interval spreads them evenly over the period, for one extra call per change.
  */
-export function renewalDueAt(pair: PresencePair, confirmedAt: number, expirationMs: number, firstRenewalFraction: number | null): number | null {
-  const at = nextRenewalAt({ pair, confirmedAt, expirationMs });
+export function renewalDueAt(
+  pair: PresencePair,
+  confirmedAt: number,
+  expirationMs: number,
+  firstRenewalFraction: number | null,
+  availableMarginMs?: number,
+): number | null {
+  const at = nextRenewalAt({ pair, confirmedAt, expirationMs, availableMarginMs });
   if (at === null || firstRenewalFraction === null) return at;
   const fraction = Math.min(1, Math.max(0.5, firstRenewalFraction));
   return Math.round(confirmedAt + (at - confirmedAt) * fraction);
@@ -78,7 +86,7 @@ export function decide(facts: SessionFacts, now: number): PublisherAction {
   } else if (!alive || facts.uncertain || !samePair(facts.confirmed, desired.pair) || facts.confirmedAt === null) {
     action = { kind: 'set', pair: desired.pair, deadline: facts.desiredAt, renewal: false };
   } else {
-    const at = renewalDueAt(desired.pair, facts.confirmedAt, facts.expirationMs, facts.firstRenewalFraction);
+    const at = renewalDueAt(desired.pair, facts.confirmedAt, facts.expirationMs, facts.firstRenewalFraction, facts.availableMarginMs);
     if (at === null) return { kind: 'idle' };
     if (at > now) return { kind: 'wait', until: at, reason: 'renewal' };
     action = {

@@ -10,6 +10,11 @@ interface LedgerFile {
   readonly version: 1;
   /** Users that may hold a session of ours. Written on set/clear only, not on renewals. */
   readonly users: string[];
+  /**
+   * True from a run's start until its clean stop. A file still open at the next start means that
+   * run was killed, and may have left a session for a user whose listing had not reached the disk.
+   */
+  readonly open?: boolean;
 }
 
 /**
@@ -17,8 +22,12 @@ interface LedgerFile {
  * cut) no clear was sent; the next run reads this and clears the sessions nobody asks for any
  * more, instead of leaving a stale presence until it expires.
  *
- * Adding a user must reach the disk before the first setPresence for them leaves
- * ({@link ensureListed}); removals are written lazily (a stale entry only costs a harmless clear).
+ * A user's first setPresence does not wait for their listing: it is written alongside
+ * ({@link ensureListed}). What covers the moment between the two is the run's `open` mark, on
+ * disk before any setPresence of the run and cleared only by a clean stop ({@link close}): a run
+ * that finds the previous one still open treats every configured user as possibly holding a
+ * session ({@link previousRunUnclean}). Removals are written lazily (a stale entry only costs a
+ * harmless clear). docs/sessions.md has the argument.
  */
 export class SessionLedger {
   private readonly users = new Set<string>();
@@ -30,6 +39,8 @@ export class SessionLedger {
   private inWrite: ReadonlySet<string> | null = null;
   private writing: Promise<void> = Promise.resolve();
   private dirty = false;
+  private open = false;
+  private previousOpen = false;
   readonly file: string;
 
   constructor(
@@ -39,8 +50,28 @@ export class SessionLedger {
     this.file = join(storagePath, SESSION_LEDGER_FILE);
   }
 
-  /** Users whose session from a previous run may still be alive (a clear for a gone one is a harmless 404). */
+  /**
+   * True when the previous run did not stop cleanly (its file was still marked open): it may have
+   * left a session for any configured user, listed or not. Known once {@link load} resolved.
+   */
+  get previousRunUnclean(): boolean {
+    return this.previousOpen;
+  }
+
+  /**
+   * Users whose session from a previous run may still be alive (a clear for a gone one is a
+   * harmless 404). Resolves once this run is marked open on disk, so no setPresence of this run
+   * can leave before the mark.
+   */
   async load(): Promise<string[]> {
+    const users = await this.read();
+    this.open = true;
+    this.schedule();
+    await this.flush();
+    return users;
+  }
+
+  private async read(): Promise<string[]> {
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
@@ -56,6 +87,7 @@ export class SessionLedger {
         this.pinned.add(u);
       }
       this.onDisk = new Set(users);
+      this.previousOpen = parsed.open === true;
       return users;
     } catch (error) {
       this.logger.warn(`ignoring ${this.file}: ${errorMessage(error)}`);
@@ -81,14 +113,21 @@ export class SessionLedger {
   }
 
   /**
-   * Call before a setPresence for `userId`. Returns undefined (go ahead at once, no disk wait) when
-   * the file already lists the user and no write in progress drops them; otherwise records the
-   * user and returns a promise that resolves once a file listing them replaced the old one (it
-   * never rejects: a failed write is logged, and presence still beats crash bookkeeping).
+   * Call before a setPresence for `userId`: records the user and, unless the file already lists
+   * them (and no write in progress drops them), writes the listing in the background. Never makes
+   * the setPresence wait: until the listing lands, the run's open mark covers the user.
    */
-  ensureListed(userId: string): Promise<void> | undefined {
+  ensureListed(userId: string): undefined {
     this.users.add(userId);
     if (this.onDisk.has(userId) && (this.inWrite === null || this.inWrite.has(userId))) return undefined;
+    this.schedule();
+    return undefined;
+  }
+
+  /** A clean stop: write the list as it is with the open mark cleared. */
+  async close(): Promise<void> {
+    if (!this.open) return this.flush();
+    this.open = false;
     this.schedule();
     return this.flush();
   }
@@ -112,7 +151,7 @@ export class SessionLedger {
     this.dirty = false;
     const snapshot = new Set(this.users);
     this.inWrite = snapshot;
-    const body: LedgerFile = { version: 1, users: [...snapshot] };
+    const body: LedgerFile = { version: 1, users: [...snapshot], open: this.open };
     try {
       // temp + rename: the file is either the old list or the new one, never half written. No
       // fsync: a killed process loses nothing the kernel holds, and an fsync on a busy disk can

@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 const STATES: { value: string; pair: string; renewEvery: number }[] = [
-  { value: 'free', pair: 'Available/Available', renewEvery: 3.5 },
+  { value: 'free', pair: 'Available/Available', renewEvery: 4.25 }, // the calm margin: 45 s before the fade
   { value: 'busy', pair: 'Busy/InACall', renewEvery: 48 },
   { value: 'call', pair: 'Busy/InAConferenceCall', renewEvery: 48 },
   { value: 'away', pair: 'Away/Away', renewEvery: 48 },

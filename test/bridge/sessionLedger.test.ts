@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,9 +8,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../../src/logger.js';
 import { yieldToEventLoop } from '../../src/session/clock.js';
 import { SESSION_LEDGER_FILE } from '../../src/session/sessionLedger.js';
+import { createBridge, STARTUP_GRACE_MS } from '../../src/bridge.js';
 import { HOUR, Harness } from './harness.js';
 
 /** The users the ledger file on disk lists right now (read synchronously, on the main thread). */
+function ledgerFile(storage: string): unknown {
+  try {
+    return JSON.parse(readFileSync(join(storage, SESSION_LEDGER_FILE), 'utf8')) as unknown;
+  } catch {
+    return null;
+  }
+}
+
 function ledgerOnDisk(storage: string): string[] {
   try {
     return (JSON.parse(readFileSync(join(storage, SESSION_LEDGER_FILE), 'utf8')) as { users: string[] }).users;
@@ -72,7 +81,7 @@ describe('session ledger and the first setPresence', () => {
         if (where.storage !== undefined && /POST \/v1\.0\/users\/[^/]+\/presence\/setPresence /.test(m)) arrivals.push(ledgerOnDisk(where.storage));
       },
     };
-    const harness = await Harness.create({ emulator: { logger } });
+    const harness = await Harness.create({ emulator: { logger }, config: { onShutdown: 'keep' } }); // keep: a stop sends nothing, like a kill
     where.storage = harness.storage;
     return { h: harness, arrivals };
   }
@@ -81,37 +90,83 @@ describe('session ledger and the first setPresence', () => {
     return harness.callNames().filter((c) => c.startsWith('set ')).length;
   }
 
-  it('writes the ledger before the first setPresence of a user it does not list, even when the disk is slow', async () => {
+  it("a user's first setPresence leaves while the disk is held: it needs no file write of its own", async () => {
     const s = await setup();
     h = s.h;
     const id = h.userId('u0');
-    // a first assertion and a clear: the token is cached, and the ledger drops the user again
-    await h.signal('desk', 'busy');
-    await h.signal('desk', 'off');
-    await h.advance(2_000); // the publisher spaces calls 2 s apart
-    expect(h.callNames()).toEqual(['set Busy/InACall', 'clear']);
-    await until(() => !ledgerOnDisk(h!.storage).includes(id), 'the ledger drop the cleared user');
-    expect(s.arrivals).toEqual([[id]]);
-
-    await h.advance(2_000);
+    expect(ledgerFile(h.storage)).toEqual({ version: 1, users: [], open: true }); // marked open at start, before any call
     const fs = await holdFileSystem();
     let released = false;
     try {
-      h.bridge.signal({ input: 'desk', value: 'dnd', at: h.clock.now() });
-      // Three Graph round trips of the same client after the signal: a setPresence sent at once
-      // would have reached the emulator long before these came back.
-      for (let i = 0; i < 3; i++) await h.bridge.prefer('u0', null);
-      expect(s.arrivals).toEqual([[id]]); // a setPresence that left now would find the user missing on disk
-      expect(setPresences(h)).toBe(1); // held: the ledger write cannot reach the disk yet
+      h.bridge.signal({ input: 'desk', value: 'busy', at: h.clock.now() });
+      await until(() => setPresences(h!) === 1, 'the first setPresence while no file write can finish');
+      expect(s.arrivals).toEqual([[]]); // it arrived before any listing could reach the disk
       await fs.release();
       released = true;
     } finally {
       if (!released) await fs.release();
     }
-    await until(() => setPresences(h!) === 2, 'the second setPresence');
-    await h.settle();
-    expect(s.arrivals).toEqual([[id], [id]]);
-    expect(h.presenceOf()).toBe('DoNotDisturb/Presenting');
+    await until(() => ledgerOnDisk(h!.storage).includes(id), 'the listing written alongside');
+    expect(h.presenceOf()).toBe('Busy/InACall');
+  });
+
+  it('a kill before the listing reached the disk: the open mark makes the next run clear the unlisted session', async () => {
+    const s = await setup();
+    h = s.h;
+    const fs = await holdFileSystem();
+    const crashDisk = mkdtempSync(join(tmpdir(), 'pb-crash-'));
+    let released = false;
+    try {
+      h.bridge.signal({ input: 'desk', value: 'busy', at: h.clock.now() });
+      await until(() => setPresences(h!) === 1, 'the first setPresence');
+      await h.settle();
+      // kill -9 now: the disk holds what it held when the setPresence left (the write is still held)
+      copyFileSync(join(h.storage, SESSION_LEDGER_FILE), join(crashDisk, SESSION_LEDGER_FILE));
+      expect(ledgerFile(crashDisk)).toEqual({ version: 1, users: [], open: true });
+      await fs.release();
+      released = true;
+    } finally {
+      if (!released) await fs.release();
+    }
+    await h.bridge.stop(); // onShutdown keep: sends nothing, like the kill
+    expect(h.presenceOf()).toBe('Busy/InACall');
+    const next = createBridge(h.config, { logger: h.logger, clock: h.clock, storagePath: crashDisk, features: [], random: () => 0.5 });
+    try {
+      await next.start();
+      await h.clock.advance(STARTUP_GRACE_MS + 5000, async () => {
+        await yieldToEventLoop();
+        await next.whenIdle();
+      });
+      expect(h.callNames()).toEqual(['set Busy/InACall', 'clear']);
+      expect(h.presenceOf()).toBe('Offline/PresenceUnknown');
+      expect(h.logger.lines.some((l) => l.includes('did not stop cleanly'))).toBe(true);
+    } finally {
+      await next.stop();
+      rmSync(crashDisk, { recursive: true, force: true });
+    }
+  });
+
+  it('a clean stop clears the open mark: the next run clears nobody it does not list', async () => {
+    const s = await setup();
+    h = s.h;
+    await h.signal('desk', 'busy');
+    await h.signal('desk', 'off');
+    await h.advance(2_000);
+    expect(h.callNames()).toEqual(['set Busy/InACall', 'clear']);
+    await h.bridge.stop();
+    expect(ledgerFile(h.storage)).toEqual({ version: 1, users: [], open: false });
+    const next = createBridge(h.config, { logger: h.logger, clock: h.clock, storagePath: h.storage, features: [], random: () => 0.5 });
+    try {
+      await next.start();
+      expect(ledgerFile(h.storage)).toMatchObject({ open: true });
+      await h.clock.advance(STARTUP_GRACE_MS + 5000, async () => {
+        await yieldToEventLoop();
+        await next.whenIdle();
+      });
+      expect(h.callNames()).toEqual(['set Busy/InACall', 'clear']);
+    } finally {
+      await next.stop();
+    }
   });
 
   it('does not wait on the disk for a user already listed: new pairs and renewals go out at once', async () => {

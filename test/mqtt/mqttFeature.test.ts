@@ -7,7 +7,7 @@ import { ManualClock } from '../../src/session/clock.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import type { Mosquitto } from '../helpers/mosquitto.js';
-import { RecordingBridge, Watcher, recordingLogger, waitFor } from './support.js';
+import { RecordingBridge, Watcher, changed, recordingLogger, waitFor } from './support.js';
 
 const USERS = [
   { key: 'alex', id: 'id-alex', name: 'Alex Wilber' },
@@ -50,6 +50,7 @@ describe.each([5, 4] as const)('MQTT feature over MQTT %s', (protocolVersion) =>
     if (before) await before(watcher, base);
     const feature = new MqttFeature({ ...config, mqtt: config.mqtt! }, bridge, { logger, clock, storagePath: '/nonexistent' }, { connection: { reconnectMinMs: 100, reconnectMaxMs: 500 } });
     cleanups.push(() => feature.stop());
+    feature.connection.onConnect(changed); // the state topics now come over their own connection, maybe before this one counts
     await feature.start();
     await waitFor(() => feature.connection.connections >= 1 && watcher.last(`${base}/status`)?.text === 'online', 'online');
     return { base, config, clock, bridge, logger, watcher, feature };

@@ -7,7 +7,7 @@ import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { seededRandom } from '../helpers/random.js';
 import type { Mosquitto } from '../helpers/mosquitto.js';
-import { RecordingBridge, Watcher, recordingLogger, waitFor } from './support.js';
+import { RecordingBridge, Watcher, changed, recordingLogger, waitFor } from './support.js';
 
 const USERS = [{ key: 'alex', id: 'id-alex' }];
 
@@ -81,6 +81,7 @@ describe.each([5, 4] as const)('MQTT resilience over MQTT %s', (protocolVersion)
     cleanups.push(() => watcher.close());
     const feature = new MqttFeature({ ...config, mqtt: config.mqtt! }, bridge, { logger, clock, storagePath: '/x' }, { connection: { reconnectMinMs: 50, reconnectMaxMs: 400 } });
     cleanups.push(() => feature.stop());
+    feature.connection.onConnect(changed); // the state topics come over their own connection, maybe before this one counts
     await feature.start();
     await waitFor(() => feature.connection.connections >= 1 && watcher.last(`${base}/status`)?.text === 'online', 'online');
     return { bridge, logger, watcher, feature, clock };

@@ -109,8 +109,9 @@ function mismatches(): string[] {
 
 /**
  * Waits until the bridge's session ledger on disk lists every user Graph holds a session of ours
- * for. Killing before that write lands is a window the ledger does not cover yet (see
- * RELIABILITY.md); the tests kill after it, as a crash a moment later would.
+ * for, so that these tests exercise the listed path. (A kill before that write lands is covered by
+ * the run's open mark instead: every configured user is then checked after the restart; see
+ * RELIABILITY.md and test/bridge/sessionLedger.test.ts.)
  */
 async function ledgerWritten(): Promise<void> {
   const file = join(dir, 'presence-bridge-sessions.json');
