@@ -19,7 +19,7 @@ export const mapEntrySchema = z.union([
   z
     .object({
       set: z.string().meta({ title: 'Presence', description: 'The presence to assert, Availability/Activity.' }),
-      for: isoDuration.meta({ title: 'For', description: 'How long the presence lasts before it ends by itself (ISO 8601, e.g. PT30M).' }),
+      for: isoDuration.meta({ title: 'For', description: 'How long the presence lasts before it ends by itself (ISO 8601, e.g. PT30M; at most P1D).' }),
     })
     .strict(),
 ]);
