@@ -347,7 +347,7 @@ class PresenceBridgeCore implements CoreBridge {
             reject(error instanceof Error ? error : new Error(String(error)));
           },
         );
-      });
+      }, { kind: 'command', onRefused: () => reject(new Error('too many commands are waiting for Graph; this one was dropped')) });
     });
   }
 

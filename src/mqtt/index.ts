@@ -5,6 +5,7 @@ import { errorMessage, prefixedLogger } from '../logger.js';
 import { discoveryMessages } from './homeAssistant.js';
 import { LogLimiter } from './logLimiter.js';
 import type { LogLimiterOptions } from './logLimiter.js';
+import type { CommandGateOptions } from './commandGate.js';
 import { MqttCommands } from './mqttCommands.js';
 import { MqttConnection } from './mqttConnection.js';
 import type { MqttConnectionOptions } from './mqttConnection.js';
@@ -20,6 +21,8 @@ export interface MqttFeatureOptions {
   readonly connection?: Pick<MqttConnectionOptions, 'reconnectMinMs' | 'reconnectMaxMs' | 'connectTimeoutMs' | 'keepaliveSeconds' | 'stopTimeoutMs'>;
   readonly dropLog?: LogLimiterOptions;
   readonly maxPayloadBytes?: number;
+  /** Per user and command topic: commands applied per window (latest wins past it). */
+  readonly commandGate?: CommandGateOptions;
 }
 
 /**
@@ -56,7 +59,11 @@ export class MqttFeature implements Startable {
     const mqttInputs = config.inputs.filter((i): i is MqttInputConfig => i.type === 'mqtt');
     this.inputs = new MqttInputs(mqttInputs, bridge, deps.clock, this.logger, this.dropLog, options.maxPayloadBytes);
     const publish = (topic: string, payload: string, o?: { retain?: boolean }) => this.connection.publish(topic, payload, o);
-    this.commands = new MqttCommands(this.mqtt.baseTopic, config.users.map((u) => u.key), bridge, publish, deps.clock, this.logger, this.dropLog);
+    this.commands = new MqttCommands(this.mqtt.baseTopic, config.users.map((u) => u.key), bridge, publish, deps.clock, this.logger, this.dropLog, {
+      set: this.mqtt.commandTopics,
+      prefer: this.mqtt.preferTopic,
+      gate: options.commandGate,
+    });
   }
 
   start(): Promise<void> {
@@ -71,6 +78,7 @@ export class MqttFeature implements Startable {
     this.unsubscribeState?.();
     this.unsubscribeState = undefined;
     this.stopped = true;
+    this.commands.close();
     if (this.flushScheduled) clearImmediate(this.flushScheduled);
     this.flushScheduled = undefined;
     // The final state goes out before `offline` (same connection, QoS 1 keeps the order), even
@@ -83,7 +91,7 @@ export class MqttFeature implements Startable {
 
   private onMessage(topic: string, payload: Buffer, retained: boolean): void {
     try {
-      if (this.commands.handle(topic, payload)) return;
+      if (this.commands.handle(topic, payload, retained)) return;
       if (this.inputs.handle(topic, payload, retained)) return;
       this.logger.debug(`message on ${topic} matches no input (left from an older config?)`);
     } catch (error) {
