@@ -18,6 +18,8 @@ import { PresencePublisher } from './session/presencePublisher.js';
 import { PresenceReadback } from './session/presenceReadback.js';
 import { RequestLimiter } from './session/requestLimiter.js';
 import { SessionLedger } from './session/sessionLedger.js';
+import { LogLimiter } from './mqtt/logLimiter.js';
+import { excerpt } from './mqtt/payloadGuard.js';
 
 /** What createBridge needs to talk to Graph; built from the config when not given. */
 export interface GraphStack {
@@ -92,6 +94,8 @@ class PresenceBridgeCore implements CoreBridge {
   private readonly features: Startable[] = [];
   private readonly ledger: SessionLedger;
   private graceTimer: TimerHandle | undefined;
+  /** Debug lines quoting values no mapping took: a few per input a minute, each cut short. */
+  private readonly ignoredLog: LogLimiter;
   private graph: GraphStack | undefined;
   private ownsGraph = false;
   private running = false;
@@ -104,6 +108,7 @@ class PresenceBridgeCore implements CoreBridge {
     this.logger = deps.logger;
     this.clock = deps.clock ?? systemClock;
     this.events = new TypedEvents<BridgeEvents>(this.logger);
+    this.ignoredLog = new LogLimiter(this.logger, this.clock, { level: 'debug', perKey: 3, total: 20, noun: 'ignored value(s)' });
     this.ledger = new SessionLedger(deps.storagePath, prefixedLogger(this.logger, '[session]'));
     this.limiter = new RequestLimiter(this.clock, config.graph.maxRequestsPer30s, prefixedLogger(this.logger, '[graph]'));
     const expiration = config.graph.expiration;
@@ -218,6 +223,7 @@ class PresenceBridgeCore implements CoreBridge {
     this.running = false;
     this.clock.clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
+    this.ignoredLog.flush();
     this.readback.stop();
     for (const slot of this.users.values()) {
       this.clock.clearTimeout(slot.timer);
@@ -268,7 +274,7 @@ class PresenceBridgeCore implements CoreBridge {
       input.toggle = result.toggle;
       this.events.emit('signal', { signal, userKey: input.userKey, intent: result.intent });
       if (!result.intent) {
-        this.logger.debug(`input "${signal.input}": value ${JSON.stringify(signal.value)} ignored${result.reason ? `: ${result.reason}` : ''}`);
+        this.ignoredLog.warn(signal.input, `input "${signal.input}": value ${JSON.stringify(excerpt(signal.value))} ignored${result.reason ? `: ${excerpt(result.reason, 120)}` : ''}`);
         return;
       }
       this.apply(input.userKey, signal.input, result.intent);

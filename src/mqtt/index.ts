@@ -7,7 +7,9 @@ import { LogLimiter } from './logLimiter.js';
 import type { LogLimiterOptions } from './logLimiter.js';
 import type { CommandGateOptions } from './commandGate.js';
 import { MqttCommands } from './mqttCommands.js';
-import { MqttConnection } from './mqttConnection.js';
+import { MqttConnection, packetLimitFor } from './mqttConnection.js';
+import { MAX_PAYLOAD_BYTES } from './payloadGuard.js';
+import { printable } from './printable.js';
 import type { MqttConnectionOptions } from './mqttConnection.js';
 import { MqttInputs } from './mqttInputs.js';
 import { presencePayload, statePayload, userTopics } from './stateTopics.js';
@@ -36,6 +38,8 @@ export class MqttFeature implements Startable {
   private readonly commands: MqttCommands;
   private readonly mqtt: MqttConfig;
   private readonly dropLog: LogLimiter;
+  /** Debug lines that quote topics or payloads: a few per topic a minute, each cut short. */
+  private readonly debugLog: LogLimiter;
   /** Last payload sent per retained topic, so an unchanged state is not republished. */
   private readonly sent = new Map<string, string>();
   /** Latest payload wanted per retained topic, not sent yet (latest wins). */
@@ -55,9 +59,15 @@ export class MqttFeature implements Startable {
     this.mqtt = config.mqtt;
     this.logger = prefixedLogger(deps.logger, '[mqtt]');
     this.dropLog = new LogLimiter(this.logger, deps.clock, options.dropLog);
-    this.connection = new MqttConnection({ config: this.mqtt, logger: this.logger, ...options.connection });
+    this.debugLog = new LogLimiter(this.logger, deps.clock, { level: 'debug', perKey: 3, total: 20, noun: 'debug line(s)' });
+    this.connection = new MqttConnection({
+      config: this.mqtt,
+      logger: this.logger,
+      maxPacketBytes: packetLimitFor(options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES),
+      ...options.connection,
+    });
     const mqttInputs = config.inputs.filter((i): i is MqttInputConfig => i.type === 'mqtt');
-    this.inputs = new MqttInputs(mqttInputs, bridge, deps.clock, this.logger, this.dropLog, options.maxPayloadBytes);
+    this.inputs = new MqttInputs(mqttInputs, bridge, deps.clock, this.logger, this.dropLog, options.maxPayloadBytes, this.debugLog);
     const publish = (topic: string, payload: string, o?: { retain?: boolean }) => this.connection.publish(topic, payload, o);
     this.commands = new MqttCommands(this.mqtt.baseTopic, config.users.map((u) => u.key), bridge, publish, deps.clock, this.logger, this.dropLog, {
       set: this.mqtt.commandTopics,
@@ -86,6 +96,7 @@ export class MqttFeature implements Startable {
     for (const [topic, payload] of this.wanted) this.send(topic, payload);
     this.wanted.clear();
     this.dropLog.flush();
+    this.debugLog.flush();
     await this.connection.stop();
   }
 
@@ -93,9 +104,9 @@ export class MqttFeature implements Startable {
     try {
       if (this.commands.handle(topic, payload, retained)) return;
       if (this.inputs.handle(topic, payload, retained)) return;
-      this.logger.debug(`message on ${topic} matches no input (left from an older config?)`);
+      this.debugLog.warn(topic, `message on ${printable(topic)} matches no input (left from an older config?)`);
     } catch (error) {
-      this.dropLog.warn(topic, `message on ${topic} could not be handled: ${errorMessage(error)}`);
+      this.dropLog.warn(topic, `message on ${printable(topic)} could not be handled: ${errorMessage(error)}`);
     }
   }
 
