@@ -39,13 +39,15 @@ export interface HostileOptions {
   /** Runs before the bridge starts (to plant retained messages). */
   readonly before?: (watcher: Watcher, base: string) => Promise<void>;
   readonly watcherOptions?: Parameters<typeof Watcher.connect>[3];
+  /** The base topic; defaults to a fresh one per bridge. */
+  readonly base?: string;
 }
 
 let counter = 0;
 
 export async function hostileBridge(options: HostileOptions): Promise<HostileSetup> {
   const { cleanups } = options;
-  const base = `hostile-${process.pid}-${++counter}`;
+  const base = options.base ?? `hostile-${process.pid}-${++counter}`;
   const emulatorClock = new ManualClock();
   const emulator = await emulatorOn(emulatorClock, cleanups);
   const [alex, sam, kim] = emulator.users;
