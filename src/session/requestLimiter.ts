@@ -39,8 +39,19 @@ export function commandShareOf(total: number): number {
   return Math.max(1, Math.floor(total * COMMAND_SHARE));
 }
 
-/** `command`: asked for directly, capped at {@link COMMAND_SHARE}; `upkeep` (default): sessions and read-back. */
-export type RequestClass = 'upkeep' | 'command';
+/**
+ * A renewal this close to its deadline goes before every other request, whatever their
+ * deadlines: a session that lapses costs the user their state; a change that waits a little costs
+ * a little. Renewals are few (one per session per renewal interval), so this cannot starve changes.
+ */
+export const RENEWAL_URGENT_MS = 60_000;
+
+/**
+ * `renewal`: keeps an asserted session alive (urgent near its deadline, see
+ * {@link RENEWAL_URGENT_MS}); `upkeep` (default): other session work and read-back; `command`:
+ * asked for directly, capped at {@link COMMAND_SHARE}.
+ */
+export type RequestClass = 'upkeep' | 'renewal' | 'command';
 
 export interface SubmitOptions {
   readonly kind?: RequestClass;
@@ -72,6 +83,7 @@ export class RequestLimiter {
   private readonly pace: RequestBudget;
   private readonly queue = new DueQueue<Waiting>();
   private readonly commands = new DueQueue<Waiting>();
+  private readonly renewals = new DueQueue<Waiting>();
   private readonly commandBudget: RequestBudget;
   private readonly commandPace: RequestBudget;
   private readonly maxCommandsInFlight: number;
@@ -114,6 +126,8 @@ export class RequestLimiter {
       }
       if (this.commands.size === 0) this.refusing = false;
       this.commands.push(waiting, deadline);
+    } else if (kind === 'renewal') {
+      this.renewals.push(waiting, deadline);
     } else {
       this.queue.push(waiting, deadline);
     }
@@ -127,7 +141,7 @@ export class RequestLimiter {
 
   /** Requests queued and not yet started. */
   waiting(): number {
-    return this.queue.size + this.commands.size;
+    return this.queue.size + this.renewals.size + this.commands.size;
   }
 
   /** Requests started and not yet settled. */
@@ -152,6 +166,7 @@ export class RequestLimiter {
     this.timerAt = undefined;
     while (this.queue.size > 0) this.queue.pop();
     while (this.commands.size > 0) this.commands.pop();
+    while (this.renewals.size > 0) this.renewals.pop();
   }
 
   private drain(): void {
@@ -166,7 +181,7 @@ export class RequestLimiter {
         return;
       }
       const isCommand = head.kind === 'command';
-      (isCommand ? this.commands : this.queue).pop();
+      this.queueOf(head.kind).pop();
       let started: Promise<unknown> | null;
       try {
         started = head.run();
@@ -195,21 +210,30 @@ export class RequestLimiter {
   }
 
   /**
-   * The request to start next: the sooner deadline of the two queues, where a command counts only
-   * while commands are within their share (otherwise a timer is armed for when they are again).
+   * The request to start next: a renewal near its deadline first; otherwise the soonest deadline
+   * of the three queues, where a command counts only while commands are within their share
+   * (otherwise a timer is armed for when they are again).
    */
   private nextEligible(now: number): Waiting | undefined {
+    const renewal = this.headOf(this.renewals);
+    if (renewal && renewal.deadline - now <= RENEWAL_URGENT_MS) return renewal;
     const upkeep = this.headOf(this.queue);
+    let best = renewal && (!upkeep || renewal.deadline < upkeep.deadline) ? renewal : upkeep;
     const command = this.headOf(this.commands);
-    if (!command) return upkeep;
+    if (!command) return best;
     let commandAllowed = this.commandsRunning < this.maxCommandsInFlight;
     if (commandAllowed && (this.commandBudget.used(now) >= this.commandBudget.maxPerWindow || this.commandPace.used(now) >= this.commandPace.maxPerWindow)) {
       commandAllowed = false;
       this.arm(Math.max(this.commandBudget.nextFreeAt(now), this.commandPace.nextFreeAt(now)));
     }
-    if (!commandAllowed) return upkeep;
-    if (!upkeep) return command;
-    return command.deadline < upkeep.deadline ? command : upkeep;
+    if (commandAllowed && (!best || command.deadline < best.deadline)) best = command;
+    return best;
+  }
+
+  private queueOf(kind: RequestClass): DueQueue<Waiting> {
+    if (kind === 'command') return this.commands;
+    if (kind === 'renewal') return this.renewals;
+    return this.queue;
   }
 
   /** The head of `queue`, dropping cancelled work on the way. */

@@ -143,4 +143,23 @@ describe('RequestLimiter', () => {
     expect(warnings).toHaveLength(1);
     limiter.close();
   });
+
+  it('a renewal near its deadline goes before every change queued ahead of it, so a session never lapses behind a backlog', async () => {
+    const clock = new ManualClock();
+    const limiter = new RequestLimiter(clock, 3, silentLogger);
+    const start = clock.now();
+    const runs: { name: string; at: number }[] = [];
+    const job = (name: string) => () => {
+      runs.push({ name, at: clock.now() - start });
+      return Promise.resolve();
+    };
+    for (let i = 0; i < 20; i++) limiter.submit(start, job(`change${i}`));
+    limiter.submit(start + 100_000, job('renewal'), { kind: 'renewal' });
+    await clock.advance(120_000);
+    const renewal = runs.find((r) => r.name === 'renewal');
+    // Not urgent at 0 s and 30 s (soonest deadline first: the changes); urgent at 60 s (40 s left).
+    expect(renewal?.at).toBe(60_000);
+    expect(runs.filter((r) => r.at < 60_000).every((r) => r.name.startsWith('change'))).toBe(true);
+    limiter.close();
+  });
 });
