@@ -73,5 +73,4 @@ describe('a prefer flood', () => {
     expect(s.emulator.preferredOf(s.ids.alex)).toMatchObject({ availability: 'DoNotDisturb', activity: 'DoNotDisturb' });
     expect(s.logger.count('warn', /come faster than the bridge applies them/)).toBeLessThanOrEqual(5 * 21);
   });
-
 });
