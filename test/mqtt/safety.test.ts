@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PACKET_OVERHEAD_BYTES, credentialWarning, isLoopbackHost, packetLimitFor } from '../../src/mqtt/mqttConnection.js';
 import { printable } from '../../src/mqtt/printable.js';
+import { discoveryMessages } from '../../src/mqtt/homeAssistant.js';
+import { validateConfig } from '../../src/config/validate.js';
 
 describe('printable: network text in a log line', () => {
   it.each([
@@ -49,5 +51,25 @@ describe('credentials for a broker beyond this machine', () => {
 describe('MQTT 5 maximum packet size', () => {
   it('is the payload limit plus room for header, topic and properties', () => {
     expect(packetLimitFor(64 * 1024)).toBe(64 * 1024 + PACKET_OVERHEAD_BYTES);
+  });
+});
+
+describe('Home Assistant discovery and the command topics', () => {
+  const mqttConfig = (commandTopics: boolean) => {
+    const result = validateConfig({
+      auth: { mode: 'application', tenantId: '00000000-0000-0000-0000-000000000001', clientId: '00000000-0000-0000-0000-000000000002', clientSecret: 'x' },
+      users: [{ key: 'alex', id: '00000000-0000-0000-0000-000000000003' }],
+      mqtt: { url: 'mqtt://127.0.0.1', commandTopics },
+    });
+    if (!result.ok || !result.config.mqtt) throw new Error(result.ok ? 'no mqtt block' : result.errors.join('; '));
+    return result.config;
+  };
+
+  it('announces the "Set presence" select only while the set topic is on', () => {
+    const on = mqttConfig(true);
+    const off = mqttConfig(false);
+    expect(discoveryMessages(on.mqtt!, on.users, '1.0.0').filter((m) => m.topic.includes('/select/'))).toHaveLength(1);
+    expect(discoveryMessages(off.mqtt!, off.users, '1.0.0').map((m) => m.topic.split('/')[1])).toEqual(['sensor', 'binary_sensor']);
+    expect(off.mqtt?.preferTopic).toBe(false);
   });
 });
