@@ -131,8 +131,8 @@ export class MqttCommands {
         ? this.bridge.prefer(userKey, null)
         : this.bridge.prefer(userKey, command.presence, command.expiration);
     return call.catch((error: unknown) => {
-      const message = error instanceof GraphError ? `${error.message} (${error.hint})` : errorMessage(error);
-      this.reject(topic, userKey, `Graph refused the preferred presence: ${message}`, text);
+      const message = error instanceof GraphError ? `Graph refused the preferred presence: ${error.message} (${error.hint})` : `the preferred presence was not set: ${errorMessage(error)}`;
+      this.reject(topic, userKey, message, text);
     });
   }
 
