@@ -23,6 +23,8 @@ import { RequestLimiter } from './session/requestLimiter.js';
 import { SessionLedger } from './session/sessionLedger.js';
 import { IntentStore } from './session/intentStore.js';
 import { RenewalMargin } from './session/renewalMargin.js';
+import { LogLimiter } from './mqtt/logLimiter.js';
+import { excerpt } from './mqtt/payloadGuard.js';
 
 /** What createBridge needs to talk to Graph; built from the config when not given. */
 export interface GraphStack {
@@ -107,6 +109,8 @@ class PresenceBridgeCore implements CoreBridge {
   /** Nothing is restored after a down time longer than this: `graph.expiration`, a session's life. */
   private readonly restoreLimitMs: number;
   private aliveTimer: TimerHandle | undefined;
+  /** Debug lines quoting values no mapping took: a few per input a minute, each cut short. */
+  private readonly ignoredLog: LogLimiter;
   private graph: GraphStack | undefined;
   private ownsGraph = false;
   private running = false;
@@ -119,6 +123,7 @@ class PresenceBridgeCore implements CoreBridge {
     this.logger = deps.logger;
     this.clock = deps.clock ?? systemClock;
     this.events = new TypedEvents<BridgeEvents>(this.logger);
+    this.ignoredLog = new LogLimiter(this.logger, this.clock, { level: 'debug', perKey: 3, total: 20, noun: 'ignored value(s)' });
     this.ledger = new SessionLedger(deps.storagePath, prefixedLogger(this.logger, '[session]'));
     this.limiter = new RequestLimiter(this.clock, config.graph.maxRequestsPer30s, prefixedLogger(this.logger, '[graph]'));
     const expiration = config.graph.expiration;
@@ -258,6 +263,7 @@ class PresenceBridgeCore implements CoreBridge {
     this.graceTimer = undefined;
     this.clock.clearTimeout(this.aliveTimer);
     this.aliveTimer = undefined;
+    this.ignoredLog.flush();
     this.readback.stop();
     for (const slot of this.users.values()) {
       this.clock.clearTimeout(slot.timer);
@@ -310,7 +316,7 @@ class PresenceBridgeCore implements CoreBridge {
       input.toggle = result.toggle;
       this.events.emit('signal', { signal, userKey: input.userKey, intent: result.intent });
       if (!result.intent) {
-        this.logger.debug(`input "${signal.input}": value ${JSON.stringify(signal.value)} ignored${result.reason ? `: ${result.reason}` : ''}`);
+        this.ignoredLog.warn(signal.input, `input "${signal.input}": value ${JSON.stringify(excerpt(signal.value))} ignored${result.reason ? `: ${excerpt(result.reason, 120)}` : ''}`);
         return;
       }
       this.apply(input.userKey, signal.input, result.intent, result.toggle);
@@ -390,7 +396,7 @@ class PresenceBridgeCore implements CoreBridge {
             reject(error instanceof Error ? error : new Error(String(error)));
           },
         );
-      });
+      }, { kind: 'command', onRefused: () => reject(new Error('too many commands are waiting for Graph; this one was dropped')) });
     });
   }
 

@@ -51,7 +51,15 @@ export interface ConfigSummary {
   };
   readonly graph: { readonly expiration: string; readonly pollSeconds: number; readonly maxRequestsPer30s: number };
   readonly users: readonly { readonly key: string; readonly id: string; readonly name?: string }[];
-  readonly mqtt?: { readonly url: string; readonly username?: string; readonly password: boolean; readonly baseTopic: string; readonly homeAssistant: boolean };
+  readonly mqtt?: {
+    readonly url: string;
+    readonly username?: string;
+    readonly password: boolean;
+    readonly baseTopic: string;
+    readonly homeAssistant: boolean;
+    /** Command topics the bridge acts on: `set`, `set and prefer`, or `off`. */
+    readonly commandTopics: 'set' | 'set and prefer' | 'off';
+  };
   readonly inputs: readonly InputSummary[];
   readonly outputs: readonly OutputSummary[];
   readonly homekit: { readonly switches: readonly string[]; readonly sensor: boolean };
@@ -125,6 +133,7 @@ export function describeConfig(config: PresenceBridgeConfig): ConfigSummary {
             password: config.mqtt.password !== undefined,
             baseTopic: config.mqtt.baseTopic,
             homeAssistant: config.mqtt.homeAssistant,
+            commandTopics: !config.mqtt.commandTopics ? 'off' : config.mqtt.preferTopic ? 'set and prefer' : 'set',
           },
         }
       : {}),
@@ -173,7 +182,7 @@ export function formatSummary(s: ConfigSummary): string[] {
   lines.push(...table(s.users.map((u) => [u.key, u.id, u.name ?? '']), '  '));
   if (s.mqtt) {
     const who = s.mqtt.username === undefined ? '' : `, user ${s.mqtt.username}${s.mqtt.password ? ' (password set)' : ''}`;
-    lines.push('', `MQTT ${s.mqtt.url}${who}; base topic ${s.mqtt.baseTopic}; Home Assistant discovery ${s.mqtt.homeAssistant ? 'on' : 'off'}`);
+    lines.push('', `MQTT ${s.mqtt.url}${who}; base topic ${s.mqtt.baseTopic}; command topics ${s.mqtt.commandTopics}; Home Assistant discovery ${s.mqtt.homeAssistant ? 'on' : 'off'}`);
   }
   lines.push('', `Inputs (${s.inputs.length})`);
   if (s.inputs.length === 0) lines.push('  none (presence is set through MQTT commands, HomeKit or the CLI)');

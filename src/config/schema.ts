@@ -20,7 +20,7 @@ export const mapEntrySchema = z.union([
   z
     .object({
       set: z.string().meta({ title: 'Presence', description: 'The presence to assert, Availability/Activity.' }),
-      for: isoDuration.meta({ title: 'For', description: 'How long the presence lasts before it ends by itself (ISO 8601, e.g. PT30M).' }),
+      for: isoDuration.meta({ title: 'For', description: 'How long the presence lasts before it ends by itself (ISO 8601, e.g. PT30M; at most P1D).' }),
     })
     .strict(),
 ]);
@@ -195,6 +195,14 @@ export const mqttSchema = z
       .default(5)
       .meta({ title: 'Protocol version', description: '5 for MQTT 5, 4 for MQTT 3.1.1.' }),
     baseTopic: z.string().min(1).default('presence-bridge').meta({ title: 'Base topic', description: 'Prefix of the bridge\'s own topics (status, per-user set/prefer/state/presence/error).' }),
+    commandTopics: z
+      .boolean()
+      .default(true)
+      .meta({ title: 'Command topics', description: 'Act on <base>/<user>/set (and prefer, if allowed below). Anyone who may publish there drives presence: restrict it with broker ACLs, or turn this off.' }),
+    preferTopic: z
+      .boolean()
+      .default(false)
+      .meta({ title: 'Prefer topic', description: 'Also act on <base>/<user>/prefer, which sets the user-preferred presence: it overrides every session, Teams\' own included, for up to a week. Off unless you need it.' }),
     homeAssistant: z.boolean().default(true).meta({ title: 'Home Assistant discovery', description: 'Publish Home Assistant MQTT discovery for each user.' }),
     discoveryPrefix: z.string().min(1).default('homeassistant').meta({ title: 'Discovery prefix', description: 'Home Assistant discovery prefix.' }),
   })

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { configSchema, type PresenceBridgeConfig, type MapEntry } from './schema.js';
 import { closest, knownKeysAt, unwrap } from './introspect.js';
 import { formatPresence, parsePreferredPair, parseSessionPair, SESSION_PAIR_LIST } from '../presence/presencePair.js';
-import { MAX_SESSION_EXPIRATION_MS, MIN_SESSION_EXPIRATION_MS, parseIsoDuration } from '../presence/duration.js';
+import { MAX_HOLD_MS, MAX_HOLD_TEXT, MAX_SESSION_EXPIRATION_MS, MIN_SESSION_EXPIRATION_MS, parseIsoDuration } from '../presence/duration.js';
 import { normaliseValue } from '../presence/mapping.js';
 
 /**
@@ -281,6 +281,7 @@ function checkMap(input: Record<string, unknown>, path: Path, report: Report): v
           const ms = parseIsoDuration(duration);
           if (ms === undefined) report.add([...entryPath, 'for'], `${JSON.stringify(duration)} is not an ISO 8601 duration; write e.g. PT30M or PT1H30M`);
           else if (ms <= 0) report.add([...entryPath, 'for'], 'must be longer than zero');
+          else if (ms > MAX_HOLD_MS) report.add([...entryPath, 'for'], `${JSON.stringify(duration)} is longer than the ${MAX_HOLD_TEXT} limit (a timed presence holds at most a day)`);
         }
       }
     }

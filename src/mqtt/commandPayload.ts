@@ -1,4 +1,4 @@
-import { parseIsoDuration } from '../presence/duration.js';
+import { MAX_HOLD_MS, MAX_HOLD_TEXT, MAX_PREFERRED_EXPIRATION_MS, MAX_PREFERRED_EXPIRATION_TEXT, parseIsoDuration } from '../presence/duration.js';
 import type { PresencePair } from '../presence/presencePair.js';
 import {
   PREFERRED_PAIR_LIST,
@@ -58,9 +58,11 @@ function readRaw(text: string): Parsed<RawCommand> {
   return { ok: true, command: { clear: false, pairText: `${availability}/${activity}`, expiration } };
 }
 
-function parseExpiration(expiration: string): Parsed<number> {
+/** A positive duration no longer than `maxMs`: every one of them ends up in a timer, here or at Graph. */
+function parseExpiration(expiration: string, maxMs: number, maxText: string): Parsed<number> {
   const ms = parseIsoDuration(expiration);
   if (ms === undefined || ms <= 0) return { ok: false, error: `expiration "${expiration}" is not a positive ISO 8601 duration such as PT30M` };
+  if (ms > maxMs) return { ok: false, error: `expiration "${expiration}" is longer than the ${maxText} limit` };
   return { ok: true, command: ms };
 }
 
@@ -72,7 +74,7 @@ export function parseSetCommand(text: string): Parsed<SetCommand> {
   const pair = parseSessionPair(pairText);
   if (!pair) return { ok: false, error: `"${pairText}" is not a presence setPresence accepts; use one of ${SESSION_PAIR_LIST}, or clear` };
   if (raw.command.expiration === undefined) return { ok: true, command: { kind: 'set', pair } };
-  const duration = parseExpiration(raw.command.expiration);
+  const duration = parseExpiration(raw.command.expiration, MAX_HOLD_MS, MAX_HOLD_TEXT);
   if (!duration.ok) return duration;
   return { ok: true, command: { kind: 'set', pair, durationMs: duration.command } };
 }
@@ -85,7 +87,7 @@ export function parsePreferCommand(text: string): Parsed<PreferCommand> {
   const presence = parsePreferredPair(pairText);
   if (!presence) return { ok: false, error: `"${pairText}" is not a preferred presence; use one of ${PREFERRED_PAIR_LIST}, or clear` };
   if (raw.command.expiration === undefined) return { ok: true, command: { kind: 'prefer', presence } };
-  const duration = parseExpiration(raw.command.expiration);
+  const duration = parseExpiration(raw.command.expiration, MAX_PREFERRED_EXPIRATION_MS, MAX_PREFERRED_EXPIRATION_TEXT);
   if (!duration.ok) return duration;
   return { ok: true, command: { kind: 'prefer', presence, expiration: raw.command.expiration.trim().toUpperCase() } };
 }

@@ -40,7 +40,7 @@ export function discoveryMessages(mqtt: MqttConfig, users: readonly UserConfig[]
         payload: JSON.stringify({ ...config, unique_id: `${base}_${objectId}`, ...availability, device }),
       });
     };
-    entity('select', 'presence_set', {
+    if (mqtt.commandTopics) entity('select', 'presence_set', {
       name: 'Set presence',
       icon: 'mdi:account-clock',
       command_topic: topics.set,

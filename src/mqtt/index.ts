@@ -5,8 +5,11 @@ import { errorMessage, prefixedLogger } from '../logger.js';
 import { discoveryMessages } from './homeAssistant.js';
 import { LogLimiter } from './logLimiter.js';
 import type { LogLimiterOptions } from './logLimiter.js';
+import type { CommandGateOptions } from './commandGate.js';
 import { MqttCommands } from './mqttCommands.js';
-import { MqttConnection } from './mqttConnection.js';
+import { MqttConnection, packetLimitFor } from './mqttConnection.js';
+import { MAX_PAYLOAD_BYTES } from './payloadGuard.js';
+import { printable } from './printable.js';
 import type { MqttConnectionOptions } from './mqttConnection.js';
 import { MqttInputs } from './mqttInputs.js';
 import { presencePayload, statePayload, userTopics } from './stateTopics.js';
@@ -20,6 +23,8 @@ export interface MqttFeatureOptions {
   readonly connection?: Pick<MqttConnectionOptions, 'reconnectMinMs' | 'reconnectMaxMs' | 'connectTimeoutMs' | 'keepaliveSeconds' | 'stopTimeoutMs'>;
   readonly dropLog?: LogLimiterOptions;
   readonly maxPayloadBytes?: number;
+  /** Per user and command topic: commands applied per window (latest wins past it). */
+  readonly commandGate?: CommandGateOptions;
 }
 
 /** Appended to the client id of the connection that publishes the retained state topics. */
@@ -44,6 +49,8 @@ export class MqttFeature implements Startable {
   private readonly commands: MqttCommands;
   private readonly mqtt: MqttConfig;
   private readonly dropLog: LogLimiter;
+  /** Debug lines that quote topics or payloads: a few per topic a minute, each cut short. */
+  private readonly debugLog: LogLimiter;
   /** Last payload sent per retained topic, so an unchanged state is not republished. */
   private readonly sent = new Map<string, string>();
   /** Latest payload wanted per retained topic, not sent yet (latest wins). */
@@ -63,7 +70,13 @@ export class MqttFeature implements Startable {
     this.mqtt = config.mqtt;
     this.logger = prefixedLogger(deps.logger, '[mqtt]');
     this.dropLog = new LogLimiter(this.logger, deps.clock, options.dropLog);
-    this.connection = new MqttConnection({ config: this.mqtt, logger: this.logger, ...options.connection });
+    this.debugLog = new LogLimiter(this.logger, deps.clock, { level: 'debug', perKey: 3, total: 20, noun: 'debug line(s)' });
+    this.connection = new MqttConnection({
+      config: this.mqtt,
+      logger: this.logger,
+      maxPacketBytes: packetLimitFor(options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES),
+      ...options.connection,
+    });
     this.stateConnection = new MqttConnection({
       config: this.mqtt,
       logger: prefixedLogger(this.logger, '[state topics]'),
@@ -71,9 +84,13 @@ export class MqttFeature implements Startable {
       publishOnly: { clientIdSuffix: STATE_CLIENT_ID_SUFFIX },
     });
     const mqttInputs = config.inputs.filter((i): i is MqttInputConfig => i.type === 'mqtt');
-    this.inputs = new MqttInputs(mqttInputs, bridge, deps.clock, this.logger, this.dropLog, options.maxPayloadBytes);
+    this.inputs = new MqttInputs(mqttInputs, bridge, deps.clock, this.logger, this.dropLog, options.maxPayloadBytes, this.debugLog);
     const publish = (topic: string, payload: string, o?: { retain?: boolean }) => this.connection.publish(topic, payload, o);
-    this.commands = new MqttCommands(this.mqtt.baseTopic, config.users.map((u) => u.key), bridge, publish, deps.clock, this.logger, this.dropLog);
+    this.commands = new MqttCommands(this.mqtt.baseTopic, config.users.map((u) => u.key), bridge, publish, deps.clock, this.logger, this.dropLog, {
+      set: this.mqtt.commandTopics,
+      prefer: this.mqtt.preferTopic,
+      gate: options.commandGate,
+    });
   }
 
   async start(): Promise<void> {
@@ -89,6 +106,7 @@ export class MqttFeature implements Startable {
     this.unsubscribeState?.();
     this.unsubscribeState = undefined;
     this.stopped = true;
+    this.commands.close();
     if (this.flushScheduled) clearImmediate(this.flushScheduled);
     this.flushScheduled = undefined;
     // The final state goes out before `offline`, even where an older publish is still awaiting its
@@ -96,17 +114,18 @@ export class MqttFeature implements Startable {
     for (const [topic, payload] of this.wanted) this.send(topic, payload);
     this.wanted.clear();
     this.dropLog.flush();
+    this.debugLog.flush();
     await this.stateConnection.stop();
     await this.connection.stop();
   }
 
   private onMessage(topic: string, payload: Buffer, retained: boolean): void {
     try {
-      if (this.commands.handle(topic, payload)) return;
+      if (this.commands.handle(topic, payload, retained)) return;
       if (this.inputs.handle(topic, payload, retained)) return;
-      this.logger.debug(`message on ${topic} matches no input (left from an older config?)`);
+      this.debugLog.warn(topic, `message on ${printable(topic)} matches no input (left from an older config?)`);
     } catch (error) {
-      this.dropLog.warn(topic, `message on ${topic} could not be handled: ${errorMessage(error)}`);
+      this.dropLog.warn(topic, `message on ${printable(topic)} could not be handled: ${errorMessage(error)}`);
     }
   }
 

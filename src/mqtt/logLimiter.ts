@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { Clock, TimerHandle } from '../session/clock.js';
+import { printable } from './printable.js';
 
 export interface LogLimiterOptions {
   /** Lines per key per window before it goes quiet. */
@@ -9,6 +10,10 @@ export interface LogLimiterOptions {
   readonly windowMs?: number;
   /** Distinct keys tracked; past this, new keys share one bucket. */
   readonly maxKeys?: number;
+  /** Log level of the lines and of the summaries (default warn). */
+  readonly level?: 'warn' | 'debug';
+  /** What the summary line calls the held-back lines (default "dropped message(s)"). */
+  readonly noun?: string;
 }
 
 interface Bucket {
@@ -28,12 +33,14 @@ export class LogLimiter {
   private readonly total: number;
   private readonly windowMs: number;
   private readonly maxKeys: number;
+  private readonly write: (message: string) => void;
+  private readonly noun: string;
   private buckets = new Map<string, Bucket>();
   private loggedTotal = 0;
   private timer: TimerHandle | undefined;
 
   constructor(
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly clock: Clock,
     options: LogLimiterOptions = {},
   ) {
@@ -41,6 +48,8 @@ export class LogLimiter {
     this.total = options.total ?? 50;
     this.windowMs = options.windowMs ?? 60_000;
     this.maxKeys = options.maxKeys ?? 1000;
+    this.write = options.level === 'debug' ? (m) => logger.debug(m) : (m) => logger.warn(m);
+    this.noun = options.noun ?? 'dropped message(s)';
   }
 
   /** Logs `message` unless `key` or the total is over its budget; true when it was logged. */
@@ -55,7 +64,7 @@ export class LogLimiter {
     if (bucket.logged < this.perKey && this.loggedTotal < this.total) {
       bucket.logged++;
       this.loggedTotal++;
-      this.logger.warn(message);
+      this.write(message);
       return true;
     }
     bucket.suppressed++;
@@ -72,7 +81,7 @@ export class LogLimiter {
     this.timer = undefined;
     const seconds = Math.round(this.windowMs / 1000);
     for (const [key, bucket] of this.buckets) {
-      if (bucket.suppressed > 0) this.logger.warn(`${bucket.suppressed} more dropped message(s) on ${key} in the last ${seconds} s were not logged`);
+      if (bucket.suppressed > 0) this.write(`${bucket.suppressed} more ${this.noun} on ${printable(key)} in the last ${seconds} s were not logged`);
     }
     this.buckets = new Map();
     this.loggedTotal = 0;

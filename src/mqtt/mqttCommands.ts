@@ -4,7 +4,11 @@ import { errorMessage } from '../logger.js';
 import { GraphError } from '../graph/types.js';
 import type { Clock } from '../session/clock.js';
 import { parsePreferCommand, parseSetCommand } from './commandPayload.js';
+import type { PreferCommand, SetCommand } from './commandPayload.js';
+import { CommandGate } from './commandGate.js';
+import type { CommandGateOptions } from './commandGate.js';
 import type { LogLimiter } from './logLimiter.js';
+import { printable } from './printable.js';
 import { checkPayload, excerpt } from './payloadGuard.js';
 import { userTopics } from './stateTopics.js';
 
@@ -13,15 +17,27 @@ export const COMMAND_INPUT = 'mqtt-command';
 
 export type Publish = (topic: string, payload: string, options?: { retain?: boolean }) => Promise<boolean>;
 
+/** Which command topics are on (config `mqtt.commandTopics` and `mqtt.preferTopic`), and the per-user command rate. */
+export interface CommandTopicOptions {
+  readonly set: boolean;
+  readonly prefer: boolean;
+  readonly gate?: CommandGateOptions;
+}
+
 /**
  * `<base>/<user>/set` and `<base>/<user>/prefer`. Anything that cannot be acted on (unknown user,
  * a pair Graph would refuse, malformed JSON, bytes that are not text) is logged and answered on
  * `<base>/<user>/error`, and nothing else happens. Answers share the drop log's rate limit, so a
  * flood of bad commands is not echoed back in full.
+ *
+ * A command acts only when it is sent: a retained one (planted once, handed over again at every
+ * subscription) is ignored with a rate-limited note. Commands of one user and topic pass a
+ * {@link CommandGate}: one at a time, a bounded number per window, the latest waiting one wins.
  */
 export class MqttCommands {
   private readonly users: Set<string>;
   private readonly prefix: string;
+  private readonly gate: CommandGate;
 
   constructor(
     private readonly baseTopic: string,
@@ -31,39 +47,73 @@ export class MqttCommands {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly dropLog: LogLimiter,
+    private readonly topics: CommandTopicOptions = { set: true, prefer: false },
   ) {
     this.users = new Set(userKeys);
     this.prefix = `${baseTopic}/`;
+    this.gate = new CommandGate(clock, logger, topics.gate);
   }
 
   filters(): string[] {
-    return [`${this.baseTopic}/+/set`, `${this.baseTopic}/+/prefer`];
+    const filters: string[] = [];
+    if (this.topics.set) filters.push(`${this.baseTopic}/+/set`);
+    if (this.topics.set && this.topics.prefer) filters.push(`${this.baseTopic}/+/prefer`);
+    return filters;
   }
 
-  /** Acts on a command message; false when the topic is not a command topic. */
-  handle(topic: string, payload: Uint8Array): boolean {
+  /** Drops the commands waiting for their turn. */
+  close(): void {
+    this.gate.close();
+  }
+
+  /**
+   * Acts on a command message; false when the topic is not a command topic. A command topic that
+   * is turned off is still recognised (a persistent session may keep an old subscription) and refused.
+   */
+  handle(topic: string, payload: Uint8Array, retained = false): boolean {
     if (!topic.startsWith(this.prefix)) return false;
     const levels = topic.slice(this.prefix.length).split('/');
     if (levels.length !== 2) return false;
     const [userKey = '', verb] = levels;
     if (verb !== 'set' && verb !== 'prefer') return false;
 
+    if (retained) {
+      if (payload.byteLength > 0) {
+        this.dropLog.warn(
+          `${topic} (retained)`,
+          `ignored a retained command on ${printable(topic)}: commands act only when sent; delete it with mosquitto_pub -r -n -t '${printable(topic)}'`,
+        );
+      }
+      return true;
+    }
+    if (!this.topics.set) return this.reject(topic, userKey, 'command topics are turned off (mqtt.commandTopics)', '');
+    if (verb === 'prefer' && !this.topics.prefer) return this.reject(topic, userKey, 'the prefer topic is turned off (mqtt.preferTopic)', '');
     const checked = checkPayload(payload);
     if (!checked.ok) return this.reject(topic, userKey, checked.reason, '');
-    if (!this.users.has(userKey)) return this.reject(topic, userKey, `unknown user "${userKey}"`, checked.text);
-    if (verb === 'set') this.set(topic, userKey, checked.text);
-    else this.prefer(topic, userKey, checked.text);
+    if (!this.users.has(userKey)) return this.reject(topic, userKey, `unknown user "${printable(userKey)}"`, checked.text);
+    // Parsed first, so a refused command is answered at once and costs no turn at the gate.
+    let act: () => Promise<void> | void;
+    if (verb === 'set') {
+      const parsed = parseSetCommand(checked.text);
+      if (!parsed.ok) return this.reject(topic, userKey, parsed.error, checked.text);
+      const receivedAt = this.clock.now();
+      act = () => this.set(userKey, parsed.command, receivedAt);
+    } else {
+      const parsed = parsePreferCommand(checked.text);
+      if (!parsed.ok) return this.reject(topic, userKey, parsed.error, checked.text);
+      act = () => this.prefer(topic, userKey, parsed.command, checked.text);
+    }
+    const offered = this.gate.offer(`${userKey}/${verb}`, act);
+    if (offered === 'throttled') {
+      this.dropLog.warn(
+        topic,
+        `commands on ${printable(topic)} come faster than the bridge applies them; each waiting one is replaced by the next, and the latest is applied when its turn comes`,
+      );
+    }
     return true;
   }
 
-  private set(topic: string, userKey: string, text: string): void {
-    const parsed = parseSetCommand(text);
-    if (!parsed.ok) {
-      this.reject(topic, userKey, parsed.error, text);
-      return;
-    }
-    const at = this.clock.now();
-    const command = parsed.command;
+  private set(userKey: string, command: SetCommand, at: number): void {
     if (command.kind === 'clear') {
       this.logger.info(`${userKey}: clear (command topic)`);
       this.bridge.setIntent(userKey, COMMAND_INPUT, { kind: 'clear', at });
@@ -74,26 +124,21 @@ export class MqttCommands {
     this.bridge.setIntent(userKey, COMMAND_INPUT, until === undefined ? { kind: 'set', pair: command.pair, at } : { kind: 'set', pair: command.pair, at, until });
   }
 
-  private prefer(topic: string, userKey: string, text: string): void {
-    const parsed = parsePreferCommand(text);
-    if (!parsed.ok) {
-      this.reject(topic, userKey, parsed.error, text);
-      return;
-    }
-    const command = parsed.command;
+  /** Resolves once Graph answered (the gate holds the user's next prefer until then); never rejects. */
+  private prefer(topic: string, userKey: string, command: PreferCommand, text: string): Promise<void> {
     const call =
       command.kind === 'clear'
         ? this.bridge.prefer(userKey, null)
         : this.bridge.prefer(userKey, command.presence, command.expiration);
-    call.catch((error: unknown) => {
-      const message = error instanceof GraphError ? `${error.message} (${error.hint})` : errorMessage(error);
-      this.reject(topic, userKey, `Graph refused the preferred presence: ${message}`, text);
+    return call.catch((error: unknown) => {
+      const message = error instanceof GraphError ? `Graph refused the preferred presence: ${error.message} (${error.hint})` : `the preferred presence was not set: ${errorMessage(error)}`;
+      this.reject(topic, userKey, message, text);
     });
   }
 
   /** Logs and answers on the error topic, both under the same rate limit (no amplification of a flood). */
   private reject(topic: string, userKey: string, error: string, text: string): true {
-    if (!this.dropLog.warn(topic, `command on ${topic} rejected: ${error}`)) return true;
+    if (!this.dropLog.warn(topic, `command on ${printable(topic)} rejected: ${error}`)) return true;
     const answer = JSON.stringify({ topic, error, payload: excerpt(text, 200), at: new Date(this.clock.now()).toISOString() });
     void this.publish(userTopics(this.baseTopic, userKey).error, answer);
     return true;

@@ -28,6 +28,49 @@ export interface MqttConnectionOptions {
    * suffix on the client id, no last will and no `online`/`offline` status of its own.
    */
   readonly publishOnly?: { readonly clientIdSuffix: string };
+  /** MQTT 5 Maximum Packet Size asked of the broker (see {@link packetLimitFor}). */
+  readonly maxPacketBytes?: number;
+}
+
+/**
+ * Room for everything in a PUBLISH besides the payload: fixed header (up to 5 bytes), topic
+ * length and topic, packet id and properties. A topic longer than about 1 KiB with a payload at
+ * the limit is not delivered; no device topic is that long.
+ */
+export const PACKET_OVERHEAD_BYTES = 1024;
+
+/**
+ * The Maximum Packet Size (MQTT 5 CONNECT property) that matches a payload limit: the broker then
+ * never sends a packet the payload guard would refuse anyway, so an oversized message is not read
+ * into memory at all. https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901050
+ */
+export function packetLimitFor(maxPayloadBytes: number): number {
+  return maxPayloadBytes + PACKET_OVERHEAD_BYTES;
+}
+
+/** True for `localhost`, 127.0.0.0/8 and ::1: a broker only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return v4 !== null && v4.slice(1).every((part) => Number(part) <= 255);
+}
+
+/**
+ * A warning when the bridge would connect to a broker beyond this machine without credentials
+ * (no username, none in the URL, no client certificate): then anyone who can reach that broker
+ * can publish on the bridge's topics. Undefined when there is nothing to warn about.
+ */
+export function credentialWarning(config: Pick<MqttConfig, 'url' | 'username' | 'cert'>): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(config.url);
+  } catch {
+    return undefined; // the config check reports it
+  }
+  if (isLoopbackHost(url.hostname)) return undefined;
+  if (config.username !== undefined || url.username !== '' || config.cert !== undefined) return undefined;
+  return `connecting to ${url.hostname} without credentials: whoever can reach that broker can drive presence through the bridge's topics; give the bridge a user (mqtt.username and mqtt.password) and an ACL (docs/mqtt.md, "Access control")`;
 }
 
 export const STATUS_ONLINE = 'online';
@@ -112,7 +155,11 @@ export class MqttConnection {
       will: { topic: this.statusTopic, payload: Buffer.from(STATUS_OFFLINE), qos: 1, retain: true },
     };
     if (publishOnly) delete clientOptions.will;
-    if (config.protocolVersion === 5 && !publishOnly) clientOptions.properties = { sessionExpiryInterval: 24 * 3600 };
+    if (config.protocolVersion === 5) {
+      // the publish-only connection is a clean session: nothing to keep for it
+      clientOptions.properties = publishOnly ? {} : { sessionExpiryInterval: 24 * 3600 };
+      if (this.options.maxPacketBytes !== undefined) clientOptions.properties.maximumPacketSize = this.options.maxPacketBytes;
+    }
     if (config.username !== undefined) clientOptions.username = config.username;
     if (config.password !== undefined) clientOptions.password = config.password;
     try {
@@ -126,6 +173,8 @@ export class MqttConnection {
     }
 
     this.stopping = false;
+    const warning = credentialWarning(config);
+    if (warning !== undefined && !publishOnly) logger.warn(warning);
     logger.info(`connecting to ${safeUrl(config.url)} as ${clientOptions.clientId} (MQTT ${config.protocolVersion === 5 ? '5' : '3.1.1'})`);
     const client = mqtt.connect(config.url, clientOptions);
     this.client = client;

@@ -5,6 +5,7 @@ import { errorMessage } from '../logger.js';
 import type { Clock } from '../session/clock.js';
 import type { LogLimiter } from './logLimiter.js';
 import { checkPayload, excerpt } from './payloadGuard.js';
+import { printable } from './printable.js';
 import { reduceFilters, topicFilterProblem, topicMatches } from './topicFilter.js';
 
 /**
@@ -26,6 +27,8 @@ export class MqttInputs {
     private readonly logger: Logger,
     private readonly dropLog: LogLimiter,
     private readonly maxPayloadBytes?: number,
+    /** Rate limit for debug lines that quote payloads; without it they are not written. */
+    private readonly debugLog?: LogLimiter,
   ) {
     this.inputs = inputs.filter((input) => {
       const problem = topicFilterProblem(input.topic);
@@ -63,21 +66,21 @@ export class MqttInputs {
     const targets = this.targetsOf(topic);
     if (targets.length === 0) return false;
     if (payload.byteLength === 0) {
-      this.logger.debug(`empty payload on ${topic} ignored`);
+      this.debugLog?.warn(topic, `empty payload on ${printable(topic)} ignored`);
       return true;
     }
     const checked = checkPayload(payload, this.maxPayloadBytes);
     if (!checked.ok) {
-      this.dropLog.warn(topic, `dropped a message on ${topic} for input "${targets[0]?.name ?? ''}": ${checked.reason}`);
+      this.dropLog.warn(topic, `dropped a message on ${printable(topic)} for input "${targets[0]?.name ?? ''}": ${checked.reason}`);
       return true;
     }
     const at = this.clock.now();
     for (const input of targets) {
-      if (retained) this.logger.debug(`input "${input.name}": retained value "${excerpt(checked.text)}" on ${topic} taken as the current state`);
+      if (retained) this.debugLog?.warn(topic, `input "${input.name}": retained value "${printable(excerpt(checked.text))}" on ${printable(topic)} taken as the current state`);
       try {
         this.sink.signal({ input: input.name, value: checked.text, at });
       } catch (error) {
-        this.dropLog.warn(topic, `input "${input.name}": the signal from ${topic} failed: ${errorMessage(error)}`);
+        this.dropLog.warn(topic, `input "${input.name}": the signal from ${printable(topic)} failed: ${errorMessage(error)}`);
       }
     }
     return true;

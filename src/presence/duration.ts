@@ -35,3 +35,18 @@ export function formatIsoDuration(ms: number): string {
 /** Bounds Graph puts on setPresence's expirationDuration. */
 export const MIN_SESSION_EXPIRATION_MS = 5 * 60_000;
 export const MAX_SESSION_EXPIRATION_MS = 4 * 3_600_000;
+
+/**
+ * Longest a timed intent may hold (a map entry's `for`, a set command's `expiration`): one day.
+ * A desk signal that should outlast a working day belongs to a preferred presence or a clear; the
+ * session itself is renewed at most PT4H at a time whatever this says.
+ */
+export const MAX_HOLD_MS = 86_400_000;
+export const MAX_HOLD_TEXT = 'P1D';
+
+/**
+ * Longest expiration sent with setUserPreferredPresence: a week, Graph's own longest default
+ * (seven days for Available, Away, BeRightBack and Offline; one day for Busy and DoNotDisturb).
+ */
+export const MAX_PREFERRED_EXPIRATION_MS = 7 * 86_400_000;
+export const MAX_PREFERRED_EXPIRATION_TEXT = 'P7D';

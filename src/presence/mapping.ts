@@ -1,4 +1,4 @@
-import { formatIsoDuration, parseIsoDuration } from './duration.js';
+import { MAX_HOLD_MS, MAX_HOLD_TEXT, formatIsoDuration, parseIsoDuration } from './duration.js';
 import type { Intent, Signal } from './intent.js';
 import { formatPresence, parseSessionPair, SESSION_PAIR_LIST, type PresencePair } from './presencePair.js';
 
@@ -115,6 +115,7 @@ function compileAction(inputName: string, key: string, entry: MapEntryInput, tog
   if (!pair) throw new Error(`${where}: "${entry.set}" is not a presence setPresence accepts (${SESSION_PAIR_LIST})`);
   const forMs = parseIsoDuration(entry.for);
   if (forMs === undefined || forMs <= 0) throw new Error(`${where}: "${entry.for}" is not a positive ISO 8601 duration such as PT30M`);
+  if (forMs > MAX_HOLD_MS) throw new Error(`${where}: "for" of "${entry.for}" is longer than the ${MAX_HOLD_TEXT} limit`);
   return { kind: 'set', pair, forMs };
 }
 

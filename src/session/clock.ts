@@ -13,9 +13,36 @@ export interface Clock {
   clearTimeout(handle: TimerHandle | undefined): void;
 }
 
+/**
+ * Node's `setTimeout` takes at most 2^31-1 ms (about 24.8 days); a longer delay is clamped to
+ * 1 ms with a TimeoutOverflowWarning, so a timer meant for next month fires at once and a loop
+ * that re-arms it spins. https://nodejs.org/api/timers.html#settimeoutcallback-delay-args
+ */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/**
+ * The next step of a long wait: how long to sleep now, and whether the wait is over after it.
+ * A delay that is not a number counts as 0; an infinite one never ends.
+ */
+export function nextTimerStep(remainingMs: number, maxStepMs: number = MAX_TIMER_DELAY_MS): { readonly sleepMs: number; readonly last: boolean } {
+  const remaining = Number.isNaN(remainingMs) ? 0 : Math.max(0, remainingMs);
+  if (remaining <= maxStepMs) return { sleepMs: remaining, last: true };
+  return { sleepMs: maxStepMs, last: false };
+}
+
+export interface SystemClockOptions {
+  /** Longest single Node timer; longer delays are re-armed in steps of this size. */
+  readonly maxStepMs?: number;
+}
+
 class SystemClock implements Clock {
   private next = 1;
   private readonly timers = new Map<number, NodeJS.Timeout>();
+  private readonly maxStepMs: number;
+
+  constructor(options: SystemClockOptions) {
+    this.maxStepMs = Math.max(1, Math.min(MAX_TIMER_DELAY_MS, Math.floor(options.maxStepMs ?? MAX_TIMER_DELAY_MS)));
+  }
 
   now(): number {
     return Date.now();
@@ -23,12 +50,8 @@ class SystemClock implements Clock {
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
     const id = this.next++;
-    const timer = setTimeout(() => {
-      this.timers.delete(id);
-      callback();
-    }, Math.max(0, delayMs));
-    timer.unref?.();
-    this.timers.set(id, timer);
+    const due = this.now() + (Number.isNaN(delayMs) ? 0 : Math.max(0, delayMs));
+    this.arm(id, due, callback);
     return { id };
   }
 
@@ -38,14 +61,30 @@ class SystemClock implements Clock {
     if (timer) clearTimeout(timer);
     this.timers.delete(handle.id);
   }
+
+  /** One Node timer towards `due`; a wait longer than one step arms the next step when it ends. */
+  private arm(id: number, due: number, callback: () => void): void {
+    const step = nextTimerStep(due - this.now(), this.maxStepMs);
+    const timer = setTimeout(() => {
+      if (this.timers.get(id) !== timer) return;
+      if (!step.last && due - this.now() > 0) {
+        this.arm(id, due, callback);
+        return;
+      }
+      this.timers.delete(id);
+      callback();
+    }, step.sleepMs);
+    timer.unref?.();
+    this.timers.set(id, timer);
+  }
 }
 
 /**
  * Real time. Timers are unref'd: an open socket or server, not a pending renewal, is what keeps
  * a daemon alive.
  */
-export function createSystemClock(): Clock {
-  return new SystemClock();
+export function createSystemClock(options: SystemClockOptions = {}): Clock {
+  return new SystemClock(options);
 }
 
 export const systemClock: Clock = createSystemClock();

@@ -200,7 +200,7 @@ export class PresencePublisher {
     const action = decide(this.facts(), now);
     let wakeAt: number | undefined;
     if (action.kind === 'set' || action.kind === 'clear') {
-      this.enqueue(action.deadline);
+      this.enqueue(action.deadline, action.kind === 'set' && action.renewal);
     } else {
       this.ticket?.handle.cancel();
       this.ticket = null;
@@ -214,14 +214,18 @@ export class PresencePublisher {
     else this.arm(wakeAt);
   }
 
-  private enqueue(deadline: number): void {
+  private enqueue(deadline: number, renewal = false): void {
     if (this.ticket && this.ticket.deadline <= deadline) return;
     this.ticket?.handle.cancel();
     let ran = false;
-    const handle = this.deps.limiter.submit(deadline, () => {
-      ran = true;
-      return this.runGranted();
-    });
+    const handle = this.deps.limiter.submit(
+      deadline,
+      () => {
+        ran = true;
+        return this.runGranted();
+      },
+      { kind: renewal ? 'renewal' : 'upkeep' },
+    );
     // submit runs the work at once when the budget has room; only a request still queued is kept
     this.ticket = ran ? null : { handle, deadline };
   }

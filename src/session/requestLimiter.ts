@@ -25,6 +25,40 @@ export function pacePerSecond(maxPer30s: number): number {
   return Math.max(MIN_PER_PACE_WINDOW, Math.ceil(((maxPer30s * PACE_WINDOW_MS) / RATE_WINDOW_MS) * PACE_FACTOR));
 }
 
+/**
+ * Commands (an MQTT `prefer`, anything a person or device asks for directly) may take at most
+ * this share of the budget, of the pace and of the requests in flight; the rest is held for the
+ * work that keeps sessions alive (sets, renewals, clears, read-back), so a flood of commands can
+ * slow other commands but never a renewal.
+ */
+export const COMMAND_SHARE = 0.25;
+/** Commands waiting for a slot, for all users; past this a new one is refused at once. */
+export const MAX_QUEUED_COMMANDS = 1000;
+
+export function commandShareOf(total: number): number {
+  return Math.max(1, Math.floor(total * COMMAND_SHARE));
+}
+
+/**
+ * A renewal this close to its deadline goes before every other request, whatever their
+ * deadlines: a session that lapses costs the user their state; a change that waits a little costs
+ * a little. Renewals are few (one per session per renewal interval), so this cannot starve changes.
+ */
+export const RENEWAL_URGENT_MS = 60_000;
+
+/**
+ * `renewal`: keeps an asserted session alive (urgent near its deadline, see
+ * {@link RENEWAL_URGENT_MS}); `upkeep` (default): other session work and read-back; `command`:
+ * asked for directly, capped at {@link COMMAND_SHARE}.
+ */
+export type RequestClass = 'upkeep' | 'renewal' | 'command';
+
+export interface SubmitOptions {
+  readonly kind?: RequestClass;
+  /** Called (instead of `run`) when the request is refused because the command queue is full. */
+  readonly onRefused?: () => void;
+}
+
 /** A queued request; cancel it when the caller no longer needs the slot. */
 export interface LimiterTicket {
   cancel(): void;
@@ -32,6 +66,7 @@ export interface LimiterTicket {
 
 interface Waiting {
   readonly deadline: number;
+  readonly kind: RequestClass;
   /** Returns the call's promise, or null when the work is no longer needed (no slot is used). */
   readonly run: () => Promise<unknown> | null;
   cancelled: boolean;
@@ -47,6 +82,14 @@ export class RequestLimiter {
   private readonly budget: RequestBudget;
   private readonly pace: RequestBudget;
   private readonly queue = new DueQueue<Waiting>();
+  private readonly commands = new DueQueue<Waiting>();
+  private readonly renewals = new DueQueue<Waiting>();
+  private readonly commandBudget: RequestBudget;
+  private readonly commandPace: RequestBudget;
+  private readonly maxCommandsInFlight: number;
+  private commandsRunning = 0;
+  /** The queue-full warning is logged once until the command queue empties again. */
+  private refusing = false;
   private timer: TimerHandle | undefined;
   private timerAt: number | undefined;
   private closed = false;
@@ -61,13 +104,33 @@ export class RequestLimiter {
   ) {
     this.budget = new RequestBudget(maxPer30s, RATE_WINDOW_MS);
     this.pace = new RequestBudget(pacePerSecond(maxPer30s), PACE_WINDOW_MS);
+    this.commandBudget = new RequestBudget(commandShareOf(maxPer30s), RATE_WINDOW_MS);
+    this.commandPace = new RequestBudget(commandShareOf(pacePerSecond(maxPer30s)), PACE_WINDOW_MS);
+    this.maxCommandsInFlight = commandShareOf(maxInFlight);
   }
 
-  /** Queue work with a deadline (ms since epoch); it runs when the budget has room, soonest deadline first. */
-  submit(deadline: number, run: () => Promise<unknown> | null): LimiterTicket {
-    const waiting: Waiting = { deadline, run, cancelled: false };
+  /**
+   * Queue work with a deadline (ms since epoch); it runs when the budget has room, soonest
+   * deadline first. A command beyond {@link MAX_QUEUED_COMMANDS} waiting is refused.
+   */
+  submit(deadline: number, run: () => Promise<unknown> | null, options: SubmitOptions = {}): LimiterTicket {
+    const kind = options.kind ?? 'upkeep';
+    const waiting: Waiting = { deadline, kind, run, cancelled: false };
     if (this.closed) return { cancel: () => undefined };
-    this.queue.push(waiting, deadline);
+    if (kind === 'command') {
+      if (this.commands.size >= MAX_QUEUED_COMMANDS) {
+        if (!this.refusing) this.logger.warn(`rate limiter: ${MAX_QUEUED_COMMANDS} commands are already waiting for Graph; new ones are refused until the queue drains`);
+        this.refusing = true;
+        options.onRefused?.();
+        return { cancel: () => undefined };
+      }
+      if (this.commands.size === 0) this.refusing = false;
+      this.commands.push(waiting, deadline);
+    } else if (kind === 'renewal') {
+      this.renewals.push(waiting, deadline);
+    } else {
+      this.queue.push(waiting, deadline);
+    }
     this.drain();
     return {
       cancel: () => {
@@ -78,7 +141,7 @@ export class RequestLimiter {
 
   /** Requests queued and not yet started. */
   waiting(): number {
-    return this.queue.size;
+    return this.queue.size + this.renewals.size + this.commands.size;
   }
 
   /** Requests started and not yet settled. */
@@ -102,24 +165,23 @@ export class RequestLimiter {
     this.timer = undefined;
     this.timerAt = undefined;
     while (this.queue.size > 0) this.queue.pop();
+    while (this.commands.size > 0) this.commands.pop();
+    while (this.renewals.size > 0) this.renewals.pop();
   }
 
   private drain(): void {
     if (this.closed) return;
     for (;;) {
-      const head = this.queue.peek()?.item;
-      if (!head) return;
-      if (head.cancelled) {
-        this.queue.pop();
-        continue;
-      }
-      if (this.running.size >= this.maxInFlight) return; // a settling request drains again
       const now = this.clock.now();
+      const head = this.nextEligible(now);
+      if (!head) return;
+      if (this.running.size >= this.maxInFlight) return; // a settling request drains again
       if (this.budget.used(now) >= this.budget.maxPerWindow || this.pace.used(now) >= this.pace.maxPerWindow) {
         this.arm(Math.max(this.budget.nextFreeAt(now), this.pace.nextFreeAt(now)));
         return;
       }
-      this.queue.pop();
+      const isCommand = head.kind === 'command';
+      this.queueOf(head.kind).pop();
       let started: Promise<unknown> | null;
       try {
         started = head.run();
@@ -130,14 +192,56 @@ export class RequestLimiter {
       if (started === null) continue;
       this.budget.tryTake(now);
       this.pace.tryTake(now);
+      if (isCommand) {
+        this.commandBudget.tryTake(now);
+        this.commandPace.tryTake(now);
+        this.commandsRunning++;
+      }
       this.granted++;
       const tracked = started
         .catch((error: unknown) => this.logger.debug(`rate limiter: request failed: ${errorMessage(error)}`))
         .finally(() => {
           this.running.delete(tracked);
+          if (isCommand) this.commandsRunning--;
           this.drain();
         });
       this.running.add(tracked);
+    }
+  }
+
+  /**
+   * The request to start next: a renewal near its deadline first; otherwise the soonest deadline
+   * of the three queues, where a command counts only while commands are within their share
+   * (otherwise a timer is armed for when they are again).
+   */
+  private nextEligible(now: number): Waiting | undefined {
+    const renewal = this.headOf(this.renewals);
+    if (renewal && renewal.deadline - now <= RENEWAL_URGENT_MS) return renewal;
+    const upkeep = this.headOf(this.queue);
+    let best = renewal && (!upkeep || renewal.deadline < upkeep.deadline) ? renewal : upkeep;
+    const command = this.headOf(this.commands);
+    if (!command) return best;
+    let commandAllowed = this.commandsRunning < this.maxCommandsInFlight;
+    if (commandAllowed && (this.commandBudget.used(now) >= this.commandBudget.maxPerWindow || this.commandPace.used(now) >= this.commandPace.maxPerWindow)) {
+      commandAllowed = false;
+      this.arm(Math.max(this.commandBudget.nextFreeAt(now), this.commandPace.nextFreeAt(now)));
+    }
+    if (commandAllowed && (!best || command.deadline < best.deadline)) best = command;
+    return best;
+  }
+
+  private queueOf(kind: RequestClass): DueQueue<Waiting> {
+    if (kind === 'command') return this.commands;
+    if (kind === 'renewal') return this.renewals;
+    return this.queue;
+  }
+
+  /** The head of `queue`, dropping cancelled work on the way. */
+  private headOf(queue: DueQueue<Waiting>): Waiting | undefined {
+    for (;;) {
+      const head = queue.peek()?.item;
+      if (!head || !head.cancelled) return head;
+      queue.pop();
     }
   }
 

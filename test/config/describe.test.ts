@@ -63,7 +63,7 @@ describe('describe', () => {
   it('keeps the MQTT password out and says there are no inputs', () => {
     const summary = describeConfig(valid({ auth: { tenantId: 't', clientId: 'c', clientSecret: 's' }, users, mqtt: { url: 'mqtt://bridge:pw-in-url@broker', password: 'pw-option' } }));
     const text = formatSummary(summary).join('\n');
-    expect(summary.mqtt).toEqual({ url: 'mqtt://broker', password: true, baseTopic: 'presence-bridge', homeAssistant: true });
+    expect(summary.mqtt).toEqual({ url: 'mqtt://broker', password: true, baseTopic: 'presence-bridge', homeAssistant: true, commandTopics: 'set' });
     expect(text).not.toMatch(/pw-in-url|pw-option/);
     expect(text).toContain('Inputs (0)\n  none (presence is set through MQTT commands, HomeKit or the CLI)');
   });

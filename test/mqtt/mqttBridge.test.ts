@@ -48,7 +48,7 @@ async function setup(protocolVersion: 4 | 5): Promise<Setup> {
   const config = emulatorConfig(emulator, {
     graph: { pollSeconds: 30 },
     users: [{ key: 'alex', id: user.id, name: 'Alex' }],
-    mqtt: { url: broker.url, protocolVersion, baseTopic: base, clientId: `bridge-${base}` },
+    mqtt: { url: broker.url, protocolVersion, baseTopic: base, clientId: `bridge-${base}`, preferTopic: true },
     inputs: [
       { name: 'Desk button', type: 'mqtt', topic: `${base}-z2m/desk_button`, field: 'action', user: 'alex', map: { single: 'toggle', hold: 'DoNotDisturb/Presenting' }, toggle: ['Busy/InACall'] },
       { name: 'Headset', type: 'mqtt', topic: `${base}-esp/+/hook`, user: 'alex', map: { OFFHOOK: 'Busy/InACall', ONHOOK: 'clear' } },

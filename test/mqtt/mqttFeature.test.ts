@@ -18,7 +18,7 @@ function makeConfig(url: string, protocolVersion: 4 | 5, base: string, extra: Re
   return configSchema.parse({
     auth: { tenantId: 't', clientId: 'c', clientSecret: 's' },
     users: USERS,
-    mqtt: { url, protocolVersion, baseTopic: base, clientId: `test-${base}` },
+    mqtt: { url, protocolVersion, baseTopic: base, clientId: `test-${base}`, preferTopic: true },
     inputs: [
       { name: 'Desk button', type: 'mqtt', topic: `${base}-dev/desk_button`, field: 'action', user: 'alex', map: { single: 'toggle' }, toggle: ['Busy/InACall'] },
       { name: 'Headsets', type: 'mqtt', topic: `${base}-dev/headset/+`, user: 'megan', map: { OFFHOOK: 'Busy/InACall', ONHOOK: 'clear' } },

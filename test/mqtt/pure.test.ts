@@ -84,6 +84,7 @@ describe('set command payloads', () => {
     ['"Away/Away"', { kind: 'set', pair: { availability: 'Away', activity: 'Away' } }],
     ['{"availability":"Busy","activity":"InACall"}', { kind: 'set', pair: { availability: 'Busy', activity: 'InACall' } }],
     ['{"availability":"Busy","activity":"InAConferenceCall","expiration":"PT30M"}', { kind: 'set', pair: { availability: 'Busy', activity: 'InAConferenceCall' }, durationMs: 1_800_000 }],
+    ['{"availability":"Busy","activity":"InACall","expiration":"P1D"}', { kind: 'set', pair: { availability: 'Busy', activity: 'InACall' }, durationMs: 86_400_000 }],
     ['{"availability":"clear"}', { kind: 'clear' }],
   ])('%j parses', (text, command) => {
     expect(parseSetCommand(text)).toEqual({ ok: true, command });
@@ -101,6 +102,8 @@ describe('set command payloads', () => {
     ['{"availability":"Busy","activity":"InACall","expiration":30}', 'expiration must be an ISO 8601 duration string'],
     ['{"availability":"Busy","activity":"InACall","expiration":"30 minutes"}', 'is not a positive ISO 8601 duration'],
     ['{"availability":"Busy","activity":"InACall","expiration":"PT0S"}', 'is not a positive ISO 8601 duration'],
+    ['{"availability":"Busy","activity":"InACall","expiration":"P30D"}', 'expiration "P30D" is longer than the P1D limit'],
+    ['{"availability":"Busy","activity":"InACall","expiration":"PT24H1S"}', 'is longer than the P1D limit'],
     ['"{\\"a\\":1}"', 'malformed JSON'],
   ])('%j is rejected', (text, error) => {
     const result = parseSetCommand(text);
@@ -123,6 +126,7 @@ describe('prefer command payloads', () => {
     ['Busy/InACall', 'is not a preferred presence'],
     ['{oops', 'malformed JSON'],
     ['{"availability":"Busy","activity":"Busy","expiration":"soon"}', 'is not a positive ISO 8601 duration'],
+    ['{"availability":"Busy","activity":"Busy","expiration":"P8D"}', 'expiration "P8D" is longer than the P7D limit'],
   ])('%j is rejected', (text, error) => {
     const result = parsePreferCommand(text);
     expect(result.ok).toBe(false);

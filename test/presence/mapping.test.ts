@@ -204,6 +204,7 @@ describe('compileMapping rejects invalid config', () => {
     ['timed with bad pair', { name: 'I', map: { a: { set: 'Nope', for: 'PT5M' } } }, /"Nope" is not a presence/],
     ['timed with bad duration', { name: 'I', map: { a: { set: 'Busy/InACall', for: '30 minutes' } } }, /"30 minutes" is not a positive ISO 8601 duration/],
     ['timed with zero duration', { name: 'I', map: { a: { set: 'Busy/InACall', for: 'PT0S' } } }, /"PT0S" is not a positive/],
+    ['timed longer than a day', { name: 'I', map: { a: { set: 'Busy/InACall', for: 'P30D' } } }, /"for" of "P30D" is longer than the P1D limit/],
     ['keys equal after normalising case', { name: 'I', map: { OFFHOOK: 'clear', offhook: 'Busy/InACall' } }, /map values "OFFHOOK" and "offhook" mean the same value/],
     ['keys equal as booleans', { name: 'I', map: { on: 'clear', '1': 'Busy/InACall' } }, /mean the same value/],
     ['empty field part', { name: 'I', field: 'a..b', map: { a: 'clear' } }, /field "a..b" has an empty part/],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
 import { ManualClock } from '../../src/session/clock.js';
-import { RequestLimiter } from '../../src/session/requestLimiter.js';
+import { MAX_QUEUED_COMMANDS, RequestLimiter } from '../../src/session/requestLimiter.js';
 
 describe('RequestLimiter', () => {
   it('never grants more than the budget in any 30 s window and serves the soonest deadline first', async () => {
@@ -109,6 +109,57 @@ describe('RequestLimiter', () => {
     await clock.advance(1);
     expect(errors.join()).toContain('boom');
     expect(ran).toBe(true);
+    limiter.close();
+  });
+
+  it('commands take at most their share: upkeep due later still goes first once commands used theirs', async () => {
+    const clock = new ManualClock();
+    const limiter = new RequestLimiter(clock, 8, silentLogger, 100); // commands: 2 per 30 s
+    const start = clock.now();
+    const runs: { name: string; at: number }[] = [];
+    const job = (name: string) => () => {
+      runs.push({ name, at: clock.now() - start });
+      return Promise.resolve();
+    };
+    for (let i = 0; i < 50; i++) limiter.submit(start, job(`cmd${i}`), { kind: 'command' });
+    limiter.submit(start + 60_000, job('renewal'));
+    await clock.advance(0);
+    // two commands (their share), then the renewal although its deadline is a minute away
+    expect(runs.map((r) => r.name)).toEqual(['cmd0', 'cmd1', 'renewal']);
+    await clock.advance(30_000);
+    expect(runs.filter((r) => r.name.startsWith('cmd')).length).toBe(4);
+    for (const r of runs) expect(runs.filter((o) => o.name.startsWith('cmd') && o.at >= r.at && o.at < r.at + 30_000).length).toBeLessThanOrEqual(2);
+    limiter.close();
+  });
+
+  it('the command queue is bounded: past the bound a command is refused at once, with one warning', () => {
+    const clock = new ManualClock();
+    const warnings: string[] = [];
+    const limiter = new RequestLimiter(clock, 4, { ...silentLogger, warn: (m: string) => warnings.push(m) });
+    let refused = 0;
+    for (let i = 0; i < MAX_QUEUED_COMMANDS + 50; i++) limiter.submit(clock.now(), () => Promise.resolve(), { kind: 'command', onRefused: () => refused++ });
+    expect(limiter.waiting()).toBe(MAX_QUEUED_COMMANDS);
+    expect(refused).toBe(49); // one started at once (the share is 1 per 30 s), 1,000 wait, the rest is refused
+    expect(warnings).toHaveLength(1);
+    limiter.close();
+  });
+
+  it('a renewal near its deadline goes before every change queued ahead of it, so a session never lapses behind a backlog', async () => {
+    const clock = new ManualClock();
+    const limiter = new RequestLimiter(clock, 3, silentLogger);
+    const start = clock.now();
+    const runs: { name: string; at: number }[] = [];
+    const job = (name: string) => () => {
+      runs.push({ name, at: clock.now() - start });
+      return Promise.resolve();
+    };
+    for (let i = 0; i < 20; i++) limiter.submit(start, job(`change${i}`));
+    limiter.submit(start + 100_000, job('renewal'), { kind: 'renewal' });
+    await clock.advance(120_000);
+    const renewal = runs.find((r) => r.name === 'renewal');
+    // Not urgent at 0 s and 30 s (soonest deadline first: the changes); urgent at 60 s (40 s left).
+    expect(renewal?.at).toBe(60_000);
+    expect(runs.filter((r) => r.at < 60_000).every((r) => r.name.startsWith('change'))).toBe(true);
     limiter.close();
   });
 });
