@@ -93,9 +93,10 @@ describe('every state file goes through the shared writer', () => {
     await mkdir(storage, { mode: 0o700 });
     await plantStale(join(storage, SESSION_LEDGER_FILE));
     const ledger = new SessionLedger(storage, silentLogger);
-    await ledger.ensureListed('user-1');
+    ledger.ensureListed('user-1');
+    await ledger.flush();
     const file = join(storage, SESSION_LEDGER_FILE);
-    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ version: 1, users: ['user-1'] });
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ version: 1, users: ['user-1'] });
     expect(await modeOf(file)).toBe(0o600);
     expect(await readFile(`${file}.${process.pid}.tmp`, 'utf8')).toBe('stale');
   });
