@@ -66,7 +66,8 @@ export function parseHttpDate(text: string): number | undefined {
 }
 
 /**
- * A Retry-After header value as a wait in ms from `now`: delta-seconds (`120`) or an HTTP-date
+ * A Retry-After header value as a wait in ms from `now`: delta-seconds (`120`, or `2.128` as Graph
+ * sends them) or an HTTP-date
  * (a date in the past means 0). Garbage, or no header, gives undefined. Capped at
  * {@link MAX_RETRY_AFTER_MS}.
  */
@@ -75,7 +76,8 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   const text = value.trim();
   if (text === '') return undefined;
   let ms: number | undefined;
-  if (/^\d+$/.test(text)) ms = Number(text) * 1000;
+  // Graph's throttling page shows `Retry-After: 2.128`: decimal seconds are honoured, rounded up.
+  if (/^\d+(?:\.\d+)?$/.test(text)) ms = Math.ceil(Number(text) * 1000);
   else {
     const date = parseHttpDate(text);
     if (date !== undefined) ms = Math.max(0, date - now);
