@@ -416,6 +416,7 @@ class PresenceBridgeCore implements CoreBridge {
       getPresence: async (...a) => get().getPresence(...a),
       getPresences: async (...a) => get().getPresences(...a),
       getMyPresence: async () => get().getMyPresence(),
+      resolveUserId: async (...a) => get().resolveUserId(...a),
     };
   }
 }

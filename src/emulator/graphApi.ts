@@ -171,6 +171,10 @@ export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = 
   if (route.user !== 'me') user = findUser(core.directory, route.user);
   const self = principal.kind === 'user' && user !== undefined && user.id === principal.userId;
   const access: Access = route.op === 'get' ? 'read' : 'write';
+  // A delegated write to someone else is a 401, not a 403 (microsoft-graph-explorer-v4 issue 3096).
+  if (access === 'write' && principal.kind === 'user' && user !== undefined && !self) {
+    return { appId, reply: fail(401, 'Unauthorized', 'Cannot set the presence of another user.') };
+  }
   if (!permitted(principal, access, self || (principal.kind === 'user' && targetId.toLowerCase() === principal.userId?.toLowerCase()))) {
     return { appId, reply: fail(403, 'Forbidden', 'Insufficient privileges to complete the operation.') };
   }

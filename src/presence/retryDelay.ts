@@ -119,3 +119,12 @@ export function retryDelay({ attempt, retryAfterMs, random, baseMs = DEFAULT_RET
   const step = Math.min(capMs, baseMs * 2 ** Math.min(n - 1, 1024));
   return Math.round(step / 2 + unit(random) * (step / 2));
 }
+
+/**
+ * How long 401s from Graph may go on, with sign-in still working, before they count as a real
+ * refusal (5 min, one Available fade). The presence service has been seen answering 401
+ * intermittently to a valid token (microsoft-graph-docs issue 8457, msgraph-beta-sdk-dotnet
+ * issue 316); until this long has passed the bridge keeps retrying with backoff and shows
+ * `retrying`, not a fault. A token endpoint that refuses is a real failure at once.
+ */
+export const UNAUTHORIZED_GRACE_MS = 5 * 60_000;

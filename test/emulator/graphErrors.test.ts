@@ -61,11 +61,13 @@ describe('403 Forbidden', () => {
     expectGraphError(await call(t, 'POST', '/v1.0/communications/getPresencesByUserId', { token, json: { ids: [user.id] } }), 403, 'Forbidden');
   });
 
-  it("refuses a delegated token writing another user's presence", async () => {
+  it("refuses a delegated token writing another user's presence with a 401 (microsoft-graph-explorer-v4 issue 3096)", async () => {
     const t = env.current;
     const { accessToken } = await userToken(t, 0);
     const other = t.emulator.users[1]!;
-    expectGraphError(await setPresence(t, accessToken, other.id, { sessionId: t.emulator.apps[0]!.clientId, availability: 'Busy', activity: 'InACall' }), 403, 'Forbidden');
+    const refused = await setPresence(t, accessToken, other.id, { sessionId: t.emulator.apps[0]!.clientId, availability: 'Busy', activity: 'InACall' });
+    expectGraphError(refused, 401, 'Unauthorized');
+    expect(refused.body.error.message).toBe('Cannot set the presence of another user.');
     expect((await setPresence(t, accessToken, t.emulator.users[0]!.id, { sessionId: t.emulator.apps[0]!.clientId, availability: 'Busy', activity: 'InACall' })).status).toBe(200);
   });
 });
