@@ -92,6 +92,21 @@ describe('presence-bridge set / clear / prefer / status (application mode)', () 
     expect((presence[0]!.body as { ids: string[] }).ids).toEqual([alex!.id, emulator.users[2]!.id, megan!.id]);
   });
 
+  it('status names the missing directory permission for a user given by user principal name, exit 3', async () => {
+    const strict = await startEmulator({ appPermissions: ['Presence.ReadWrite.All'] });
+    try {
+      const [alex, megan] = strict.users;
+      const file = await writeConfigFile(dir.path, configFor(strict, { users: [{ key: 'alex', id: alex!.id }, { key: 'megan', id: megan!.userPrincipalName }] }), 'upn-no-permission.json');
+      const r = await run(['status', '--config', file]);
+      expect(r.code).toBe(EXIT.refused);
+      expect(r.stderr).toContain('User.ReadBasic.All');
+      expect(r.stderr).toContain(megan!.userPrincipalName);
+      expect(strict.requestLog().filter((e) => e.route.includes('/presence'))).toEqual([]);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('a wrong secret exits 3 with the secret hint', async () => {
     const file = await writeConfigFile(dir.path, configFor(emulator, { auth: { clientSecret: 'not-the-secret' } }), 'wrong-secret.json');
     const r = await run(['set', '--config', file, '--user', 'alex', 'Busy/InACall']);
