@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBridge } from '../../src/bridge.js';
 import { USER_ID_CACHE_FILE } from '../../src/graph/index.js';
+import { SESSION_LEDGER_FILE } from '../../src/session/sessionLedger.js';
 import { UNAUTHORIZED_GRACE_MS } from '../../src/presence/retryDelay.js';
 import { Harness, MINUTE } from './harness.js';
 
@@ -39,6 +40,8 @@ describe('a user given by user principal name', () => {
     const file = join(h.storage, USER_ID_CACHE_FILE);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ users: { [upn.toLowerCase()]: { id: guid } } });
+    // the session ledger lists the object id too
+    expect(JSON.parse(await readFile(join(h.storage, SESSION_LEDGER_FILE), 'utf8'))).toMatchObject({ users: [guid] });
 
     // a restart finds the mapping in the storage folder: no directory lookup
     await h.stop();
@@ -49,8 +52,32 @@ describe('a user given by user principal name', () => {
       again.signal({ input: 'desk', value: 'dnd', at: h.clock.now() });
       await h.clock.advance(10 * SECOND, async () => again.whenIdle());
       expect(h.emulator.presenceOf(guid)).toEqual({ availability: 'DoNotDisturb', activity: 'Presenting' });
+      expect(h.logger.lines.filter((l) => l.includes('no longer configured'))).toEqual([]);
       expect(h.emulator.requestLog().filter((e) => e.route.startsWith('/users/') && !e.route.includes('/presence'))).toEqual([]);
       for (const e of presenceRoutes(h)) expect(e.route).toContain(guid);
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it("a session a crashed run left for a UPN user is found by its object id and cleared when nobody asks for it", async () => {
+    const probe = await Harness.create({ start: false });
+    const upn = probe.emulator.users[1]!.userPrincipalName;
+    await probe.close();
+    harness = await Harness.create({ config: { users: [{ key: 'u0', id: upn }], onShutdown: 'keep' } });
+    const h = harness;
+    const guid = h.emulator.users.find((u) => u.userPrincipalName === upn)!.id;
+    await h.signal('desk', 'busy');
+    expect(h.emulator.presenceOf(guid)).toEqual({ availability: 'Busy', activity: 'InACall' });
+    await h.stop(); // keep: the session stays, as after a crash
+    const again = createBridge(h.config, { logger: h.logger, clock: h.clock, storagePath: h.storage, features: [], random: () => 0.5 });
+    try {
+      await again.start();
+      await h.clock.advance(10 * SECOND, async () => again.whenIdle());
+      // the take-over waits for the (cached) resolution, real file I/O, then the clear lands
+      await expect.poll(() => h.emulator.presenceOf(guid), { timeout: 10_000, interval: 50 }).toEqual({ availability: 'Offline', activity: 'Offline' });
+      expect(h.emulator.requestLog().filter((e) => e.route.endsWith('/clearPresence')).map((e) => [e.route, e.status])).toEqual([[`/users/${guid}/presence/clearPresence`, 200]]);
+      expect(h.logger.lines.filter((l) => l.includes('no longer configured'))).toEqual([]);
     } finally {
       await again.stop();
     }
