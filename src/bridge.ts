@@ -212,18 +212,18 @@ class PresenceBridgeCore implements CoreBridge {
   private takeOverPrevious(previous: readonly string[]): void {
     if (!this.running) return;
     try {
-        for (const userId of previous) {
-          const slot = this.usersById.get(userId.toLowerCase());
-          if (!slot && this.config.users.some((u) => !isObjectId(u.id) && !this.objectIds.has(u.id.toLowerCase()))) {
-            // a user given by user principal name is not resolved yet: it may be this one; keep it listed
-            this.ledger.release(userId, true);
-            continue;
-          }
-          if (!slot) this.logger.warn(`a previous run left a session for user ${userId}, who is no longer configured; it expires by itself`);
-          else if (!slot.publisher.hasSession()) slot.publisher.assumeSession();
-          // the publisher now owns the session: its next state says whether it is still there
-          this.ledger.release(userId, slot !== undefined && slot.publisher.hasSession());
+      for (const userId of previous) {
+        const slot = this.usersById.get(userId.toLowerCase());
+        if (!slot && this.config.users.some((u) => !isObjectId(u.id) && !this.objectIds.has(u.id.toLowerCase()))) {
+          // a user given by user principal name is not resolved yet: it may be this one; keep it listed
+          this.ledger.release(userId, true);
+          continue;
         }
+        if (!slot) this.logger.warn(`a previous run left a session for user ${userId}, who is no longer configured; it expires by itself`);
+        else if (!slot.publisher.hasSession()) slot.publisher.assumeSession();
+        // the publisher now owns the session: its next state says whether it is still there
+        this.ledger.release(userId, slot !== undefined && slot.publisher.hasSession());
+      }
     } catch (error) {
       this.logger.error(`taking over the previous run's sessions failed: ${errorMessage(error)}`);
     }
