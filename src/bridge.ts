@@ -5,6 +5,7 @@ import { BUILT_IN_FEATURES } from './features.js';
 import { createGraphStack } from './graph/index.js';
 import type { AccessTokenProvider, GraphPresenceClient } from './graph/types.js';
 import { GraphError } from './graph/types.js';
+import { isObjectId } from './graph/userIdResolver.js';
 import type { Logger } from './logger.js';
 import { secretFilesOf, warnAboutReadableSecrets } from './files/secretFiles.js';
 import { errorMessage, prefixedLogger } from './logger.js';
@@ -98,6 +99,10 @@ class PresenceBridgeCore implements CoreBridge {
   private readonly clock: Clock;
   private readonly users = new Map<string, UserSlot>();
   private readonly usersById = new Map<string, UserSlot>();
+  /** users[].id given as a user principal name (lower case) → the object id Graph resolved it to. */
+  private readonly objectIds = new Map<string, string>();
+  /** Settles once every user principal name was resolved or failed to be (at start). */
+  private resolving: Promise<unknown> = Promise.resolve();
   private readonly inputs = new Map<string, InputSlot>();
   private readonly limiter: RequestLimiter;
   private readonly readback: PresenceReadback;
@@ -145,11 +150,14 @@ class PresenceBridgeCore implements CoreBridge {
           expirationMs,
           random: deps.random,
           onState: (state) => {
-            this.ledger.update(state.userId, state.desired !== null || state.confirmed !== null || publisher.hasSession());
+            // a user principal name not resolved yet cannot hold a session: no presence call went out
+            const ledgerId = this.ledgerId(state.userId);
+            if (isObjectId(ledgerId)) this.ledger.update(ledgerId, state.desired !== null || state.confirmed !== null || publisher.hasSession());
             this.events.emit('state', state);
           },
           onCall: (event) => this.events.emit('graphCall', event),
-          beforeSet: () => this.ledger.ensureListed(user.id),
+          // the ledger lists object ids, so a user principal name is resolved before the first set
+          beforeSet: () => (isObjectId(user.id) ? this.ledger.ensureListed(user.id) : this.resolveObjectId(user.id).then((id) => this.ledger.ensureListed(id))),
           renewalMargin,
         },
       );
@@ -195,13 +203,13 @@ class PresenceBridgeCore implements CoreBridge {
     }
     await warnAboutReadableSecrets(secretFilesOf(this.config, this.deps.configFile), this.logger);
     const previous = await this.ledger.load();
-    if (this.ledger.previousRunUnclean) {
-      // killed before its listings reached the disk: any configured user may hold a session of ours
-      const listed = new Set(previous.map((id) => id.toLowerCase()));
-      const unlisted = this.config.users.filter((u) => !listed.has(u.id.toLowerCase())).map((u) => u.id);
-      if (unlisted.length > 0) this.logger.info(`the previous run did not stop cleanly; after the start-up grace, sessions nobody asks for are cleared for all ${this.config.users.length} user(s)`);
-      previous.push(...unlisted);
-    }
+    // users given by user principal name: their object id (cached in the storage folder), so the
+    // ledger of a previous run, which lists object ids, finds them
+    // (not awaited: an unreachable Graph must not hold up the start)
+    this.resolving = Promise.all(this.config.users.filter((u) => !isObjectId(u.id)).map((u) => this.resolveObjectId(u.id).catch(() => undefined)));
+    const unclean = this.ledger.previousRunUnclean;
+    // killed before its listings reached the disk: any configured user may hold a session of ours
+    if (unclean) this.logger.info(`the previous run did not stop cleanly; after the start-up grace, sessions nobody asks for are cleared for all ${this.config.users.length} user(s)`);
     const restoredUsers = await this.restoreIntents();
     this.running = true;
     for (const key of this.users.keys()) this.reevaluate(key);
@@ -227,20 +235,43 @@ class PresenceBridgeCore implements CoreBridge {
         if (feature) this.features.push(feature); // stop() still releases what it opened
       }
     }
-    if (previous.length > 0) {
+    if (previous.length > 0 || unclean) {
       this.graceTimer = this.clock.setTimeout(() => {
         this.graceTimer = undefined;
-        for (const userId of previous) {
-          const slot = this.usersById.get(userId.toLowerCase());
-          if (!slot) {
-            this.clearLeftover(userId);
-            continue;
-          }
-          if (!slot.publisher.hasSession()) slot.publisher.assumeSession();
-          // the publisher now owns the session: its next state says whether it is still there
-          this.ledger.release(userId, slot.publisher.hasSession());
-        }
+        // user principal names resolve first (from the cache file), so their object ids match
+        void this.resolving.then(() => this.takeOverPrevious(unclean ? this.withUnlisted(previous) : previous));
       }, STARTUP_GRACE_MS);
+    }
+  }
+
+  /** Sessions a previous run left: the publisher takes each over (clears it unless it is wanted). */
+  /** The previous run's listed users plus every configured user it may not have listed (it did not stop cleanly). */
+  private withUnlisted(previous: readonly string[]): string[] {
+    const listed = new Set(previous.map((id) => id.toLowerCase()));
+    const unlisted = this.config.users.map((u) => this.ledgerId(u.id)).filter((id) => !listed.has(id.toLowerCase()));
+    return [...previous, ...unlisted];
+  }
+
+  private takeOverPrevious(previous: readonly string[]): void {
+    if (!this.running) return;
+    try {
+      for (const userId of previous) {
+        const slot = this.usersById.get(userId.toLowerCase());
+        if (!slot && this.config.users.some((u) => !isObjectId(u.id) && !this.objectIds.has(u.id.toLowerCase()))) {
+          // a user given by user principal name is not resolved yet: it may be this one; keep it listed
+          this.ledger.release(userId, true);
+          continue;
+        }
+        if (!slot) {
+          this.clearLeftover(userId);
+          continue;
+        }
+        if (!slot.publisher.hasSession()) slot.publisher.assumeSession();
+        // the publisher now owns the session: its next state says whether it is still there
+        this.ledger.release(userId, slot.publisher.hasSession());
+      }
+    } catch (error) {
+      this.logger.error(`taking over the previous run's sessions failed: ${errorMessage(error)}`);
     }
   }
 
@@ -539,6 +570,25 @@ class PresenceBridgeCore implements CoreBridge {
     }
   }
 
+  /** The id the session ledger lists a user under: the object id once known. */
+  private ledgerId(configuredId: string): string {
+    return this.objectIds.get(configuredId.toLowerCase()) ?? configuredId;
+  }
+
+  /** Resolves a user principal name (once; the client caches it) and remembers the object id. */
+  private async resolveObjectId(configuredId: string): Promise<string> {
+    const graph = this.graph;
+    if (!graph) throw new Error('the bridge is not running');
+    const id = await graph.client.resolveUserId(configuredId);
+    const key = configuredId.toLowerCase();
+    if (!this.objectIds.has(key)) {
+      this.objectIds.set(key, id);
+      const slot = this.usersById.get(key);
+      if (slot && !this.usersById.has(id.toLowerCase())) this.usersById.set(id.toLowerCase(), slot);
+    }
+    return id;
+  }
+
   /** Publishers exist from the start; the Graph stack only once started. */
   private lazyClient(): GraphPresenceClient {
     const get = (): GraphPresenceClient => {
@@ -557,6 +607,7 @@ class PresenceBridgeCore implements CoreBridge {
       getPresence: async (...a) => get().getPresence(...a),
       getPresences: async (...a) => get().getPresences(...a),
       getMyPresence: async () => get().getMyPresence(),
+      resolveUserId: async (...a) => get().resolveUserId(...a),
     };
   }
 }

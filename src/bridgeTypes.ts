@@ -51,6 +51,12 @@ export interface UserState {
   readonly actual: ObservedPresence | null;
   /** True when read-back shows a presence our session cannot explain (user-preferred override). */
   readonly overridden: boolean;
+  /**
+   * Where the read-back presence comes from while we assert a pair: `ours`, `otherSession` (a
+   * higher-ranked session such as the user's own Teams client; not a fault) or `preferred` (a
+   * user-preferred presence overrides us). Absent or null when unknown.
+   */
+  readonly actualFrom?: 'ours' | 'otherSession' | 'preferred' | null;
   readonly updatedAt: number;
 }
 

@@ -121,7 +121,7 @@ export const userSchema = z
       .string()
       .regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, _ and - only (it becomes part of MQTT topics)')
       .meta({ title: 'Key', description: 'Short name for the user, used in inputs and MQTT topics (letters, digits, _ and -).' }),
-    id: z.string().min(1).meta({ title: 'User id', description: 'The user\'s Entra object id (GUID) or user principal name.' }),
+    id: z.string().min(1).meta({ title: 'User id', description: 'The user\'s Entra object id (GUID) or user principal name; a user principal name is resolved once to the object id, which needs User.ReadBasic.All (application mode).' }),
     name: z.string().optional().meta({ title: 'Display name', description: 'Name shown in HomeKit and Home Assistant; defaults to the key.' }),
   })
   .strict();
@@ -229,7 +229,7 @@ export const configSchema = z
     cloud: z
       .enum(['global', 'usgov', 'dod', 'china'])
       .default('global')
-      .meta({ title: 'Cloud', description: 'Microsoft cloud: global, usgov (GCC High, L4), dod (L5) or china (21Vianet).' }),
+      .meta({ title: 'Cloud', description: 'Microsoft cloud: global, usgov (GCC High, L4), dod (L5) or china (21Vianet; refused: Graph presence does not exist there).' }),
     auth: authSchema.meta({ title: 'Sign-in', description: 'How the bridge signs in to Microsoft Entra ID.' }),
     graph: graphSchema.prefault({}).meta({ title: 'Graph', description: 'Microsoft Graph presence settings.' }),
     tls: z

@@ -4,6 +4,7 @@ import { closest, knownKeysAt, unwrap } from './introspect.js';
 import { formatPresence, parsePreferredPair, parseSessionPair, SESSION_PAIR_LIST } from '../presence/presencePair.js';
 import { MAX_HOLD_MS, MAX_HOLD_TEXT, MAX_SESSION_EXPIRATION_MS, MIN_SESSION_EXPIRATION_MS, parseIsoDuration } from '../presence/duration.js';
 import { normaliseValue } from '../presence/mapping.js';
+import { cloudErrors } from './cloudChecks.js';
 
 /**
  * Validation of the config block: zod's structural errors plus the cross-field checks the schema
@@ -574,6 +575,7 @@ export function validateConfig(raw: unknown): ValidationResult {
   checkInputs(input, userKeys, report);
   checkOutputs(input, userKeys, report);
   checkHomekit(input, report);
+  for (const problem of cloudErrors(input)) report.add([...problem.path], problem.message);
   if (report.errors.length > 0 || !parsed.success) {
     // In the order the options appear in the file, so the list reads top to bottom.
     const ranked = report.errors.map((e) => ({ ...e, rank: documentRank(input, e.path) }));

@@ -16,6 +16,19 @@ export interface DemoStep {
 
 export const DESK_BUTTON_TOPIC = 'zigbee2mqtt/desk_button';
 export const HEADSET_TOPIC = 'desk/headset/hook';
+export const LEE_DESK_TOPIC = 'desk/lee/status';
+
+/** Microsoft Teams' own client id: the demo gives Lee a session of it, as a running Teams holds. */
+export const TEAMS_CLIENT_ID = '1fec8e78-bce4-4aaf-ab1b-5451cc387264';
+
+/** Lee has Teams running and is in a meeting there: the session the demo gives Lee's Teams client. */
+export const LEE_TEAMS_SESSION = { clientId: TEAMS_CLIENT_ID, availability: 'Busy', activity: 'InAMeeting', expirationDuration: 'PT24H' } as const;
+
+/** The third emulator user: configured by user principal name, with Teams running. */
+export function demoTeamsUser(emulator: Pick<Emulator, 'users'>): DemoUser | undefined {
+  const lee = emulator.users[2];
+  return lee ? { key: 'lee', user: lee } : undefined;
+}
 export const DEMO_BASE_TOPIC = 'presence-bridge';
 
 /** The users the demo drives: the emulator's first two. */
@@ -40,6 +53,7 @@ export function demoUsers(emulator: Pick<Emulator, 'users'>): [DemoUser, DemoUse
  */
 export function demoConfig(emulator: Pick<Emulator, 'users' | 'apps' | 'tenantId' | 'authorityHost' | 'graphBaseUrl' | 'caCertFile'>, mqttUrl: string): Record<string, unknown> {
   const [alex, megan] = demoUsers(emulator);
+  const lee = demoTeamsUser(emulator);
   return {
     platform: 'PresenceBridge',
     name: 'Presence Bridge demo',
@@ -49,6 +63,8 @@ export function demoConfig(emulator: Pick<Emulator, 'users' | 'apps' | 'tenantId
     users: [
       { key: alex.key, id: alex.user.id, name: alex.user.displayName },
       { key: megan.key, id: megan.user.id, name: megan.user.displayName },
+      // by user principal name: resolved once to the object id (User.ReadBasic.All)
+      ...(lee ? [{ key: lee.key, id: lee.user.userPrincipalName, name: lee.user.displayName }] : []),
     ],
     inputs: [
       {
@@ -67,6 +83,7 @@ export function demoConfig(emulator: Pick<Emulator, 'users' | 'apps' | 'tenantId
         user: 'megan',
         map: { OFFHOOK: 'Busy/InACall', ONHOOK: 'clear' },
       },
+      ...(lee ? [{ type: 'mqtt', name: 'Lee desk', topic: LEE_DESK_TOPIC, user: lee.key, map: { in: 'Available/Available', out: 'clear' } }] : []),
     ],
     onShutdown: 'clear',
   };
@@ -86,6 +103,12 @@ export const DEMO_STEPS: readonly DemoStep[] = [
   },
   { what: "Any presence for anyone, on the bridge's command topic", label: 'Command: Megan Away', topic: `${DEMO_BASE_TOPIC}/megan/set`, payload: 'Away/Away' },
   { what: 'Back to nothing: clear that command', label: 'Command: Megan clear', topic: `${DEMO_BASE_TOPIC}/megan/set`, payload: 'clear' },
+  {
+    what: "Lee sits down while Teams has Lee in a meeting: the bridge's Available is set but Teams' own Busy outranks it (normal, not a fault)",
+    label: 'Lee at the desk',
+    topic: LEE_DESK_TOPIC,
+    payload: 'in',
+  },
 ];
 
 /** Quote for a POSIX shell: bare when safe, else in single quotes. */

@@ -16,7 +16,7 @@ import { startStatusServer } from '../statusPage/index.js';
 import type { EmbeddedBroker } from './broker.js';
 import { startEmbeddedBroker } from './broker.js';
 import type { DemoStep } from './demoConfig.js';
-import { DEMO_STEPS, demoConfig, mosquittoPubCommand, npxMqttPubCommand } from './demoConfig.js';
+import { DEMO_STEPS, demoConfig, demoTeamsUser, LEE_TEAMS_SESSION, mosquittoPubCommand, npxMqttPubCommand } from './demoConfig.js';
 
 export { DEMO_STEPS, demoConfig, mosquittoPubCommand, npxMqttPubCommand, shellQuote, type DemoStep } from './demoConfig.js';
 export { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
@@ -83,6 +83,9 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     // A day-long token (emulated): at ×60 that is 24 real minutes, so MSAL is not refreshing all the time.
     const emulator = await startEmulator({ timeScale, tokenLifetimeSeconds: 86_400, logger: prefixedLogger(logger, '[emulator]') });
     undo.push(() => emulator.close());
+    // Most users have Teams running: Lee's client holds a session of its own (Busy, in a meeting).
+    const lee = demoTeamsUser(emulator);
+    if (lee) emulator.addSession(lee.user.id, { ...LEE_TEAMS_SESSION });
 
     const raw = demoConfig(emulator, broker.url);
     const checked = validateConfig(raw);

@@ -22,8 +22,10 @@ export interface RefreshGrant {
 }
 
 export interface Fault {
-  readonly kind: 'status' | 'hang' | 'drop' | 'tokenOutage';
-  readonly status?: 429 | 500 | 503 | 504;
+  readonly kind: 'status' | 'hang' | 'drop' | 'tokenOutage' | 'rejectIds';
+  readonly status?: 401 | 429 | 500 | 503 | 504;
+  /** rejectIds: getPresencesByUserId answers a bare 400 to any request naming one of these. */
+  readonly ids?: readonly string[];
   readonly retryAfterSeconds?: number;
   remaining: number;
   readonly path?: string;
@@ -68,6 +70,8 @@ export interface EmulatorCore {
   /** Presence requests allowed per application per 30 s (0: no limit). */
   readonly throttleLimit: number;
   readonly throttleHits: Map<string, number[]>;
+  /** True when a getPresencesByUserId request names an id a `rejectIds` fault holds (uses up one count). */
+  rejectIds?(ids: readonly string[]): boolean;
   /** Records a request made inside `$batch` in the request log. */
   logBatchItem?(entry: Omit<RequestLogEntry, 'at' | 'kind'>): void;
   /** Called after any change worth persisting. */

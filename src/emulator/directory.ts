@@ -40,7 +40,7 @@ function secret(): string {
   return `${randomBytes(2).toString('hex').slice(0, 3)}8Q~${randomBytes(27).toString('base64url').slice(0, 36)}`;
 }
 
-export function createDirectory(clientCertificate?: ClientCertificate): Directory {
+export function createDirectory(clientCertificate?: ClientCertificate, appPermissions: readonly string[] = ['Presence.ReadWrite.All', 'User.ReadBasic.All']): Directory {
   const domain = 'contoso.example';
   const users: EmulatedUser[] = [
     { id: randomUUID(), userPrincipalName: `alex.wilber@${domain}`, displayName: 'Alex Wilber' },
@@ -52,7 +52,7 @@ export function createDirectory(clientCertificate?: ClientCertificate): Director
       clientId: randomUUID(),
       clientSecret: secret(),
       displayName: 'Presence Bridge',
-      permissions: ['Presence.ReadWrite.All'],
+      permissions: [...appPermissions],
       delegatedPermissions: ['Presence.ReadWrite', 'User.Read'],
       allowPublicClient: true,
       certificates: clientCertificate

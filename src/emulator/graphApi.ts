@@ -22,6 +22,8 @@ export interface GraphRequest {
   /** Path after the version, starting with `/`, without query. */
   readonly route: string;
   readonly version: 'v1.0' | 'beta';
+  /** The query string, without `?` (only `$select` is read). */
+  readonly query?: string;
   /** Parsed JSON body, undefined when empty, an Error when malformed. */
   readonly body: unknown;
   readonly authorization: string | undefined;
@@ -63,7 +65,8 @@ function underThrottle(core: EmulatorCore, appId: string): number | undefined {
   if (hits.length >= core.throttleLimit) {
     core.throttleHits.set(appId, hits);
     const oldest = hits[0] ?? now;
-    return Math.max(1, Math.ceil((oldest + THROTTLE_WINDOW_MS - now) / 1000));
+    // In seconds with milliseconds, as Graph's own sample (`Retry-After: 2.128`).
+    return Math.max(1, oldest + THROTTLE_WINDOW_MS - now) / 1000;
   }
   hits.push(now);
   core.throttleHits.set(appId, hits);
@@ -81,6 +84,7 @@ export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = 
     | { op: 'get'; user: string }
     | { op: 'setPresence' | 'clearPresence' | 'setUserPreferredPresence' | 'clearUserPreferredPresence'; user: string }
     | { op: 'getPresencesByUserId' }
+    | { op: 'getUser'; user: string }
     | { op: 'batch' };
   let route: Route | undefined;
   let allowed = 'POST';
@@ -99,6 +103,9 @@ export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = 
         | undefined;
       if (action) route = { op: action, user: userSeg };
     }
+  } else if (userSeg !== undefined && rest.length === 0) {
+    route = { op: 'getUser', user: userSeg };
+    allowed = 'GET';
   } else if (lower.length === 2 && lower[0] === 'communications' && lower[1] === 'getpresencesbyuserid') {
     route = { op: 'getPresencesByUserId' };
   } else if (lower.length === 1 && lower[0] === '$batch' && allowBatch) {
@@ -127,6 +134,8 @@ export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = 
   }
   const now = core.now();
 
+  if (route.op === 'getUser') return { appId, reply: getUser(core, req, principal, route.user, fail) };
+
   if (route.op === 'getPresencesByUserId') {
     if (!permitted(principal, 'read', false)) return { appId, reply: fail(403, 'Forbidden', 'Insufficient privileges to complete the operation.') };
     if (req.body instanceof Error) return { appId, reply: fail(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.') };
@@ -137,6 +146,7 @@ export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = 
     if (ids.length > MAX_PRESENCE_IDS) return { appId, reply: fail(400, 'BadRequest', `The number of ids must not exceed ${MAX_PRESENCE_IDS}.`) };
     const bad = ids.find((id) => !GUID.test(id));
     if (bad !== undefined) return { appId, reply: fail(400, 'BadRequest', `'${bad}' is not a valid user object id.`) };
+    if (core.rejectIds?.(ids)) return { appId, reply: fail(400, 'BadRequest', 'Bad Request') };
     const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
     const value = unique.map((id) => {
       const user = findUser(core.directory, id);
@@ -147,7 +157,11 @@ export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = 
     return { appId, reply: { status: 200, body: { '@odata.context': `${core.origin}/${req.version}/$metadata#Collection(microsoft.graph.presence)`, value } } };
   }
 
-  // Per-user operations.
+  // Per-user operations. Presence routes take the object id only: a user principal name does not
+  // work there (msgraph-sdk-dotnet issue 1942), whatever other /users/{id} routes accept.
+  if (route.user !== 'me' && !GUID.test(route.user)) {
+    return { appId, reply: fail(400, 'BadRequest', `Invalid user id '${route.user}': presence routes take the user's object id (a GUID), not a user principal name.`) };
+  }
   let user: EmulatedUser | undefined;
   if (route.user === 'me') {
     if (principal.kind !== 'user') return { appId, reply: fail(400, 'BadRequest', '/me request is only valid with delegated authentication flow.') };
@@ -157,6 +171,10 @@ export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = 
   if (route.user !== 'me') user = findUser(core.directory, route.user);
   const self = principal.kind === 'user' && user !== undefined && user.id === principal.userId;
   const access: Access = route.op === 'get' ? 'read' : 'write';
+  // A delegated write to someone else is a 401, not a 403 (microsoft-graph-explorer-v4 issue 3096).
+  if (access === 'write' && principal.kind === 'user' && user !== undefined && !self) {
+    return { appId, reply: fail(401, 'Unauthorized', 'Cannot set the presence of another user.') };
+  }
   if (!permitted(principal, access, self || (principal.kind === 'user' && targetId.toLowerCase() === principal.userId?.toLowerCase()))) {
     return { appId, reply: fail(403, 'Forbidden', 'Insufficient privileges to complete the operation.') };
   }
@@ -185,7 +203,7 @@ export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = 
     if (raw === undefined || raw === null) return fallback;
     const ms = typeof raw === 'string' ? parseIsoDuration(raw) : undefined;
     if (ms === undefined) return fail(400, 'BadRequest', `The expirationDuration '${JSON.stringify(raw)}' is not a valid ISO 8601 duration.`);
-    if (ms < min || ms > max) return fail(400, 'BadRequest', `The expirationDuration '${JSON.stringify(raw)}' is out of range: it must be between PT5M and PT4H.`);
+    if (ms < min || ms > max) return fail(400, 'InvalidArgument', `The expirationDuration '${JSON.stringify(raw)}' is out of range: it must be between PT5M and PT4H.`);
     return ms;
   };
 
@@ -231,12 +249,53 @@ export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = 
   return { appId, reply: { status: 200 } };
 }
 
+/** Directory read permissions that let an app or a user look another user up (least privileged first). */
+export const DIRECTORY_READ_PERMISSIONS = ['User.ReadBasic.All', 'User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
+
+const USER_FIELDS = ['id', 'displayName', 'userPrincipalName', 'mail', 'givenName', 'surname', 'jobTitle', 'businessPhones', 'mobilePhone', 'officeLocation', 'preferredLanguage'];
+
+/**
+ * `GET /users/{id | userPrincipalName}` and `GET /me`, with `$select`. Looking up another user
+ * needs User.ReadBasic.All or more; `/me` needs the delegated User.Read.
+ * https://learn.microsoft.com/graph/api/user-get
+ */
+function getUser(core: EmulatorCore, req: GraphRequest, principal: Principal, idOrUpn: string, fail: (status: number, code: string, message: string) => Reply): Reply {
+  const has = (list: readonly string[], names: readonly string[]): boolean => list.some((p) => names.some((n) => n.toLowerCase() === p.toLowerCase()));
+  let user: EmulatedUser | undefined;
+  if (idOrUpn === 'me') {
+    if (principal.kind !== 'user') return fail(400, 'BadRequest', '/me request is only valid with delegated authentication flow.');
+    if (!has(principal.scopes, ['User.Read', 'User.ReadWrite', ...DIRECTORY_READ_PERMISSIONS])) return fail(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+    user = core.directory.users.find((u) => u.id === principal.userId);
+  } else {
+    const self = principal.kind === 'user' && (findUser(core.directory, idOrUpn)?.id ?? '') === principal.userId;
+    const granted = principal.kind === 'app' ? has(principal.roles, DIRECTORY_READ_PERMISSIONS) : has(principal.scopes, DIRECTORY_READ_PERMISSIONS) || (self && has(principal.scopes, ['User.Read']));
+    if (!granted) return fail(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+    user = findUser(core.directory, idOrUpn);
+  }
+  if (!user) return fail(404, 'Request_ResourceNotFound', `Resource '${idOrUpn}' does not exist or one of its queried reference-property objects are not present.`);
+  const full: Record<string, unknown> = { id: user.id, displayName: user.displayName, userPrincipalName: user.userPrincipalName, mail: user.userPrincipalName, givenName: null, surname: null, jobTitle: null, businessPhones: [], mobilePhone: null, officeLocation: null, preferredLanguage: null };
+  const select = new URLSearchParams(req.query ?? '').get('$select');
+  const fields = select ? select.split(',').map((f) => f.trim()).filter(Boolean) : USER_FIELDS;
+  const unknown = fields.find((f) => !USER_FIELDS.some((k) => k.toLowerCase() === f.toLowerCase()));
+  if (unknown !== undefined) return fail(400, 'BadRequest', `Could not find a property named '${unknown}' on type 'microsoft.graph.user'.`);
+  const body: Record<string, unknown> = { '@odata.context': `${core.origin}/${req.version}/$metadata#users(${fields.join(',')})/$entity` };
+  for (const f of fields) {
+    const key = USER_FIELDS.find((k) => k.toLowerCase() === f.toLowerCase()) ?? f;
+    body[key] = full[key];
+  }
+  return { status: 200, body };
+}
+
 interface BatchItem {
   id: string;
   method: string;
   url: string;
   body?: unknown;
   dependsOn?: string[];
+}
+
+function hasContentType(headers: unknown): boolean {
+  return isRecord(headers) && Object.entries(headers).some(([name, value]) => name.toLowerCase() === 'content-type' && typeof value === 'string' && value !== '');
 }
 
 /** JSON batching: https://learn.microsoft.com/graph/json-batching */
@@ -252,12 +311,16 @@ function batch(core: EmulatorCore, req: GraphRequest): GraphResult {
     if (!isRecord(r) || typeof r.id !== 'string' || typeof r.method !== 'string' || typeof r.url !== 'string') {
       return bad("Each batch request must have string 'id', 'method' and 'url'.");
     }
-    if (items.some((i) => i.id === r.id)) return bad(`Batch request id '${r.id}' is not unique.`);
+    // Request ids are compared without regard to case (JSON batching page).
+    const id = r.id;
+    if (items.some((i) => i.id.toLowerCase() === id.toLowerCase())) return bad(`Batch request id '${id}' is not unique.`);
+    // "If a body is included with the request, the headers object must contain a value for Content-Type."
+    if (r.body !== undefined && r.body !== null && !hasContentType(r.headers)) return bad(`Write request id : ${id} does not contain Content-Type header or body.`);
     const dependsOn = Array.isArray(r.dependsOn) ? r.dependsOn.filter((d): d is string => typeof d === 'string') : undefined;
     items.push({ id: r.id, method: r.method, url: r.url, body: r.body, ...(dependsOn ? { dependsOn } : {}) });
   }
   for (const item of items) {
-    for (const dep of item.dependsOn ?? []) if (!items.some((i) => i.id === dep)) return bad(`Batch request '${item.id}' depends on unknown request '${dep}'.`);
+    for (const dep of item.dependsOn ?? []) if (!items.some((i) => i.id.toLowerCase() === dep.toLowerCase())) return bad(`Batch request '${item.id}' depends on unknown request '${dep}'.`);
   }
   const statusById = new Map<string, number>();
   const responses: unknown[] = [];
@@ -265,7 +328,7 @@ function batch(core: EmulatorCore, req: GraphRequest): GraphResult {
   for (const item of items) {
     const subId = `${req.requestId}.${item.id}`;
     const failedDep = (item.dependsOn ?? []).find((d) => {
-      const s = statusById.get(d);
+      const s = statusById.get(d.toLowerCase());
       return s === undefined || s >= 400;
     });
     let reply: Reply;
@@ -273,14 +336,14 @@ function batch(core: EmulatorCore, req: GraphRequest): GraphResult {
       reply = graphError(424, 'FailedDependency', `Request failed because the request '${failedDep}' it depends on failed.`, { ...ctx, requestId: subId });
     } else {
       const url = item.url.startsWith('/') ? item.url : `/${item.url}`;
-      const path = url.split('?')[0] ?? url;
+      const [path = url, query = ''] = url.split('?');
       const versionless = path.replace(/^\/(v1\.0|beta)(?=\/)/i, '');
-      const result = handleGraph(core, { ...req, method: item.method, route: versionless, body: item.body, requestId: subId }, false);
+      const result = handleGraph(core, { ...req, method: item.method, route: versionless, query, body: item.body, requestId: subId }, false);
       reply = result.reply;
       appId ??= result.appId;
       core.logBatchItem?.({ method: item.method.toUpperCase(), path, route: versionless, appId: result.appId, body: item.body, status: reply.status, requestId: subId });
     }
-    statusById.set(item.id, reply.status);
+    statusById.set(item.id.toLowerCase(), reply.status);
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
     for (const [name, value] of Object.entries(reply.headers ?? {})) headers[name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase())] = value;
     responses.push({ id: item.id, status: reply.status, headers, body: reply.body ?? null });

@@ -49,13 +49,25 @@ export interface EmulatorOptions {
   deviceCodeIntervalSeconds?: number;
   /** Presence requests allowed per application per 30 s before 429 (default 1500, the documented floor; 0 disables). */
   throttleLimit?: number;
+  /**
+   * Application permissions of apps[0] in a new directory (default Presence.ReadWrite.All and
+   * User.ReadBasic.All, which resolving a user principal name needs).
+   */
+  appPermissions?: readonly string[];
   logger?: Logger;
 }
 
 export interface FaultSpec {
-  kind: 'status' | 'hang' | 'drop' | 'tokenOutage';
-  status?: 429 | 500 | 503 | 504;
+  /**
+   * `status`: the next `count` Graph requests (or those under `path`) get this status; 401 is the
+   * intermittent refusal of a valid token reported in the field. `rejectIds`: the next `count`
+   * getPresencesByUserId requests naming one of `ids` get a bare 400. See docs/emulator.md.
+   */
+  kind: 'status' | 'hang' | 'drop' | 'tokenOutage' | 'rejectIds';
+  status?: 401 | 429 | 500 | 503 | 504;
+  /** Seconds, fractional allowed (Graph sends e.g. `2.128`). */
   retryAfterSeconds?: number;
+  ids?: string[];
   count: number;
   path?: string;
 }
@@ -189,7 +201,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     [ca, [signingKey, clientCertificate]] = await Promise.all([createCertificateAuthority(wallNow), rsaMaterial()]);
   }
   const serverCert = await createServerCertificate(ca, wallNow);
-  const directory = saved?.directory ?? createDirectory(clientCertificate);
+  const directory = saved?.directory ?? createDirectory(clientCertificate, options.appPermissions);
   const store = new PresenceStore();
   if (saved) store.restore(saved.presence);
 
@@ -256,6 +268,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     refreshTokens,
     throttleLimit: options.throttleLimit ?? 1500,
     throttleHits: new Map(),
+    rejectIds: (ids) => {
+      const wanted = new Set(ids.map((id) => id.toLowerCase()));
+      const index = faults.findIndex((f) => f.kind === 'rejectIds' && (f.ids ?? []).some((id) => wanted.has(id.toLowerCase())));
+      if (index < 0) return false;
+      const fault = faults[index]!;
+      fault.remaining -= 1;
+      if (fault.remaining <= 0) faults.splice(index, 1);
+      return true;
+    },
     logBatchItem: (entry) => record({ ...entry, kind: 'batch', at: clock.now() }),
     changed: () => {
       if (!options.stateFile || persistTimer) return;
@@ -275,8 +296,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const api = {
     injectFault: (fault: FaultSpec): void => {
-      if (!['status', 'hang', 'drop', 'tokenOutage'].includes(fault.kind)) throw new EmulatorError(400, 'BadRequest', `unknown fault kind '${String(fault.kind)}'`);
-      if (fault.kind === 'status' && ![429, 500, 503, 504].includes(fault.status ?? 0)) throw new EmulatorError(400, 'BadRequest', 'a status fault needs status 429, 500, 503 or 504');
+      if (!['status', 'hang', 'drop', 'tokenOutage', 'rejectIds'].includes(fault.kind)) throw new EmulatorError(400, 'BadRequest', `unknown fault kind '${String(fault.kind)}'`);
+      if (fault.kind === 'status' && ![401, 429, 500, 503, 504].includes(fault.status ?? 0)) throw new EmulatorError(400, 'BadRequest', 'a status fault needs status 401, 429, 500, 503 or 504');
+      if (fault.kind === 'rejectIds' && (!Array.isArray(fault.ids) || fault.ids.length === 0 || !fault.ids.every((id) => typeof id === 'string'))) {
+        throw new EmulatorError(400, 'BadRequest', 'a rejectIds fault needs ids, a non-empty array of strings');
+      }
+      if (fault.retryAfterSeconds !== undefined && !(fault.retryAfterSeconds >= 0)) throw new EmulatorError(400, 'BadRequest', 'retryAfterSeconds must be a number of seconds, 0 or more');
       if (!Number.isInteger(fault.count) || fault.count < 1) throw new EmulatorError(400, 'BadRequest', 'count must be a positive integer');
       faults.push({ ...fault, remaining: fault.count });
     },
@@ -328,6 +353,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const pickFault = (kind: 'graph' | 'identity' | 'token', route: string, path: string): Fault | undefined => {
     const index = faults.findIndex((f) => {
+      if (f.kind === 'rejectIds') return false;
       if (f.kind === 'tokenOutage') return kind === 'token';
       if (f.path !== undefined) return route.startsWith(f.path) || path.startsWith(f.path);
       return kind === 'graph';
@@ -386,6 +412,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           ...(typeof f.status === 'number' ? { status: f.status as FaultSpec['status'] } : {}),
           ...(typeof f.retryAfterSeconds === 'number' ? { retryAfterSeconds: f.retryAfterSeconds } : {}),
           ...(typeof f.path === 'string' ? { path: f.path } : {}),
+          ...(Array.isArray(f.ids) ? { ids: f.ids as string[] } : {}),
         });
         return json(201, { value: faults });
       }
@@ -515,8 +542,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
     if (fault) {
       const status = fault.kind === 'tokenOutage' ? (fault.status ?? 503) : (fault.status ?? 503);
-      const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : status === 429 ? { 'retry-after': '1' } : {};
+      // Graph's own throttling sample sends fractional seconds; so does the emulator by default.
+      const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : status === 429 ? { 'retry-after': '1.5' } : {};
       const codes: Record<number, [string, string]> = {
+        401: ['InvalidAuthenticationToken', 'Access token validation failure.'],
         429: ['TooManyRequests', 'Too many requests.'],
         500: ['InternalServerError', 'An internal server error occurred.'],
         503: ['ServiceUnavailable', 'The service is temporarily unavailable.'],
@@ -535,6 +564,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         method,
         route,
         version: (versionMatch[1] ?? 'v1.0').toLowerCase() === 'beta' ? 'beta' : 'v1.0',
+        query: url.search.replace(/^\?/, ''),
         body,
         authorization: req.headers.authorization,
         requestId,

@@ -35,8 +35,11 @@ export const AVAILABLE_INACTIVE_AFTER_MS = 5 * 60_000;
 /** ...and Away/Away this long after it. */
 export const AVAILABLE_AWAY_AFTER_MS = 10 * 60_000;
 
-/** What a user with no session and no preferred presence reads as. */
-export const NO_PRESENCE: PresenceState = { availability: 'Offline', activity: 'PresenceUnknown' };
+/**
+ * What a user with no session reads as, whatever their preferred presence: "the user's presence
+ * is Offline" when no session exists (setUserPreferredPresence page).
+ */
+export const NO_PRESENCE: PresenceState = { availability: 'Offline', activity: 'Offline' };
 
 /** Precedence among sessions: higher wins. DoNotDisturb > Busy > Available > Away per Graph's docs. */
 const RANK: Record<string, number> = {
@@ -117,9 +120,13 @@ export class PresenceStore {
     return this.prune(userId, now).preferred;
   }
 
-  /** The user's presence now: preferred above all, then the highest-ranked session, latest post among equals. */
+  /**
+   * The user's presence now: Offline with no session; else the preferred presence above all, then
+   * the highest-ranked session, latest post among equals.
+   */
   presence(userId: string, now: number): PresenceState {
     const r = this.prune(userId, now);
+    if (r.sessions.length === 0) return NO_PRESENCE;
     if (r.preferred) return { availability: r.preferred.availability, activity: r.preferred.activity };
     let best: SessionView | undefined;
     for (const s of r.sessions) {

@@ -6,9 +6,7 @@ import { LOGIN_HINT, transportError } from './errors.js';
 import type { HttpStack } from './httpStack.js';
 import { describeTransportError } from './msalNetworkClient.js';
 import { GraphError, type AccessTokenProvider, type GraphPresenceClient, type UserPresence } from './types.js';
-
-/** An Entra object id (GUID), the only form getPresencesByUserId accepts. */
-const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isObjectId, UserIdResolver, type ResolvedUser } from './userIdResolver.js';
 
 /** getPresencesByUserId takes at most this many ids a request. */
 export const MAX_PRESENCE_IDS = 650;
@@ -21,7 +19,12 @@ export interface GraphPresenceClientDeps {
   readonly mode: 'application' | 'delegated';
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Where the user principal name → object id mapping is kept; in memory only when absent. */
+  readonly storagePath?: string;
 }
+
+/** The directory permissions that let an app resolve a user principal name, least privileged first. */
+export const DIRECTORY_PERMISSION_HINT = 'User.ReadBasic.All (or User.Read.All)';
 
 interface GraphErrorBody {
   error?: { code?: unknown; message?: unknown; innerError?: { 'request-id'?: unknown }; innererror?: { 'request-id'?: unknown } };
@@ -44,6 +47,7 @@ function hintFor(status: number, mode: 'application' | 'delegated', operation: s
         : `Graph refused the request of ${operation}; check the presence (Availability/Activity) and graph.expiration (PT5M to PT4H)`;
     }
     case 401:
+      if (isOtherUserRefusal(message)) return OTHER_USER_HINT;
       return mode === 'delegated'
         ? `the token was refused even after a refresh; ${LOGIN_HINT}`
         : 'the token was refused even after a refresh; sign in again: check that auth.tenantId and auth.clientId belong to the same app registration and the cloud setting';
@@ -60,7 +64,19 @@ function hintFor(status: number, mode: 'application' | 'delegated', operation: s
   }
 }
 
-function codeFor(status: number): GraphError['code'] {
+/**
+ * A delegated token writing another user's presence gets a 401 whose code is the generic one, so
+ * only the message tells it apart (microsoft-graph-explorer-v4 issue 3096).
+ */
+function isOtherUserRefusal(message: string | undefined): boolean {
+  return /presence of another user/i.test(message ?? '');
+}
+
+const OTHER_USER_HINT =
+  'a delegated sign-in (auth.mode delegated) can set only its own presence: sign in as that user, or use application mode (Presence.ReadWrite.All) for several users';
+
+function codeFor(status: number, message?: string): GraphError['code'] {
+  if (status === 401 && isOtherUserRefusal(message)) return 'OTHER_USER';
   if (status === 400) return 'BAD_REQUEST';
   if (status === 401) return 'UNAUTHORIZED';
   if (status === 403) return 'FORBIDDEN';
@@ -87,7 +103,7 @@ export function graphErrorFrom(
     stringOrUndefined(body.error?.innerError?.['request-id']) ??
     stringOrUndefined(body.error?.innererror?.['request-id']) ??
     stringOrUndefined(response.headers['request-id']);
-  const code = codeFor(response.status);
+  const code = codeFor(response.status, graphMessage);
   const retryable = code === 'THROTTLED' || code === 'UNAVAILABLE';
   const retryAfterMs = retryable ? parseRetryAfter(response.headers['retry-after'], context.now) : undefined;
   const detail = [graphCode, graphMessage].filter((s) => s !== undefined).join(': ');
@@ -123,14 +139,69 @@ function toUserPresence(body: PresenceBody, fallbackId: string): UserPresence {
  */
 export class HttpGraphPresenceClient implements GraphPresenceClient {
   readonly sessionId: string;
+  readonly resolver: UserIdResolver;
+  /** Object ids getPresencesByUserId refused alone (a bare 400): left out of later reads. */
+  private readonly refusedIds = new Set<string>();
 
   constructor(private readonly deps: GraphPresenceClientDeps) {
     // Graph ties an application presence session to the app: its client id is the session id.
     this.sessionId = deps.tokens.clientId;
+    this.resolver = new UserIdResolver({ lookup: (upn) => this.lookupUser(upn), logger: deps.logger, storagePath: deps.storagePath });
   }
 
-  private userPath(userId: string): string {
-    return `/users/${encodeURIComponent(userId)}/presence`;
+  /** The presence path of a user, by object id: a user principal name is resolved first, never sent. */
+  private async userPath(userId: string): Promise<string> {
+    return `/users/${encodeURIComponent(await this.resolveUserId(userId))}/presence`;
+  }
+
+  resolveUserId(idOrUpn: string): Promise<string> {
+    return this.resolver.resolve(idOrUpn);
+  }
+
+  /**
+   * A user principal name's object id: `GET /users/{upn}?$select=id,displayName` (needs
+   * User.ReadBasic.All or User.Read.All), or in delegated mode the signed-in account itself.
+   */
+  private async lookupUser(upn: string): Promise<ResolvedUser> {
+    if (this.deps.mode === 'delegated') {
+      const account = await this.deps.tokens.account?.();
+      if (account && account.username.toLowerCase() === upn.toLowerCase() && isObjectId(account.localAccountId)) {
+        return { id: account.localAccountId, ...(account.name ? { displayName: account.name } : {}) };
+      }
+      const me = await this.lookup('/me?$select=id,displayName,userPrincipalName', upn);
+      if (me.userPrincipalName?.toLowerCase() === upn.toLowerCase()) return { id: me.id, ...(me.displayName ? { displayName: me.displayName } : {}) };
+      throw new GraphError(`resolving user ${upn}: signed in as ${me.userPrincipalName ?? me.id}, not ${upn}`, { code: 'OTHER_USER', hint: OTHER_USER_HINT, retryable: false });
+    }
+    const user = await this.lookup(`/users/${encodeURIComponent(upn)}?$select=id,displayName`, upn);
+    return { id: user.id, ...(user.displayName ? { displayName: user.displayName } : {}) };
+  }
+
+  private async lookup(path: string, upn: string): Promise<{ id: string; displayName?: string; userPrincipalName?: string }> {
+    let response;
+    try {
+      response = await this.call('resolveUser', 'GET', path);
+    } catch (error) {
+      if (!(error instanceof GraphError)) throw error;
+      const because = (hint: string): GraphError =>
+        new GraphError(`resolving user ${upn} to its object id: ${error.message}`, { code: error.code, status: error.status, graphCode: error.graphCode, requestId: error.requestId, hint, retryable: error.retryable, retryAfterMs: error.retryAfterMs, cause: error });
+      if (error.code === 'FORBIDDEN') {
+        throw because(
+          this.deps.mode === 'delegated'
+            ? `reading the signed-in user needs the delegated permission User.Read; or put the user's object id in users[].id`
+            : `users[].id ${upn} is a user principal name, and looking it up needs the application permission ${DIRECTORY_PERMISSION_HINT} with admin consent; grant it, or put the user's object id (GUID) in users[].id`,
+        );
+      }
+      if (error.code === 'NOT_FOUND') throw because(`no user ${upn} in the tenant: check users[].id (the user principal name, or the object id)`);
+      throw error;
+    }
+    const body = parseJson<{ id?: unknown; displayName?: unknown; userPrincipalName?: unknown }>(response.text, 'resolveUser');
+    const id = stringOrUndefined(body.id);
+    if (id === undefined || !isObjectId(id)) {
+      throw new GraphError(`resolving user ${upn}: Graph answered without an object id`, { code: 'UNEXPECTED', hint: 'a proxy may have answered instead of Graph; check the proxy setting and graph.baseUrl', retryable: false });
+    }
+    const displayName = stringOrUndefined(body.displayName);
+    const userPrincipalName = stringOrUndefined(body.userPrincipalName);
+    return { id, ...(displayName ? { displayName } : {}), ...(userPrincipalName ? { userPrincipalName } : {}) };
   }
 
   private async call(operation: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; headers: Record<string, string>; text: string }> {
@@ -158,7 +229,7 @@ export class HttpGraphPresenceClient implements GraphPresenceClient {
   }
 
   async setPresence(userId: string, pair: PresencePair, expirationDuration: string): Promise<void> {
-    await this.call('setPresence', 'POST', `${this.userPath(userId)}/setPresence`, {
+    await this.call('setPresence', 'POST', `${await this.userPath(userId)}/setPresence`, {
       sessionId: this.sessionId,
       availability: pair.availability,
       activity: pair.activity,
@@ -168,7 +239,7 @@ export class HttpGraphPresenceClient implements GraphPresenceClient {
 
   async clearPresence(userId: string): Promise<'cleared' | 'already-cleared'> {
     try {
-      await this.call('clearPresence', 'POST', `${this.userPath(userId)}/clearPresence`, { sessionId: this.sessionId });
+      await this.call('clearPresence', 'POST', `${await this.userPath(userId)}/clearPresence`, { sessionId: this.sessionId });
       return 'cleared';
     } catch (error) {
       // Graph answers 404 when this app has no session for the user: the goal is reached.
@@ -178,7 +249,7 @@ export class HttpGraphPresenceClient implements GraphPresenceClient {
   }
 
   async setUserPreferredPresence(userId: string, presence: { availability: string; activity: string }, expirationDuration?: string): Promise<void> {
-    await this.call('setUserPreferredPresence', 'POST', `${this.userPath(userId)}/setUserPreferredPresence`, {
+    await this.call('setUserPreferredPresence', 'POST', `${await this.userPath(userId)}/setUserPreferredPresence`, {
       availability: presence.availability,
       activity: presence.activity,
       ...(expirationDuration === undefined ? {} : { expirationDuration }),
@@ -186,11 +257,11 @@ export class HttpGraphPresenceClient implements GraphPresenceClient {
   }
 
   async clearUserPreferredPresence(userId: string): Promise<void> {
-    await this.call('clearUserPreferredPresence', 'POST', `${this.userPath(userId)}/clearUserPreferredPresence`, {});
+    await this.call('clearUserPreferredPresence', 'POST', `${await this.userPath(userId)}/clearUserPreferredPresence`, {});
   }
 
   async getPresence(userId: string): Promise<UserPresence> {
-    const response = await this.call('getPresence', 'GET', this.userPath(userId));
+    const response = await this.call('getPresence', 'GET', await this.userPath(userId));
     return toUserPresence(parseJson<PresenceBody>(response.text, 'getPresence'), userId);
   }
 
@@ -200,22 +271,57 @@ export class HttpGraphPresenceClient implements GraphPresenceClient {
   }
 
   /**
-   * getPresencesByUserId in chunks of 650. It takes object ids only: ids given as user principal
-   * names are read one by one, and their presence carries the id as given.
+   * getPresencesByUserId in chunks of 650, object ids only: user principal names are resolved
+   * first (one that cannot be is left out and logged by the resolver's error, unless every id
+   * fails, then that error is thrown). Each presence carries the id as given. A chunk Graph
+   * answers with 400 is split and its halves read again, so one id Graph refuses costs that user
+   * only (microsoft-graph-docs-contrib issue 777); an id refused alone is left out of later reads.
    */
   async getPresences(userIds: readonly string[]): Promise<UserPresence[]> {
-    const objectIds = userIds.filter((id) => OBJECT_ID.test(id));
-    const others = userIds.filter((id) => !OBJECT_ID.test(id));
+    const givenByObjectId = new Map<string, string[]>();
+    let firstError: Error | undefined;
+    for (const given of userIds) {
+      let objectId: string;
+      try {
+        objectId = (await this.resolveUserId(given)).toLowerCase();
+      } catch (error) {
+        firstError ??= error instanceof Error ? error : new Error(String(error));
+        this.deps.logger.debug(`getPresencesByUserId: ${given} left out: ${error instanceof Error ? error.message : String(error)}`);
+        continue;
+      }
+      const list = givenByObjectId.get(objectId) ?? [];
+      list.push(given);
+      givenByObjectId.set(objectId, list);
+    }
+    if (givenByObjectId.size === 0 && firstError !== undefined) throw firstError;
+    const objectIds = [...givenByObjectId.keys()].filter((id) => !this.refusedIds.has(id));
     const out: UserPresence[] = [];
     for (let start = 0; start < objectIds.length; start += MAX_PRESENCE_IDS) {
-      const ids = objectIds.slice(start, start + MAX_PRESENCE_IDS);
+      for (const presence of await this.readChunk(objectIds.slice(start, start + MAX_PRESENCE_IDS), true)) {
+        for (const given of givenByObjectId.get(presence.id.toLowerCase()) ?? []) out.push({ ...presence, id: given });
+      }
+    }
+    return out;
+  }
+
+  private async readChunk(ids: readonly string[], whole: boolean): Promise<UserPresence[]> {
+    try {
       const response = await this.call('getPresencesByUserId', 'POST', '/communications/getPresencesByUserId', { ids });
       const body = parseJson<{ value?: unknown }>(response.text, 'getPresencesByUserId');
       const values = Array.isArray(body.value) ? (body.value as PresenceBody[]) : [];
-      out.push(...values.map((v) => toUserPresence(v, '')));
+      return values.map((v) => toUserPresence(v, ''));
+    } catch (error) {
+      if (!(error instanceof GraphError) || error.code !== 'BAD_REQUEST') throw error;
+      if (ids.length === 1) {
+        if (whole) throw error;
+        this.refusedIds.add(ids[0]!.toLowerCase());
+        this.deps.logger.warn(`getPresencesByUserId refused user ${ids[0]!} (HTTP 400); read-back leaves this user out from now on`);
+        return [];
+      }
+      this.deps.logger.debug(`getPresencesByUserId refused ${ids.length} ids (HTTP 400); reading them in two halves`);
+      const half = Math.ceil(ids.length / 2);
+      return [...(await this.readChunk(ids.slice(0, half), false)), ...(await this.readChunk(ids.slice(half), false))];
     }
-    for (const id of others) out.push({ ...(await this.getPresence(id)), id });
-    return out;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { PresenceBridgeConfig } from '../config/schema.js';
 import type { Clock } from '../session/clock.js';
 import type { Logger } from '../logger.js';
+import { cloudWarnings } from '../config/cloudChecks.js';
 import { createTokenProvider, type MsalTokenProvider } from './auth.js';
 import { resolveEndpoints, type Endpoints } from './clouds.js';
 import { HttpGraphPresenceClient } from './graphPresenceClient.js';
@@ -40,8 +41,9 @@ export function createGraphStack(config: PresenceBridgeConfig, deps: GraphStackD
   });
   try {
     const tokens = createTokenProvider(config, { http, endpoints, logger, clock: deps.clock, storagePath: deps.storagePath });
-    const client = new HttpGraphPresenceClient({ http, tokens, graphBaseUrl: endpoints.graphBaseUrl, mode: config.auth.mode, clock: deps.clock, logger });
+    const client = new HttpGraphPresenceClient({ http, tokens, graphBaseUrl: endpoints.graphBaseUrl, mode: config.auth.mode, clock: deps.clock, logger, storagePath: deps.storagePath });
     logger.debug(`Graph ${endpoints.graphBaseUrl}, sign-in ${endpoints.authority} (${config.auth.mode} mode), ${http.route}`);
+    for (const warning of cloudWarnings(config)) logger.warn(warning);
     return { tokens, client, endpoints, close: () => http.close() };
   } catch (error) {
     void http.close().catch(() => undefined);
@@ -53,4 +55,5 @@ export { GraphConfigError, LOGIN_HINT } from './errors.js';
 export { withRetry, RetriesExhaustedError, type RetryInfo, type WithRetryOptions } from './withRetry.js';
 export { GraphError, type AccessTokenProvider, type GraphPresenceClient, type UserPresence, type GraphErrorCode } from './types.js';
 export { TOKEN_CACHE_FILE, type DeviceCodePrompt, type MsalTokenProvider, type SignedInAccount } from './auth.js';
+export { USER_ID_CACHE_FILE, isObjectId } from './userIdResolver.js';
 export { CLOUDS, resolveEndpoints, type Endpoints, type CloudName } from './clouds.js';

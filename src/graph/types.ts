@@ -35,15 +35,21 @@ export interface GraphPresenceClient {
   getPresence(userId: string): Promise<UserPresence>;
   /** Delegated mode: the signed-in user's presence (`GET /me/presence`), which needs no Presence.Read.All. */
   getMyPresence(): Promise<UserPresence>;
-  /** getPresencesByUserId, chunked at 650 ids a request. */
+  /** getPresencesByUserId, chunked at 650 ids a request; presences carry the ids as given. */
   getPresences(userIds: readonly string[]): Promise<UserPresence[]>;
+  /**
+   * The object id of a `users[].id`: an object id as is, a user principal name looked up once
+   * (User.ReadBasic.All) and cached. Every presence call resolves through this first.
+   */
+  resolveUserId(idOrUpn: string): Promise<string>;
 }
 
 /** Stable codes: branch on these, never on messages. */
 export type GraphErrorCode =
   | 'AUTH_FAILED' // sign-in refused (wrong secret, unknown app/tenant, consent missing at token time)
   | 'SIGN_IN_REQUIRED' // delegated: no cached account or refresh refused; run `presence-bridge login`
-  | 'UNAUTHORIZED' // 401 still after one refresh
+  | 'UNAUTHORIZED' // 401 still after one refresh (may be transient: the presence service has been seen answering 401 with a valid token)
+  | 'OTHER_USER' // delegated: a write to another user's presence (401 "Cannot set the presence of another user")
   | 'FORBIDDEN' // 403: permission or admin consent missing
   | 'NOT_FOUND' // 404: unknown user
   | 'BAD_REQUEST' // 400

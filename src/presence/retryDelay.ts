@@ -66,7 +66,8 @@ export function parseHttpDate(text: string): number | undefined {
 }
 
 /**
- * A Retry-After header value as a wait in ms from `now`: delta-seconds (`120`) or an HTTP-date
+ * A Retry-After header value as a wait in ms from `now`: delta-seconds (`120`, or `2.128` as Graph
+ * sends them) or an HTTP-date
  * (a date in the past means 0). Garbage, or no header, gives undefined. Capped at
  * {@link MAX_RETRY_AFTER_MS}.
  */
@@ -75,7 +76,8 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   const text = value.trim();
   if (text === '') return undefined;
   let ms: number | undefined;
-  if (/^\d+$/.test(text)) ms = Number(text) * 1000;
+  // Graph's throttling page shows `Retry-After: 2.128`: decimal seconds are honoured, rounded up.
+  if (/^\d+(?:\.\d+)?$/.test(text)) ms = Math.ceil(Number(text) * 1000);
   else {
     const date = parseHttpDate(text);
     if (date !== undefined) ms = Math.max(0, date - now);
@@ -117,3 +119,12 @@ export function retryDelay({ attempt, retryAfterMs, random, baseMs = DEFAULT_RET
   const step = Math.min(capMs, baseMs * 2 ** Math.min(n - 1, 1024));
   return Math.round(step / 2 + unit(random) * (step / 2));
 }
+
+/**
+ * How long 401s from Graph may go on, with sign-in still working, before they count as a real
+ * refusal (5 min, one Available fade). The presence service has been seen answering 401
+ * intermittently to a valid token (microsoft-graph-docs issue 8457, msgraph-beta-sdk-dotnet
+ * issue 316); until this long has passed the bridge keeps retrying with backoff and shows
+ * `retrying`, not a fault. A token endpoint that refuses is a real failure at once.
+ */
+export const UNAUTHORIZED_GRACE_MS = 5 * 60_000;

@@ -7,10 +7,10 @@ import type { DesiredState } from '../presence/intent.js';
 import { CLEAR } from '../presence/intent.js';
 import type { ObservedPresence, PresencePair } from '../presence/presencePair.js';
 import { formatPresence, samePair } from '../presence/presencePair.js';
-import { retryDelay } from '../presence/retryDelay.js';
+import { retryDelay, UNAUTHORIZED_GRACE_MS } from '../presence/retryDelay.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { PublisherAction, SessionFacts } from './publisherState.js';
-import { decide, isOverridden, renewalDueAt, sessionAlive } from './publisherState.js';
+import { decide, explainPresence, isOverridden, renewalDueAt, sessionAlive, type PresenceOrigin } from './publisherState.js';
 import type { LimiterTicket, RequestLimiter } from './requestLimiter.js';
 import type { RenewalMargin } from './renewalMargin.js';
 
@@ -74,6 +74,8 @@ export class PresencePublisher {
   private lastCallAt: number | null = null;
   private firstRenewalFraction: number | null = null;
   private lastError: UserErrorInfo | null = null;
+  /** When the current run of 401s began (null: the last call was not refused with 401). */
+  private unauthorizedSince: number | null = null;
   private actual: ObservedPresence | null = null;
   private inFlight: Promise<void> | null = null;
   private ticket: { readonly handle: LimiterTicket; readonly deadline: number } | null = null;
@@ -110,7 +112,26 @@ export class PresencePublisher {
   /** Read-back: the user's presence as Graph reports it (null when unknown). */
   observe(actual: ObservedPresence | null): void {
     this.actual = actual;
+    this.explainOnce();
     this.emitState();
+  }
+
+  private lastOrigin: PresenceOrigin | null = null;
+
+  /** Says once, when it changes, why Graph shows something other than our pair. Neither case is a fault. */
+  private explainOnce(): void {
+    const confirmed = sessionAlive(this.facts(), this.deps.clock.now()) ? this.confirmed : null;
+    const origin = explainPresence(confirmed, this.actual);
+    if (origin === this.lastOrigin) return;
+    this.lastOrigin = origin;
+    if (!confirmed || !this.actual) return;
+    const shown = formatPresence(this.actual);
+    const ours = formatPresence(confirmed);
+    if (origin === 'otherSession') {
+      this.deps.logger.info(`${this.user.key}: Teams shows ${shown} from another session (most likely the user's own Teams client), which ranks above our ${ours}; normal, not a fault`);
+    } else if (origin === 'preferred') {
+      this.deps.logger.info(`${this.user.key}: Teams shows ${shown}: a preferred presence (set in Teams or with setUserPreferredPresence) overrides our ${ours} until it is cleared; not retried`);
+    }
   }
 
   /**
@@ -127,6 +148,7 @@ export class PresencePublisher {
   /** The config changed (or an operator asked): forget a refusal and any backoff, try again now. */
   retryNow(): void {
     this.blocked = false;
+    this.unauthorizedSince = null;
     this.retryAt = null;
     this.attempt = 0;
     this.pump();
@@ -319,6 +341,7 @@ export class PresencePublisher {
   }
 
   private succeeded(operation: GraphCallEvent['operation'], detail: string | undefined, startedAt: number): void {
+    this.unauthorizedSince = null;
     this.attempt = 0;
     this.retryAt = null;
     this.lastError = null;
@@ -342,8 +365,8 @@ export class PresencePublisher {
     this.lastError = errorInfo(error, now);
     // Without an answer the request may have reached Graph: the session's state is unknown.
     if (!graphError || graphError.code === 'NETWORK' || graphError.status === 504) this.uncertain = true;
-    const retryable = graphError ? graphError.retryable : true;
     const what = `${operation}${detail ? ` ${detail}` : ''}`;
+    const retryable = graphError ? graphError.retryable || this.transientUnauthorized(graphError, now) : true;
     if (retryable) {
       this.attempt++;
       const delay = retryDelay({ attempt: this.attempt, retryAfterMs: graphError?.retryAfterMs, random: this.deps.random ?? Math.random });
@@ -362,6 +385,26 @@ export class PresencePublisher {
     const at = this.deps.clock.now();
     const retryAfterMs = error instanceof GraphError ? error.retryAfterMs : undefined;
     this.deps.renewalMargin?.record({ at, ok: error === undefined, durationMs: at - startedAt, waitedMs, retryAfterMs });
+  }
+
+  /**
+   * A 401 that survived the client's token refresh (so sign-in itself works) is retried with
+   * backoff until 401s have gone on for {@link UNAUTHORIZED_GRACE_MS}; after that it is a fault.
+   */
+  private transientUnauthorized(error: GraphError, now: number): boolean {
+    if (error.code !== 'UNAUTHORIZED') {
+      this.unauthorizedSince = null;
+      return false;
+    }
+    this.unauthorizedSince ??= now;
+    const transient = now - this.unauthorizedSince < UNAUTHORIZED_GRACE_MS;
+    if (!transient) {
+      this.lastError = {
+        ...errorInfo(error, now),
+        hint: `Graph refused the token for more than ${UNAUTHORIZED_GRACE_MS / 60_000} minutes although sign-in works: ${error.hint}`,
+      };
+    }
+    return transient;
   }
 
   private emitCall(event: GraphCallEvent): void {
@@ -403,6 +446,7 @@ export class PresencePublisher {
       lastError: this.lastError,
       actual: this.actual,
       overridden: isOverridden(confirmed, this.actual),
+      actualFrom: explainPresence(confirmed, this.actual),
       updatedAt: now,
     };
   }

@@ -114,14 +114,42 @@ const RANK: Readonly<Record<string, number>> = {
   Away: 1,
 };
 
+/** Where the presence Graph reports comes from, as far as the pages let us reason about it. */
+export type PresenceOrigin = 'ours' | 'otherSession' | 'preferred';
+
 /**
- * True when the presence Graph reports cannot come from our session and Graph's precedence:
- * it ranks below what we assert, or is not a session availability at all (BeRightBack, Offline,
- * a user-preferred state). Other apps' higher-ranked sessions explain a higher presence.
+ * Pairs only a user-preferred presence produces (setUserPreferredPresence's pairs; a Teams user
+ * choosing Busy or Do not disturb sets one). Sessions carry an activity such as InACall.
  */
-export function isOverridden(asserted: PresencePair | null, actual: { availability: string } | null): boolean {
-  if (!asserted || !actual) return false;
+function looksPreferred(actual: { availability: string; activity?: string }): boolean {
+  if (actual.availability === 'Offline' || actual.availability === 'BeRightBack') return true;
+  return (actual.availability === 'Busy' || actual.availability === 'DoNotDisturb') && actual.activity === actual.availability;
+}
+
+/**
+ * Why Graph shows what it shows while we assert a pair. `ours`: our session (or its fade).
+ * `otherSession`: a higher-ranked session of another client, most often the user's own Teams
+ * (a bridge Available or Away under a Teams Busy never shows; normal, not a fault).
+ * `preferred`: a user-preferred presence, which overrides every session, or no session at all.
+ * Null when nothing is asserted or nothing was read.
+ */
+export function explainPresence(asserted: PresencePair | null, actual: { availability: string; activity?: string } | null): PresenceOrigin | null {
+  if (!asserted || !actual) return null;
   const ours = RANK[asserted.availability] ?? 0;
   const theirs = RANK[actual.availability];
-  return theirs === undefined || theirs < ours;
+  if (theirs === undefined || looksPreferred(actual)) return 'preferred';
+  if (theirs < ours) return 'preferred';
+  if (theirs > ours) return 'otherSession';
+  const fading = asserted.availability === 'Available' && actual.availability === 'Available' && actual.activity === 'AvailableInactive';
+  const same = actual.availability === asserted.availability && (actual.activity === undefined || actual.activity === asserted.activity);
+  return same || fading || actual.availability === `${asserted.availability}Idle` ? 'ours' : 'otherSession';
+}
+
+/**
+ * True when the presence Graph reports cannot come from our session and Graph's precedence:
+ * a user-preferred presence (or no session) explains it. Another client's higher-ranked session
+ * (Teams itself) does not count: see {@link explainPresence}.
+ */
+export function isOverridden(asserted: PresencePair | null, actual: { availability: string; activity?: string } | null): boolean {
+  return explainPresence(asserted, actual) === 'preferred';
 }

@@ -73,6 +73,8 @@ describe('read-back in delegated mode', () => {
     const reads = presenceReads(emulator);
     expect(reads.length).toBeGreaterThanOrEqual(3);
     expect(new Set(reads)).toEqual(new Set(['GET /me/presence 200']));
+    // a preferred presence shows only while a session exists: the user's Teams client holds one
+    emulator.addSession(emulator.users[0]!.id, { clientId: 'teams-desktop', availability: 'Available', activity: 'Available' });
     emulator.setPreferred(emulator.users[0]!.id, { availability: 'DoNotDisturb', activity: 'DoNotDisturb' });
     await advance(30_000);
     expect(bridge.states()[0]?.actual).toMatchObject({ availability: 'DoNotDisturb' });
@@ -81,6 +83,7 @@ describe('read-back in delegated mode', () => {
 
   it('matches a user configured by user principal name', async () => {
     const { emulator, bridge, advance } = await setup((e) => [{ key: 'alex', id: e.users[0]!.userPrincipalName }]);
+    emulator.addSession(emulator.users[0]!.id, { clientId: 'teams-desktop', availability: 'Available', activity: 'Available' });
     emulator.setPreferred(emulator.users[0]!.id, { availability: 'Away', activity: 'Away' });
     await advance(31_000);
     expect(bridge.states()[0]?.actual).toMatchObject({ availability: 'Away' });

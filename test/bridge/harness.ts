@@ -22,7 +22,7 @@ export interface HarnessOptions {
   /** How many of the emulator's users to configure (keys u0, u1, …); default 1. */
   readonly userCount?: number;
   /** Emulator options besides the clock. */
-  readonly emulator?: { tokenLifetimeSeconds?: number; logger?: Logger };
+  readonly emulator?: { tokenLifetimeSeconds?: number; logger?: Logger; appPermissions?: readonly string[] };
   readonly start?: boolean;
   /** Which emulator app signs in: 0 has Presence.ReadWrite.All, 1 no presence permission. */
   readonly appIndex?: number;

@@ -32,7 +32,7 @@ describe('publisher against the emulator, one shared ManualClock', () => {
       expect(h.presenceOf(), `at ${t + 0.5} min`).toBe(pair);
     }
     await h.signal('desk', 'off');
-    expect(h.presenceOf()).toBe('Offline/PresenceUnknown');
+    expect(h.presenceOf()).toBe('Offline/Offline');
 
     const expected: { t: number; call: string; status: number }[] = [];
     // the first renewal comes at 0.75 of the interval (random = 0.5 spreads users set together), then every interval
@@ -155,7 +155,7 @@ describe('publisher against the emulator, one shared ManualClock', () => {
     };
     await burst(100); // even: back to clear
     expect(h.callNames()).toEqual(['set Busy/InACall', 'clear']);
-    expect(h.presenceOf()).toBe('Offline/PresenceUnknown');
+    expect(h.presenceOf()).toBe('Offline/Offline');
     expect(h.bridge.state('u0')).toMatchObject({ desired: null, confirmed: null, health: 'ok' });
     const before = h.calls().length;
     await burst(51); // odd: Busy
@@ -171,7 +171,7 @@ describe('publisher against the emulator, one shared ManualClock', () => {
     await h.advance(29 * MINUTE);
     expect(h.presenceOf()).toBe('Busy/InAConferenceCall');
     await h.advance(2 * MINUTE);
-    expect(h.presenceOf()).toBe('Offline/PresenceUnknown');
+    expect(h.presenceOf()).toBe('Offline/Offline');
     expect(h.calls()).toEqual([
       { t: 0, call: 'set Busy/InAConferenceCall', status: 200 },
       { t: 30, call: 'clear', status: 200 },
@@ -230,8 +230,8 @@ describe('publisher against the emulator, one shared ManualClock', () => {
     expect(h.presenceOf('u1')).toBe('DoNotDisturb/Presenting');
     await h.stop();
     expect(h.calls().map((c) => c.call).sort()).toEqual(['u0 clear', 'u0 set Busy/InACall', 'u1 clear', 'u1 set DoNotDisturb/Presenting']);
-    expect(h.presenceOf('u0')).toBe('Offline/PresenceUnknown');
-    expect(h.presenceOf('u1')).toBe('Offline/PresenceUnknown');
+    expect(h.presenceOf('u0')).toBe('Offline/Offline');
+    expect(h.presenceOf('u1')).toBe('Offline/Offline');
     await h.close();
 
     harness = await Harness.create({ config: { onShutdown: 'keep' } });
@@ -318,7 +318,7 @@ describe('createBridge wiring', () => {
     expect(h.logger.lines).toContain('error a feature failed to start: port busy');
     await h.stop();
     expect(order).toEqual(['good start', 'broken stop', 'good stop while Busy/InACall']);
-    expect(h.presenceOf()).toBe('Offline/PresenceUnknown');
+    expect(h.presenceOf()).toBe('Offline/Offline');
     expect(h.clock.pending()).toBe(0); // every timer of the bridge is gone
   });
 
@@ -328,6 +328,9 @@ describe('createBridge wiring', () => {
     const calls: string[] = [];
     h.bridge.events.on('graphCall', (e) => calls.push([e.operation, e.detail, e.ok].filter((x) => x !== undefined).join(' ')));
     await h.bridge.prefer('u0', { availability: 'BeRightBack', activity: 'BeRightBack' }, 'PT1H');
+    // a preferred presence shows only while a session exists (setUserPreferredPresence page)
+    expect(h.presenceOf()).toBe('Offline/Offline');
+    await h.signal('desk', 'busy');
     expect(h.presenceOf()).toBe('BeRightBack/BeRightBack');
     await h.bridge.prefer('u0', null);
     expect(h.emulator.preferredOf(h.userId('u0'))).toBeNull();
@@ -335,6 +338,7 @@ describe('createBridge wiring', () => {
     await expect(h.bridge.prefer('ghost', null)).rejects.toThrow(/unknown user/);
     expect(calls).toEqual([
       'setUserPreferredPresence BeRightBack/BeRightBack true',
+      'setPresence Busy/InACall true',
       'clearUserPreferredPresence true',
       'setUserPreferredPresence Busy/InACall false',
     ]);
@@ -371,7 +375,7 @@ describe('restart after a crash', () => {
         { t: 0, call: 'set Busy/InACall', status: 200 },
         { t: Math.round((STARTUP_GRACE_MS / MINUTE) * 1e6) / 1e6, call: 'clear', status: 200 },
       ]);
-      expect(h.presenceOf()).toBe('Offline/PresenceUnknown');
+      expect(h.presenceOf()).toBe('Offline/Offline');
     } finally {
       await second.stop();
     }
@@ -394,7 +398,7 @@ describe('restart after a crash', () => {
     const third = await restart(h);
     try {
       expect(h.callNames()).toEqual(['set Busy/InACall', 'clear']);
-      expect(h.presenceOf()).toBe('Offline/PresenceUnknown');
+      expect(h.presenceOf()).toBe('Offline/Offline');
     } finally {
       await third.stop();
     }

@@ -139,6 +139,48 @@ describe('presence-bridge check-config (in process)', () => {
     expect(r.stderr).toContain('Usage: presence-bridge check-config <file> [--json]');
   });
 
+  describe('clouds', () => {
+    let dir: string;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'pb-check-cloud-'));
+    });
+    afterAll(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+    const withChange = async (name: string, change: (c: Record<string, unknown>) => void): Promise<string> => {
+      const config = JSON.parse(readFileSync(fixture('platform-block.json'), 'utf8')) as Record<string, unknown>;
+      change(config);
+      const file = join(dir, name);
+      await writeFile(file, JSON.stringify(config));
+      return file;
+    };
+
+    it('refuses cloud china with a clear sentence, exit 2', async () => {
+      const file = await withChange('china.json', (c) => (c['cloud'] = 'china'));
+      const r = await check([file]);
+      expect(r.code).toBe(EXIT.usage);
+      expect(r.stderr).toContain('cloud: Microsoft Graph presence does not exist in the China cloud (operated by 21Vianet)');
+      expect(r.stdout).toBe('');
+    });
+
+    it('warns on the beta API outside the global cloud, exit 0', async () => {
+      const file = await withChange('beta.json', (c) => {
+        c['cloud'] = 'usgov';
+        c['graph'] = { ...(c['graph'] as object), baseUrl: 'https://graph.microsoft.us/beta' };
+      });
+      const r = await check([file]);
+      expect(r.code).toBe(EXIT.ok);
+      expect(r.stderr).toBe('warning: graph.baseUrl: the beta presence API (setPresence included) is documented for the global cloud only, not usgov; use /v1.0\n');
+      const global = await check([await withChange('beta-global.json', (c) => (c['graph'] = { ...(c['graph'] as object), baseUrl: 'https://graph.microsoft.com/beta' }))]);
+      expect(global.stderr).toBe('');
+    });
+
+    it('says what a user given by user principal name needs', async () => {
+      const r = await check([fixture('platform-block.json')]);
+      expect(r.stdout).toContain('Note: user megan is given by user principal name: each is resolved once to its object id with GET /users/{upn}, which needs the application permission User.ReadBasic.All (or User.Read.All)');
+    });
+  });
+
   it('explains itself with --help', async () => {
     const r = await check(['--help']);
     expect(r.code).toBe(EXIT.ok);

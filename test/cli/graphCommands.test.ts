@@ -79,7 +79,7 @@ describe('presence-bridge set / clear / prefer / status (application mode)', () 
     expect(r.stderr).not.toMatch(/^(warning|error): /m);
   });
 
-  it('status reads users given by user principal name one by one, the rest in bulk', async () => {
+  it('status reads users given by user principal name in the same bulk request, by object id', async () => {
     const [alex, megan] = emulator.users;
     const file = await writeConfigFile(dir.path, configFor(emulator, { users: [{ key: 'alex', id: alex!.id }, { key: 'lee', id: emulator.users[2]!.id }, { key: 'megan', id: megan!.userPrincipalName }] }), 'upn.json');
     await run(['set', '--config', file, '--user', 'megan', 'DoNotDisturb/Presenting']);
@@ -87,7 +87,24 @@ describe('presence-bridge set / clear / prefer / status (application mode)', () 
     const r = await run(['status', '--config', file, '--json']);
     expect(r.code).toBe(EXIT.ok);
     expect(JSON.parse(r.stdout)).toContainEqual({ key: 'megan', id: megan!.userPrincipalName, availability: 'DoNotDisturb', activity: 'Presenting' });
-    expect(emulator.requestLog().filter((e) => e.kind === 'graph').map((e) => e.route)).toEqual(['/communications/getPresencesByUserId', `/users/${encodeURIComponent(megan!.userPrincipalName)}/presence`]);
+    const presence = emulator.requestLog().filter((e) => e.kind === 'graph' && !/^\/users\/[^/]+$/.test(e.route));
+    expect(presence.map((e) => e.route)).toEqual(['/communications/getPresencesByUserId']);
+    expect((presence[0]!.body as { ids: string[] }).ids).toEqual([alex!.id, emulator.users[2]!.id, megan!.id]);
+  });
+
+  it('status names the missing directory permission for a user given by user principal name, exit 3', async () => {
+    const strict = await startEmulator({ appPermissions: ['Presence.ReadWrite.All'] });
+    try {
+      const [alex, megan] = strict.users;
+      const file = await writeConfigFile(dir.path, configFor(strict, { users: [{ key: 'alex', id: alex!.id }, { key: 'megan', id: megan!.userPrincipalName }] }), 'upn-no-permission.json');
+      const r = await run(['status', '--config', file]);
+      expect(r.code).toBe(EXIT.refused);
+      expect(r.stderr).toContain('User.ReadBasic.All');
+      expect(r.stderr).toContain(megan!.userPrincipalName);
+      expect(strict.requestLog().filter((e) => e.route.includes('/presence'))).toEqual([]);
+    } finally {
+      await strict.close();
+    }
   });
 
   it('a wrong secret exits 3 with the secret hint', async () => {

@@ -205,6 +205,11 @@ describe('presence-bridge demo (built CLI, commands run as printed)', () => {
     await waitFor(url, 'Megan Away', (x) => pair(user(x, 'megan').actual) === 'Away/Away');
     await runAsPrinted(step('Back to nothing').npx, env);
     await waitFor(url, 'Megan cleared again', (x) => user(x, 'megan').confirmed === null);
+
+    // Lee (configured by user principal name) has Teams running, in a meeting: the bridge's Available is set, Teams' Busy shows.
+    await runAsPrinted(step('Lee sits down').mosquitto, env);
+    s = await waitFor(url, "Lee's Available under Teams' Busy", (x) => pair(user(x, 'lee').confirmed) === 'Available/Available' && pair(user(x, 'lee').actual) === 'Busy/InAMeeting');
+    expect(user(s, 'lee')).toMatchObject({ health: 'ok', overridden: false, actualFrom: 'otherSession', lastError: null });
   }, 120_000);
 
   it('Ctrl-C stops everything: exit 0, no child process, every port closed', async () => {

@@ -13,7 +13,7 @@ describe('aggregation order (pure store)', () => {
     [[['a', 'DoNotDisturb', 'Presenting'], ['b', 'Busy', 'InACall']], 'DoNotDisturb/Presenting'],
     [[['a', 'Away', 'Away'], ['b', 'BeRightBack', 'BeRightBack']], 'BeRightBack/BeRightBack'],
     [[['a', 'Busy', 'InACall'], ['b', 'DoNotDisturb', 'Presenting'], ['c', 'Available', 'Available']], 'DoNotDisturb/Presenting'],
-    [[], 'Offline/PresenceUnknown'],
+    [[], 'Offline/Offline'],
   ])('%j reads %s', (sessions, expected) => {
     const store = new PresenceStore();
     for (const [c, a, act] of sessions) store.setSession('u', session(c!, a!, act!));
@@ -36,6 +36,14 @@ describe('aggregation order (pure store)', () => {
     store.setPreferred('u', { availability: 'Away', activity: 'Away', setAt: T0, expiresAt: T0 + 10 * MIN }, T0);
     expect(store.presence('u', T0)).toEqual({ availability: 'Away', activity: 'Away' });
     expect(store.presence('u', T0 + 10 * MIN)).toEqual({ availability: 'DoNotDisturb', activity: 'Presenting' });
+  });
+
+  it('a preferred presence with no session reads Offline/Offline, and shows once a session exists', () => {
+    const store = new PresenceStore();
+    store.setPreferred('u', { availability: 'Busy', activity: 'Busy', setAt: T0, expiresAt: T0 + 60 * MIN }, T0);
+    expect(store.presence('u', T0)).toEqual({ availability: 'Offline', activity: 'Offline' });
+    store.setSession('u', session('teams', 'Available', 'Available', T0 + MIN));
+    expect(store.presence('u', T0 + MIN)).toEqual({ availability: 'Busy', activity: 'Busy' });
   });
 
   it('an Available session fades to AvailableInactive at 5 min and Away at 10 min; others do not fade', () => {
@@ -79,7 +87,7 @@ describe('presence timeline through Graph, moving the clock', () => {
     await t.clock.advance(30 * MIN - 1);
     expect(await read()).toBe('Busy/InACall');
     await t.clock.advance(1);
-    expect(await read()).toBe('Offline/PresenceUnknown');
+    expect(await read()).toBe('Offline/Offline');
     expect(t.emulator.sessionsOf(user)).toEqual([]);
   });
 
@@ -102,6 +110,6 @@ describe('presence timeline through Graph, moving the clock', () => {
     const listed = await call(t, 'GET', `/_emulator/users/${user.id}/sessions`);
     expect(listed.body.sessions).toMatchObject([{ clientId: 'teams-desktop', current: { availability: 'Busy', activity: 'InAMeeting' } }]);
     expect((await call(t, 'DELETE', `/_emulator/users/${user.id}/sessions/teams-desktop`)).status).toBe(204);
-    expect(t.emulator.presenceOf(user.id)).toEqual({ availability: 'Offline', activity: 'PresenceUnknown' });
+    expect(t.emulator.presenceOf(user.id)).toEqual({ availability: 'Offline', activity: 'Offline' });
   });
 });

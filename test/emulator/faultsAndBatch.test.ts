@@ -126,9 +126,9 @@ describe('$batch', () => {
         requests: [
           { id: '1', method: 'POST', url: `/users/${a!.id}/presence/setPresence`, headers: { 'Content-Type': 'application/json' }, body: { sessionId: appId, availability: 'Busy', activity: 'InACall', expirationDuration: 'PT10M' } },
           { id: '2', method: 'GET', url: `/users/${a!.id}/presence`, dependsOn: ['1'] },
-          { id: '3', method: 'POST', url: `/users/${b!.id}/presence/clearPresence`, body: { sessionId: appId } },
+          { id: '3', method: 'POST', url: `/users/${b!.id}/presence/clearPresence`, headers: { 'Content-Type': 'application/json' }, body: { sessionId: appId } },
           { id: '4', method: 'GET', url: `/users/${b!.id}/presence`, dependsOn: ['3'] },
-          { id: '5', method: 'POST', url: `/users/${b!.id}/presence/setPresence`, body: { sessionId: appId, availability: 'Busy', activity: 'Busy' } },
+          { id: '5', method: 'POST', url: `/users/${b!.id}/presence/setPresence`, headers: { 'Content-Type': 'application/json' }, body: { sessionId: appId, availability: 'Busy', activity: 'Busy' } },
         ],
       },
     });
@@ -151,6 +151,27 @@ describe('$batch', () => {
     ]);
   });
 
+  it('matches dependsOn without regard to case and refuses a body without a Content-Type', async () => {
+    const t = env.current;
+    const token = await appToken(t);
+    const appId = t.emulator.apps[0]!.clientId;
+    const user = t.emulator.users[0]!.id;
+    const set = { method: 'POST', url: `/users/${user}/presence/setPresence`, body: { sessionId: appId, availability: 'Busy', activity: 'InACall' } };
+    const noType = await call(t, 'POST', '/v1.0/$batch', { token, json: { requests: [{ id: 'Set', ...set }] } });
+    expect(noType.status).toBe(400);
+    expect(noType.body.error.code).toBe('BadRequest');
+    expect(t.emulator.sessionsOf(user)).toEqual([]);
+    const res = await call(t, 'POST', '/v1.0/$batch', {
+      token,
+      json: { requests: [{ id: 'Set', ...set, headers: { 'content-type': 'application/json' } }, { id: 'get', method: 'GET', url: `/users/${user}/presence`, dependsOn: ['SET'] }] },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.responses.map((r: { id: string; status: number }) => [r.id, r.status])).toEqual([
+      ['Set', 200],
+      ['get', 200],
+    ]);
+  });
+
   it('refuses 21 requests, duplicate ids, and a missing token', async () => {
     const t = env.current;
     const token = await appToken(t);
@@ -162,6 +183,9 @@ describe('$batch', () => {
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.error.code).toBe('BadRequest');
     expect((await call(t, 'POST', '/v1.0/$batch', { token, json: { requests: [item(1), item(1)] } })).status).toBe(400);
+    // ids are compared without regard to case (JSON batching page)
+    const sameId = await call(t, 'POST', '/v1.0/$batch', { token, json: { requests: [{ ...item(1), id: 'a' }, { ...item(1), id: 'A' }] } });
+    expect(sameId.status).toBe(400);
     expect((await call(t, 'POST', '/v1.0/$batch', { json: { requests: [item(1)] } })).status).toBe(401);
   });
 });

@@ -61,11 +61,13 @@ describe('403 Forbidden', () => {
     expectGraphError(await call(t, 'POST', '/v1.0/communications/getPresencesByUserId', { token, json: { ids: [user.id] } }), 403, 'Forbidden');
   });
 
-  it("refuses a delegated token writing another user's presence", async () => {
+  it("refuses a delegated token writing another user's presence with a 401 (microsoft-graph-explorer-v4 issue 3096)", async () => {
     const t = env.current;
     const { accessToken } = await userToken(t, 0);
     const other = t.emulator.users[1]!;
-    expectGraphError(await setPresence(t, accessToken, other.id, { sessionId: t.emulator.apps[0]!.clientId, availability: 'Busy', activity: 'InACall' }), 403, 'Forbidden');
+    const refused = await setPresence(t, accessToken, other.id, { sessionId: t.emulator.apps[0]!.clientId, availability: 'Busy', activity: 'InACall' });
+    expectGraphError(refused, 401, 'Unauthorized');
+    expect(refused.body.error.message).toBe('Cannot set the presence of another user.');
     expect((await setPresence(t, accessToken, t.emulator.users[0]!.id, { sessionId: t.emulator.apps[0]!.clientId, availability: 'Busy', activity: 'InACall' })).status).toBe(200);
   });
 });
@@ -75,7 +77,25 @@ describe('404 and 400', () => {
     const t = env.current;
     const token = await appToken(t);
     expectGraphError(await setPresence(t, token, '0b1c7d2e-0000-4000-8000-000000000000', { sessionId: t.emulator.apps[0]!.clientId, availability: 'Busy', activity: 'InACall' }), 404, 'NotFound');
-    expectGraphError(await call(t, 'GET', '/v1.0/users/nobody@contoso.example/presence', { token }), 404, 'NotFound');
+  });
+
+  it('refuses a user principal name on every presence route, even of a real user (msgraph-sdk-dotnet 1942)', async () => {
+    const t = env.current;
+    const token = await appToken(t);
+    const user = t.emulator.users[0]!;
+    const base = `/v1.0/users/${encodeURIComponent(user.userPrincipalName)}/presence`;
+    const sessionId = t.emulator.apps[0]!.clientId;
+    expectGraphError(await call(t, 'GET', base, { token }), 400, 'BadRequest');
+    for (const [action, json] of [
+      ['setPresence', { sessionId, availability: 'Busy', activity: 'InACall' }],
+      ['clearPresence', { sessionId }],
+      ['setUserPreferredPresence', { availability: 'Busy', activity: 'Busy' }],
+      ['clearUserPreferredPresence', {}],
+    ] as const) {
+      expectGraphError(await call(t, 'POST', `${base}/${action}`, { token, json }), 400, 'BadRequest');
+    }
+    expect(t.emulator.sessionsOf(user.id)).toEqual([]);
+    expect(t.emulator.preferredOf(user.id)).toBeNull();
   });
 
   it.each([
@@ -84,8 +104,6 @@ describe('404 and 400', () => {
     ['no activity', { sessionId: 'APP', availability: 'Busy' }],
     ['an unsupported pair Busy/Busy', { sessionId: 'APP', availability: 'Busy', activity: 'Busy' }],
     ['an unsupported pair Available/InACall', { sessionId: 'APP', availability: 'Available', activity: 'InACall' }],
-    ['expirationDuration below PT5M', { sessionId: 'APP', availability: 'Busy', activity: 'InACall', expirationDuration: 'PT4M59S' }],
-    ['expirationDuration above PT4H', { sessionId: 'APP', availability: 'Busy', activity: 'InACall', expirationDuration: 'PT4H1S' }],
     ['expirationDuration not ISO 8601', { sessionId: 'APP', availability: 'Busy', activity: 'InACall', expirationDuration: '10 minutes' }],
     ['a JSON array', ['APP']],
   ])('setPresence with %s is 400 BadRequest', async (_name, body) => {
@@ -94,6 +112,17 @@ describe('404 and 400', () => {
     const appId = t.emulator.apps[0]!.clientId;
     const withApp = JSON.parse(JSON.stringify(body).replaceAll('"APP"', JSON.stringify(appId)));
     expectGraphError(await setPresence(t, token, t.emulator.users[0]!.id, withApp), 400, 'BadRequest');
+    expect(t.emulator.sessionsOf(t.emulator.users[0]!.id)).toEqual([]);
+  });
+
+  it.each([
+    ['below PT5M', 'PT4M59S'],
+    ['above PT4H', 'PT4H1S'],
+  ])('setPresence with expirationDuration %s is 400 InvalidArgument', async (_name, expirationDuration) => {
+    const t = env.current;
+    const token = await appToken(t);
+    const body = { sessionId: t.emulator.apps[0]!.clientId, availability: 'Busy', activity: 'InACall', expirationDuration };
+    expectGraphError(await setPresence(t, token, t.emulator.users[0]!.id, body), 400, 'InvalidArgument');
     expect(t.emulator.sessionsOf(t.emulator.users[0]!.id)).toEqual([]);
   });
 
@@ -143,6 +172,9 @@ describe('setUserPreferredPresence / clearUserPreferredPresence', () => {
     expect(t.emulator.preferredOf(user)?.expiresAt).toBe(t.clock.now() + 86_400_000);
     expect((await call(t, 'POST', `${base}/setUserPreferredPresence`, { token, json: { availability: 'Offline', activity: 'OffWork' } })).status).toBe(200);
     expect(t.emulator.preferredOf(user)?.expiresAt).toBe(t.clock.now() + 7 * 86_400_000);
+    // a preferred presence shows only while a session exists (setUserPreferredPresence page)
+    expect((await call(t, 'GET', base, { token })).body).toMatchObject({ availability: 'Offline', activity: 'Offline' });
+    t.emulator.addSession(user, { clientId: 'teams', availability: 'Available', activity: 'Available' });
     expect((await call(t, 'GET', base, { token })).body).toMatchObject({ availability: 'Offline', activity: 'OffWork' });
     expect((await call(t, 'POST', `${base}/setUserPreferredPresence`, { token, json: { availability: 'BeRightBack', activity: 'BeRightBack', expirationDuration: 'PT1H' } })).status).toBe(200);
     expect(t.emulator.preferredOf(user)?.expiresAt).toBe(t.clock.now() + 3_600_000);
@@ -153,7 +185,7 @@ describe('setUserPreferredPresence / clearUserPreferredPresence', () => {
 });
 
 describe('getPresencesByUserId', () => {
-  it('returns every requested id, unknown ids as PresenceUnknown', async () => {
+  it('returns every requested id: no session reads Offline/Offline, unknown ids PresenceUnknown', async () => {
     const t = env.current;
     const token = await appToken(t);
     const [a, b] = t.emulator.users;
@@ -163,7 +195,7 @@ describe('getPresencesByUserId', () => {
     expect(res.status).toBe(200);
     expect(res.body.value).toEqual([
       { id: a!.id, availability: 'Busy', activity: 'InAMeeting', statusMessage: null },
-      { id: b!.id, availability: 'Offline', activity: 'PresenceUnknown', statusMessage: null },
+      { id: b!.id, availability: 'Offline', activity: 'Offline', statusMessage: null },
       { id: unknown, availability: 'PresenceUnknown', activity: 'PresenceUnknown', statusMessage: null },
     ]);
   });

@@ -32,7 +32,7 @@ describe('setPresence / clearPresence / GET presence', () => {
 
     const before = await call(t, 'GET', userPath(user.id), { token });
     expect(before.status).toBe(200);
-    expect(before.body).toMatchObject({ id: user.id, availability: 'Offline', activity: 'PresenceUnknown' });
+    expect(before.body).toMatchObject({ id: user.id, availability: 'Offline', activity: 'Offline' });
 
     const set = await call(t, 'POST', userPath(user.id, 'setPresence'), {
       token,
@@ -41,13 +41,16 @@ describe('setPresence / clearPresence / GET presence', () => {
     expect(set.status).toBe(200);
     expect(set.headers['request-id']).toMatch(/[0-9a-f-]{36}/);
 
-    const read = await call(t, 'GET', userPath(user.userPrincipalName), { token });
+    const read = await call(t, 'GET', userPath(user.id), { token });
     expect(read.body).toMatchObject({ id: user.id, availability: 'Busy', activity: 'InACall' });
+    // presence routes take the object id only (msgraph-sdk-dotnet issue 1942)
+    const byUpn = await call(t, 'GET', userPath(user.userPrincipalName), { token });
+    expect(byUpn.status).toBe(400);
     expect(t.emulator.sessionsOf(user.id)).toMatchObject([{ clientId: appId, availability: 'Busy', activity: 'InACall' }]);
 
     const clear = await call(t, 'POST', userPath(user.id, 'clearPresence'), { token, json: { sessionId: appId } });
     expect(clear.status).toBe(200);
-    expect(t.emulator.presenceOf(user.id)).toEqual({ availability: 'Offline', activity: 'PresenceUnknown' });
+    expect(t.emulator.presenceOf(user.id)).toEqual({ availability: 'Offline', activity: 'Offline' });
 
     const again = await call(t, 'POST', userPath(user.id, 'clearPresence'), { token, json: { sessionId: appId } });
     expect(again.status).toBe(404);
@@ -57,7 +60,8 @@ describe('setPresence / clearPresence / GET presence', () => {
     expect(log.map((e) => [e.method, e.route, e.status])).toEqual([
       ['GET', `/users/${user.id}/presence`, 200],
       ['POST', `/users/${user.id}/presence/setPresence`, 200],
-      ['GET', `/users/${user.userPrincipalName}/presence`, 200],
+      ['GET', `/users/${user.id}/presence`, 200],
+      ['GET', `/users/${user.userPrincipalName}/presence`, 400],
       ['POST', `/users/${user.id}/presence/clearPresence`, 200],
       ['POST', `/users/${user.id}/presence/clearPresence`, 404],
     ]);

@@ -34,8 +34,8 @@ describe('bad input never crashes the emulator', () => {
     const t = env.current;
     const token = await appToken(t);
     const res = await call(t, 'GET', '/v1.0/users/%E0%A4%A/presence', { token });
-    expect(res.status).toBe(404);
-    expect(res.body.error.code).toBe('NotFound');
+    expect(res.status).toBe(400); // not an object id
+    expect(res.body.error.code).toBe('BadRequest');
     expect((await call(t, 'GET', '/_emulator/users/%E0%A4%A/sessions')).status).toBe(404);
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = tlsConnect({ host: '127.0.0.1', port: t.emulator.port, ca: t.emulator.caCert, servername: 'localhost' }, () => socket.write('NOT HTTP AT ALL\r\n\r\n'));
@@ -85,9 +85,12 @@ describe('control routes', () => {
   it('sets and clears a preferred presence and approves device codes', async () => {
     const t = env.current;
     const user = t.emulator.users[0]!;
-    expect((await call(t, 'POST', `/_emulator/users/${user.id}/preferred`, { json: { availability: 'DoNotDisturb', activity: 'DoNotDisturb' } })).body.presence).toEqual({ availability: 'DoNotDisturb', activity: 'DoNotDisturb' });
+    // no session: the preferred presence is kept but the user reads Offline until a session exists
+    expect((await call(t, 'POST', `/_emulator/users/${user.id}/preferred`, { json: { availability: 'DoNotDisturb', activity: 'DoNotDisturb' } })).body.presence).toEqual({ availability: 'Offline', activity: 'Offline' });
+    t.emulator.addSession(user.id, { clientId: 'teams', availability: 'Available', activity: 'Available' });
+    expect(t.emulator.presenceOf(user.id)).toEqual({ availability: 'DoNotDisturb', activity: 'DoNotDisturb' });
     expect((await call(t, 'DELETE', `/_emulator/users/${user.id}/preferred`)).status).toBe(204);
-    expect(t.emulator.presenceOf(user.id).availability).toBe('Offline');
+    expect(t.emulator.presenceOf(user.id).availability).toBe('Available');
     expect((await call(t, 'POST', '/_emulator/devicecode/approve', { json: { user_code: 'NOSUCHCODE', userId: user.id } })).status).toBe(404);
   });
 });

@@ -46,7 +46,7 @@ describe('token endpoint', () => {
     expect(posted.status).toBe(200);
     expect(posted.body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, ext_expires_in: 3600 });
     const claims = decode(posted.body.access_token);
-    expect(claims).toMatchObject({ appid: app.clientId, azp: app.clientId, tid: t.emulator.tenantId, roles: ['Presence.ReadWrite.All'], aud: 'https://graph.microsoft.com', exp: t.clock.now() / 1000 + 3600 });
+    expect(claims).toMatchObject({ appid: app.clientId, azp: app.clientId, tid: t.emulator.tenantId, roles: ['Presence.ReadWrite.All', 'User.ReadBasic.All'], aud: 'https://graph.microsoft.com', exp: t.clock.now() / 1000 + 3600 });
     const basic = Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64');
     const viaBasic = await token(t, { grant_type: 'client_credentials', scope: '00000003-0000-0000-c000-000000000000/.default' }, t.emulator.tenantId, { authorization: `Basic ${basic}` });
     expect(viaBasic.status).toBe(200);

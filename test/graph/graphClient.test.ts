@@ -48,7 +48,7 @@ describe('Graph presence client, application mode (client secret), against the e
 
   it('chunks getPresencesByUserId at 650 ids', async () => {
     emulator.clearRequestLog();
-    const ids = Array.from({ length: MAX_PRESENCE_IDS + 5 }, (_, i) => emulator.users[i % 3]!.id);
+    const ids = Array.from({ length: MAX_PRESENCE_IDS + 5 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
     await stack.client.getPresences(ids).catch(() => undefined);
     const calls = emulator.requestLog().filter((e) => e.route === '/communications/getPresencesByUserId');
     expect(calls.map((c) => (c.body as { ids: string[] }).ids.length)).toEqual([MAX_PRESENCE_IDS, 5]);
@@ -56,6 +56,7 @@ describe('Graph presence client, application mode (client secret), against the e
 
   it('sets and clears a preferred presence', async () => {
     const user = emulator.users[2]!;
+    emulator.addSession(user.id, { clientId: 'teams-desktop', availability: 'Available', activity: 'Available' }); // preferred shows only with a session
     await stack.client.setUserPreferredPresence(user.id, { availability: 'DoNotDisturb', activity: 'DoNotDisturb' }, 'PT2H');
     expect(emulator.preferredOf(user.id)).toMatchObject({ availability: 'DoNotDisturb', activity: 'DoNotDisturb' });
     expect(emulator.presenceOf(user.id)).toMatchObject({ availability: 'DoNotDisturb' });
@@ -83,14 +84,12 @@ describe('Graph presence client, application mode (client secret), against the e
     }
   });
 
-  it('path-encodes user ids', async () => {
+  it('path-encodes a user principal name it looks up, and never sends one to a presence route', async () => {
     emulator.clearRequestLog();
-    const upn = emulator.users[1]!.userPrincipalName;
-    await stack.client.getPresence(`${upn}`);
     const weird = 'a/b?c#d';
     await expect(stack.client.getPresence(weird)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const paths = emulator.requestLog().map((e) => e.path);
-    expect(paths).toContain(`/v1.0/users/${encodeURIComponent(weird)}/presence`);
+    expect(paths).toEqual([`/v1.0/users/${encodeURIComponent(weird)}`]);
   });
 
   it('turns an unknown user into NOT_FOUND with a hint about users[].id, and keeps the request-id', async () => {

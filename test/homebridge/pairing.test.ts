@@ -109,6 +109,8 @@ describe('Homebridge 2 with the plugin, a HomeKit client and the Graph emulator'
       for (const c of event.characteristics) if (`${c.aid}.${c.iid}` === samIds.occupancy) events.push(c.value);
     });
     await client.subscribeCharacteristics([samIds.occupancy]);
+    // a preferred presence shows only while a session exists: Sam's Teams client holds one
+    emulator.addSession(sam!.id, { clientId: 'teams-desktop', availability: 'Available', activity: 'Available' });
     emulator.setPreferred(sam!.id, { availability: 'DoNotDisturb', activity: 'DoNotDisturb' });
     await expect.poll(() => events, { timeout: 20_000, interval: 100 }).toEqual([1]);
     expect(await read(client, samIds.occupancy)).toBe(1);

@@ -89,7 +89,7 @@ function setPresenceCalls(emulator: Emulator): string[] {
 describe.each([5, 4] as const)('MQTT through the bridge to the Graph emulator, MQTT %s', (protocolVersion) => {
   it('a button press reaches Graph as setPresence and the state and presence topics follow', async () => {
     const s = await setup(protocolVersion);
-    expect(s.presence()).toBe('Offline/PresenceUnknown');
+    expect(s.presence()).toBe('Offline/Offline');
     await s.watcher.publish(`${s.base}-z2m/desk_button`, '{"action":"single","battery":97}');
     await s.until(() => s.presence() === 'Busy/InACall', 'Busy/InACall at Graph');
     await s.until(() => s.state()?.confirmed === 'Busy/InACall', 'confirmed on the state topic');
@@ -100,7 +100,7 @@ describe.each([5, 4] as const)('MQTT through the bridge to the Graph emulator, M
 
     // The second press toggles back to clear.
     await s.watcher.publish(`${s.base}-z2m/desk_button`, '{"action":"single"}');
-    await s.until(() => s.presence() === 'Offline/PresenceUnknown' && s.state()?.confirmed === null, 'cleared');
+    await s.until(() => s.presence() === 'Offline/Offline' && s.state()?.confirmed === null, 'cleared');
     expect(s.state()).toMatchObject({ desired: 'clear', confirmed: null });
     expect(setPresenceCalls(s.emulator)).toEqual(['setPresence 200', 'clearPresence 200']);
   });
@@ -121,16 +121,19 @@ describe.each([5, 4] as const)('MQTT through the bridge to the Graph emulator, M
     await s.watcher.publish(`${s.base}/alex/set`, '{"availability":"Busy","activity":"InAConferenceCall","expiration":"PT2M"}');
     await s.until(() => s.presence() === 'Busy/InAConferenceCall', 'the timed command at Graph');
     const startedAt = s.clock.now();
-    await s.until(() => s.presence() === 'Offline/PresenceUnknown' && s.state()?.desired === 'clear', 'the timed command ended');
+    await s.until(() => s.presence() === 'Offline/Offline' && s.state()?.desired === 'clear', 'the timed command ended');
     expect(s.clock.now() - startedAt).toBeGreaterThanOrEqual(60_000); // not at once: it ran its course
 
     await s.watcher.publish(`${s.base}/alex/set`, 'Away/Away');
     await s.until(() => s.presence() === 'Away/Away', 'Away from the set topic');
     await s.watcher.publish(`${s.base}/alex/set`, 'clear');
-    await s.until(() => s.presence() === 'Offline/PresenceUnknown', 'clear from the set topic');
+    await s.until(() => s.presence() === 'Offline/Offline', 'clear from the set topic');
 
     await s.watcher.publish(`${s.base}/alex/prefer`, 'Busy/Busy');
     await s.until(() => setPresenceCalls(s.emulator).includes('setUserPreferredPresence 200'), 'preferred presence at Graph');
+    // a preferred presence shows only while a session exists (setUserPreferredPresence page)
+    expect(s.presence()).toBe('Offline/Offline');
+    s.emulator.addSession(s.emulator.users[0]!.id, { clientId: 'teams-desktop', availability: 'Available', activity: 'Available' });
     expect(s.presence()).toBe('Busy/Busy');
     await s.watcher.publish(`${s.base}/alex/prefer`, 'clear');
     await s.until(() => setPresenceCalls(s.emulator).includes('clearUserPreferredPresence 200'), 'preferred presence cleared');
@@ -147,7 +150,7 @@ describe.each([5, 4] as const)('MQTT through the bridge to the Graph emulator, M
     // `online` goes out once the bridge's subscriptions are granted: only then can an input reach it
     await s.until(() => s.watcher.client.connected && onlines() > onlineBefore, 'bridge subscribed again and online');
     await s.watcher.publish(`${s.base}-esp/desk1/hook`, 'ONHOOK');
-    await s.until(() => s.presence() === 'Offline/PresenceUnknown', 'ONHOOK after the restart clears');
+    await s.until(() => s.presence() === 'Offline/Offline', 'ONHOOK after the restart clears');
     await s.until(() => s.state()?.desired === 'clear', 'state topic after the restart');
   });
 
@@ -174,7 +177,7 @@ describe.each([5, 4] as const)('MQTT through the bridge to the Graph emulator, M
     await s.watcher.publish(`${s.base}-esp/desk2/hook`, 'OFFHOOK');
     await s.until(() => s.presence() === 'Busy/InACall' && s.state()?.confirmed === 'Busy/InACall', 'the last word holds at Graph and on the state topic', 60_000);
     await s.watcher.publish(`${s.base}-esp/desk2/hook`, 'ONHOOK');
-    await s.until(() => s.presence() === 'Offline/PresenceUnknown' && s.state()?.desired === 'clear', 'and the bridge still answers', 60_000);
+    await s.until(() => s.presence() === 'Offline/Offline' && s.state()?.desired === 'clear', 'and the bridge still answers', 60_000);
     const warnings = s.logger.lines.filter((l) => (l.level === 'warn' || l.level === 'error') && l.message.startsWith('[mqtt]'));
     expect(warnings.length).toBeLessThanOrEqual(50);
   });

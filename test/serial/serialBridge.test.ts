@@ -62,14 +62,14 @@ describe('serial headset and busy light through the bridge to the Graph emulator
     const dev = await device(p.b);
     const s = await setup({ inputs: [headset(p.a)] });
     await s.until(() => s.logger.count('info', /opened/) === 1, 'port open');
-    expect(s.presence()).toBe('Offline/PresenceUnknown');
+    expect(s.presence()).toBe('Offline/Offline');
 
     await dev.write('OFFHOOK\r\n');
     await s.until(() => s.presence() === 'Busy/InACall', 'Busy/InACall at Graph');
     expect(s.emulator.sessionsOf(s.emulator.users[0]!.id)).toHaveLength(1);
 
     await dev.write('ONHOOK\r\n');
-    await s.until(() => s.presence() === 'Offline/PresenceUnknown', 'cleared at Graph');
+    await s.until(() => s.presence() === 'Offline/Offline', 'cleared at Graph');
     expect(s.emulator.sessionsOf(s.emulator.users[0]!.id)).toHaveLength(0);
     const routes = s.emulator.requestLog().filter((e) => /\/presence\/(set|clear)Presence$/.test(e.path)).map((e) => `${e.method} ${e.path.replace(/.*\//, '')} ${e.status}`);
     expect(routes).toEqual(['POST setPresence 200', 'POST clearPresence 200']);
@@ -94,7 +94,7 @@ describe('serial headset and busy light through the bridge to the Graph emulator
     dev = await device(p.b);
     await s.until(() => s.logger.count('info', /is back/) === 1, 'reconnect');
     await dev.write('ONHOOK\n');
-    await s.until(() => s.presence() === 'Offline/PresenceUnknown', 'ONHOOK after reconnect clears');
+    await s.until(() => s.presence() === 'Offline/Offline', 'ONHOOK after reconnect clears');
     expect(s.logger.count('warn', /disconnected|cannot open/)).toBe(1);
   });
 
@@ -108,7 +108,7 @@ describe('serial headset and busy light through the bridge to the Graph emulator
 
     await dev.close();
     await p.kill();
-    await s.until(() => s.presence() === 'Offline/PresenceUnknown', 'cleared after unplug');
+    await s.until(() => s.presence() === 'Offline/Offline', 'cleared after unplug');
     await s.bridge.whenIdle();
     expect(s.bridge.state('alex')).toMatchObject({ desired: null, confirmed: null });
   });
@@ -137,7 +137,7 @@ describe('serial headset and busy light through the bridge to the Graph emulator
     await s.until(() => lamp.received === 'RED\n', 'red again after the light reconnects');
 
     await hook.write('ONHOOK\n');
-    await s.until(() => s.presence() === 'Offline/PresenceUnknown', 'cleared');
+    await s.until(() => s.presence() === 'Offline/Offline', 'cleared');
     await s.until(() => lamp.received === 'RED\nOFF\n', 'light off after clear');
     // Renewals and other state events with the same availability write nothing more.
     for (let i = 0; i < 5; i++) await s.clock.advance(60_000);

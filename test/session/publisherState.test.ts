@@ -3,7 +3,7 @@ import type { DesiredState } from '../../src/presence/intent.js';
 import { CLEAR } from '../../src/presence/intent.js';
 import type { PresencePair } from '../../src/presence/presencePair.js';
 import type { SessionFacts } from '../../src/session/publisherState.js';
-import { decide, isOverridden, sessionDeadline } from '../../src/session/publisherState.js';
+import { decide, explainPresence, isOverridden, sessionDeadline } from '../../src/session/publisherState.js';
 
 const MIN = 60_000;
 const T0 = 1_000_000_000;
@@ -137,5 +137,26 @@ describe('isOverridden', () => {
   ];
   it.each(cases)('asserted %o, actual %o → %s', (asserted, actual, expected) => {
     expect(isOverridden(asserted, actual)).toBe(expected);
+  });
+});
+
+describe('explainPresence', () => {
+  const cases: [PresencePair | null, { availability: string; activity: string } | null, string | null][] = [
+    [available, { availability: 'Available', activity: 'Available' }, 'ours'],
+    [available, { availability: 'Available', activity: 'AvailableInactive' }, 'ours'], // our fade
+    [available, { availability: 'Busy', activity: 'InAMeeting' }, 'otherSession'], // the user's Teams client
+    [available, { availability: 'DoNotDisturb', activity: 'Presenting' }, 'otherSession'],
+    [busy, { availability: 'Busy', activity: 'InAConferenceCall' }, 'otherSession'], // same rank, later post
+    [available, { availability: 'Busy', activity: 'Busy' }, 'preferred'], // a preferred pair
+    [busy, { availability: 'DoNotDisturb', activity: 'DoNotDisturb' }, 'preferred'],
+    [busy, { availability: 'BeRightBack', activity: 'BeRightBack' }, 'preferred'],
+    [busy, { availability: 'Offline', activity: 'OffWork' }, 'preferred'],
+    [busy, { availability: 'Available', activity: 'Available' }, 'preferred'], // lower than ours: only a preference does that
+    [null, { availability: 'Busy', activity: 'InACall' }, null],
+    [busy, null, null],
+  ];
+  it.each(cases)('asserted %o, actual %o → %s', (asserted, actual, expected) => {
+    expect(explainPresence(asserted, actual)).toBe(expected);
+    expect(isOverridden(asserted, actual)).toBe(expected === 'preferred');
   });
 });

@@ -4,6 +4,7 @@ import type { CliCommand, CliIo } from '../command.js';
 import { EXIT } from '../command.js';
 import { loadConfigFile } from '../../config/load.js';
 import { describeConfig, formatSummary } from '../../config/describe.js';
+import { cloudWarnings, upnNotes } from '../../config/cloudChecks.js';
 
 const HELP = `Usage: presence-bridge check-config <file> [--json]
 
@@ -14,6 +15,10 @@ The file holds the PresenceBridge platform block, or a whole Homebridge config.j
   Valid       prints what the bridge will do (users, inputs and what each input value
               does, outputs, cloud and hosts, sign-in mode; never a secret); exit 0.
   Invalid     prints every problem as "path: message", one per line, on stderr; exit 2.
+              This includes cloud "china": Graph presence does not exist there.
+  Warnings    things that may not work (the beta API outside the global cloud) are
+              printed as "warning: ..." lines on stderr; they do not change the exit code.
+  Notes       what users given by user principal name need (User.ReadBasic.All).
   Unreadable  prints the file name and, for bad JSON, the line:column of the error; exit 2.
 
 Options:
@@ -59,10 +64,14 @@ async function run(args: string[], io: CliIo): Promise<number> {
     return EXIT.usage;
   }
   const summary = describeConfig(result.config);
+  const warnings = cloudWarnings(result.config);
+  const notes = upnNotes(result.config);
   if (json) {
-    io.stdout.write(`${JSON.stringify({ ok: true, file, summary }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ ok: true, file, summary, ...(warnings.length > 0 ? { warnings } : {}), ...(notes.length > 0 ? { notes } : {}) }, null, 2)}\n`);
   } else {
     io.stdout.write(`${file}: valid\n\n${formatSummary(summary).join('\n')}\n`);
+    if (notes.length > 0) io.stdout.write(`\n${notes.map((n) => `Note: ${n}`).join('\n')}\n`);
+    for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
   }
   return EXIT.ok;
 }

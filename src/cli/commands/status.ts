@@ -12,7 +12,8 @@ export const command: CliCommand = {
 
 Reads the presence Graph shows for every configured user (or one with --user): the aggregate
 of all their sessions and any preferred presence, which Teams clients display after a delay.
-In application mode all users are read with one getPresencesByUserId request.
+In application mode all users are read with one getPresencesByUserId request, by object id:
+a user given by user principal name is looked up first (needs User.ReadBasic.All).
 
 Options:
 ${COMMON_HELP}
@@ -37,6 +38,9 @@ Exit codes: 0 done, 2 bad usage or config, 3 refused by Graph or sign-in, 4 unre
         // Delegated: the signed-in user only, unless --user names another.
         const users = values.user === undefined && config.auth.mode !== 'delegated' ? config.users : [await resolveSessionUser(session, values.user)];
         const options = { clock, maxAttempts: retries + 1, logger };
+        // A user given by user principal name is resolved first, so a missing directory permission
+        // or an unknown name is reported as such (exit 3 with the hint), not as an unknown presence.
+        for (const user of users) await withRetry(() => stack.client.resolveUserId(user.id), { ...options, label: `resolve ${user.key}` });
         let presences: UserPresence[];
         if (config.auth.mode === 'application' && users.length > 1) {
           presences = await withRetry(() => stack.client.getPresences(users.map((u) => u.id)), { ...options, label: 'getPresencesByUserId' });
