@@ -21,6 +21,8 @@ export interface GraphPresenceClientDeps {
   readonly logger: Logger;
   /** Where the user principal name → object id mapping is kept; in memory only when absent. */
   readonly storagePath?: string;
+  /** The sign-in authority (with its tenant): the mapping kept on disk belongs to it. */
+  readonly authority?: string;
 }
 
 /** The directory permissions that let an app resolve a user principal name, least privileged first. */
@@ -146,7 +148,12 @@ export class HttpGraphPresenceClient implements GraphPresenceClient {
   constructor(private readonly deps: GraphPresenceClientDeps) {
     // Graph ties an application presence session to the app: its client id is the session id.
     this.sessionId = deps.tokens.clientId;
-    this.resolver = new UserIdResolver({ lookup: (upn) => this.lookupUser(upn), logger: deps.logger, storagePath: deps.storagePath });
+    this.resolver = new UserIdResolver({
+      lookup: (upn) => this.lookupUser(upn),
+      logger: deps.logger,
+      storagePath: deps.storagePath,
+      scope: `${deps.authority ?? ''} ${deps.graphBaseUrl}`,
+    });
   }
 
   /** The presence path of a user, by object id: a user principal name is resolved first, never sent. */

@@ -41,7 +41,7 @@ export function createGraphStack(config: PresenceBridgeConfig, deps: GraphStackD
   });
   try {
     const tokens = createTokenProvider(config, { http, endpoints, logger, clock: deps.clock, storagePath: deps.storagePath });
-    const client = new HttpGraphPresenceClient({ http, tokens, graphBaseUrl: endpoints.graphBaseUrl, mode: config.auth.mode, clock: deps.clock, logger, storagePath: deps.storagePath });
+    const client = new HttpGraphPresenceClient({ http, tokens, graphBaseUrl: endpoints.graphBaseUrl, mode: config.auth.mode, clock: deps.clock, logger, storagePath: deps.storagePath, authority: endpoints.authority });
     logger.debug(`Graph ${endpoints.graphBaseUrl}, sign-in ${endpoints.authority} (${config.auth.mode} mode), ${http.route}`);
     for (const warning of cloudWarnings(config)) logger.warn(warning);
     return { tokens, client, endpoints, close: () => http.close() };

@@ -25,10 +25,16 @@ export interface UserIdResolverDeps {
   readonly logger: Logger;
   /** The storage folder; without one the mapping lives in memory only. */
   readonly storagePath?: string;
+  /**
+   * Which directory the names were resolved in (sign-in authority with its tenant, and Graph's
+   * base URL): a cache written for another tenant or cloud is not used.
+   */
+  readonly scope?: string;
 }
 
 interface CacheFile {
   readonly version: 1;
+  readonly scope?: string;
   readonly users: Record<string, ResolvedUser>;
 }
 
@@ -106,6 +112,10 @@ export class UserIdResolver {
     }
     try {
       const data = JSON.parse(text) as Partial<CacheFile>;
+      if (data.scope !== this.deps.scope) {
+        this.deps.logger.debug(`${file} was written for another tenant or Graph endpoint; user principal names are looked up again`);
+        return;
+      }
       for (const [upn, user] of Object.entries(data.users ?? {})) {
         if (typeof user.id === 'string' && isObjectId(user.id)) this.byUpn.set(upn.toLowerCase(), { id: user.id, ...(typeof user.displayName === 'string' ? { displayName: user.displayName } : {}) });
       }
@@ -117,7 +127,7 @@ export class UserIdResolver {
   private save(): void {
     const file = this.file;
     if (!file) return;
-    const data: CacheFile = { version: 1, users: Object.fromEntries(this.byUpn) };
+    const data: CacheFile = { version: 1, ...(this.deps.scope === undefined ? {} : { scope: this.deps.scope }), users: Object.fromEntries(this.byUpn) };
     this.writing = this.writing
       .then(() => writeFileAtomic(file, `${JSON.stringify(data, null, 2)}\n`))
       .catch((error: unknown) => this.deps.logger.warn(`cannot write ${file}: ${errorMessage(error)}; user principal names are looked up again after a restart`));

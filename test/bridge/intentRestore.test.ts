@@ -175,7 +175,7 @@ describe('intents restored at start', () => {
     expect(presence(alexId)).toBe('DoNotDisturb/Presenting');
     await signal(second, 'off');
     await clock.advance(3000, () => settle(second));
-    expect(presence(alexId)).toBe('Offline/PresenceUnknown');
+    expect(presence(alexId)).toBe('Offline/Offline');
     await stopBridge(second);
     // An input that reports clear is forgotten on disk too.
     const after = JSON.parse(await readFile(join(storage, INTENT_STORE_FILE), 'utf8')) as { intents: unknown[] };

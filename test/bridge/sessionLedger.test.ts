@@ -138,7 +138,7 @@ describe('session ledger and the first setPresence', () => {
         await next.whenIdle();
       });
       expect(h.callNames()).toEqual(['set Busy/InACall', 'clear']);
-      expect(h.presenceOf()).toBe('Offline/PresenceUnknown');
+      expect(h.presenceOf()).toBe('Offline/Offline');
       expect(h.logger.lines.some((l) => l.includes('did not stop cleanly'))).toBe(true);
     } finally {
       await next.stop();

@@ -77,7 +77,7 @@ describe('hostile command payloads', () => {
     await waitFor(() => s.logger.count('warn', /ignored a retained command/) === 2, 'two notes');
     expect(s.logger.count('warn', /ignored a retained command on .*\/alex\/set: commands act only when sent/)).toBe(1);
     expect(s.writes()).toEqual(['setPresence kim 200']);
-    expect(s.presence('alex')).toBe('Offline/PresenceUnknown');
+    expect(s.presence('alex')).toBe('Offline/Offline');
     expect(s.emulator.preferredOf(s.ids.sam)).toBeNull();
     // A command sent live (even with the retain flag) acts: the broker hands it on as a live message.
     await s.watcher.publish(`${s.base}/alex/set`, 'Busy/InACall', true);
