@@ -68,6 +68,8 @@ export class PresencePublisher {
   private confirmed: PresencePair | null = null;
   private confirmedAt: number | null = null;
   private uncertain = false;
+  /** A set or clear of this run succeeded: Graph's state of our session is known, whatever a previous run left. */
+  private sessionKnown = false;
   private retryAt: number | null = null;
   private attempt = 0;
   private blocked = false;
@@ -137,9 +139,11 @@ export class PresencePublisher {
   /**
    * A previous run may have left a session here (it crashed before clearing): treat Graph's state
    * as unknown, so a wanted clear is sent (404 if it was gone) and a wanted pair is set again.
+   * Nothing to do once a set or clear of this run succeeded: the session is one per app and user,
+   * so that call already replaced or ended whatever the previous run left.
    */
   assumeSession(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.sessionKnown) return;
     this.uncertain = true;
     this.pump();
     this.emitState();
@@ -290,6 +294,7 @@ export class PresencePublisher {
         this.confirmed = pair;
         this.confirmedAt = startedAt;
         this.uncertain = false;
+        this.sessionKnown = true;
         this.firstRenewalFraction = renewal ? null : 0.5 + 0.5 * (this.deps.random ?? Math.random)();
         this.succeeded('setPresence', detail, startedAt);
         if (!renewal) logger.info(`${this.user.key}: presence set to ${detail}`);
@@ -309,6 +314,7 @@ export class PresencePublisher {
         this.confirmed = null;
         this.confirmedAt = null;
         this.uncertain = false;
+        this.sessionKnown = true;
         this.succeeded('clearPresence', undefined, startedAt);
         logger.info(`${this.user.key}: presence cleared${result === 'already-cleared' ? ' (session was already gone)' : ''}`);
       }),
