@@ -304,8 +304,10 @@ function layoutItems(fields: readonly OptionField[], group: string): (Json | str
     if (field.kind === 'object') {
       const inner = layoutItems(field.children, group);
       if (inner.length === 0) continue;
-      // Top-level objects are flattened into their section; nested ones become a collapsed fieldset.
-      if (!field.path.includes('.') && !field.path.includes('[]')) items.push(...inner);
+      // Top-level objects are flattened into their section, and so are objects inside a list
+      // item: anything but a field inside a list is drawn as a list item of its own (a phantom
+      // entry on save). Other nested objects become a collapsed fieldset.
+      if (!field.path.includes('.') || field.path.includes('[]')) items.push(...inner);
       else items.push(withCondition({ type: 'fieldset', title: field.title, description: field.description, expandable: true, expanded: false, items: inner }, field));
       continue;
     }

@@ -114,7 +114,7 @@ export const serialInputSchema = z
 export const inputSchema = z.discriminatedUnion('type', [mqttInputSchema, serialInputSchema]);
 
 const templateLine = (availability: string): z.ZodOptional<z.ZodString> =>
-  z.string().optional().meta({ title: availability, description: `Line written while the presence is ${availability}.` });
+  z.string().optional().meta({ title: `Line for ${availability}`, description: `Written when the presence turns ${availability}; end it with \\n (a backslash and n), e.g. RED\\n.` });
 
 /** One fixed field per availability, so the form can edit the lines (keys match case-insensitively). */
 const templateLines = {
@@ -127,7 +127,7 @@ const templateLines = {
   Away: templateLine('Away'),
   Offline: templateLine('Offline'),
   PresenceUnknown: templateLine('PresenceUnknown'),
-  default: z.string().optional().meta({ title: 'Any other', description: 'Line for an availability without a line of its own.' }),
+  default: z.string().optional().meta({ title: 'Line for any other', description: 'Written for an availability without a line of its own (default).' }),
 };
 
 export const serialOutputSchema = z
