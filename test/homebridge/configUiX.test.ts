@@ -198,4 +198,32 @@ describe('Homebridge UI (homebridge-config-ui-x) as a new user', () => {
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(await block()).toEqual(before);
   }, 120_000);
+
+  it('a hand-written map (and a lower-case template key) survive opening and saving in the form', async () => {
+    const path = join(storagePath, 'config.json');
+    const config = JSON.parse(await readFile(path, 'utf8')) as { platforms: Json[] };
+    const index = config.platforms.findIndex((p) => p['platform'] === 'PresenceBridge');
+    const handWritten = structuredClone(config.platforms[index]!);
+    (handWritten['inputs'] as Json[])[0]!['map'] = { HOLD: { set: 'donotdisturb / presenting', for: 'PT1H' }, IDLE: 'clear' };
+    (handWritten['outputs'] as Json[])[0]!['templates'] = { busy: 'RED\\n', Available: 'GREEN\\n' };
+    config.platforms[index] = handWritten;
+    await writeFile(path, JSON.stringify(config, null, 4));
+    await openPluginSettings(page, service.url);
+    await section('Sign-in', 'input[name=tenantId]');
+    await shot('05-map-moved');
+    await save();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const saved = (await block())!;
+    // The panel moved the map into the list the form edits (and told the user); nothing is lost.
+    expect((saved['inputs'] as Json[])[0]).not.toHaveProperty('map');
+    expect((saved['inputs'] as Json[])[0]?.['values']).toEqual([
+      { value: 'ON', presence: 'Busy/InACall', for: 'PT30M' },
+      { value: 'OFF', presence: 'clear' },
+      { value: 'HOLD', presence: 'DoNotDisturb/Presenting', for: 'PT1H' },
+      { value: 'IDLE', presence: 'clear' },
+    ]);
+    expect((saved['outputs'] as Json[])[0]?.['templates']).toEqual({ Busy: 'RED\\n', Available: 'GREEN\\n' });
+    const result = validateConfig(saved);
+    expect(result.ok ? [] : result.errors).toEqual([]);
+  }, 120_000);
 });
