@@ -71,7 +71,13 @@ describe('Homebridge UI (homebridge-config-ui-x) as a new user', () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   });
 
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  /** The settings dialog whole (it scrolls inside the page), or the page when none is open. */
+  async function shot(name: string): Promise<void> {
+    const dialog = page.locator('.modal-content').first();
+    // A dialog that is closing goes away under the camera: the page then.
+    const ok = (await dialog.isVisible()) && (await dialog.screenshot({ path: join(SHOTS, `${name}.png`), timeout: 5_000 }).then(() => true, () => false));
+    if (!ok) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  }
 
   /** A top-level section of the form, opened (`probe`: a field it shows when open). */
   async function section(title: string, probe: string): Promise<Locator> {
