@@ -362,14 +362,12 @@ export const HEADER_DISPLAY =
 
 export function buildConfigSchema(): Json {
   const fields = configFields();
-  const layout = FORM_GROUPS.map((group) => ({
-    type: 'fieldset',
-    title: group.title,
-    description: group.description,
-    expandable: true,
-    expanded: group.expanded,
-    items: layoutItems(fields, group.title),
-  })).filter((g) => g.items.length > 0);
+  const layout = FORM_GROUPS.map((group) => {
+    const items = layoutItems(fields, group.title);
+    // A section that is one list (Users, Inputs): the list shows its own description.
+    const listOnly = items.length === 1 && typeof items[0] === 'object' && items[0]['notitle'] === true;
+    return { type: 'fieldset', title: group.title, ...(listOnly ? {} : { description: group.description }), expandable: true, expanded: group.expanded, items };
+  }).filter((g) => g.items.length > 0);
   return {
     pluginAlias: 'PresenceBridge',
     pluginType: 'platform',

@@ -124,6 +124,11 @@ describe('config.schema.json', () => {
     expect(layout.map((s) => s['title'])).toEqual(FORM_GROUPS.map((g) => g.title));
     for (const section of layout) expect(section).toMatchObject({ type: 'fieldset', expandable: true });
     expect(section('Users')[0]).toMatchObject({ key: 'users', type: 'array', buttonText: 'Add user' });
+    // Title and description shown once: a section that is one list leaves them to the list.
+    for (const title of ['Users', 'Inputs', 'Outputs']) {
+      expect(layout.find((s) => s['title'] === title)).not.toHaveProperty('description');
+      expect(section(title)[0]).toMatchObject({ notitle: true });
+    }
   });
 
   it('places every form field in the layout exactly once (free-form maps stay out of it)', () => {

@@ -71,12 +71,10 @@ describe('Homebridge UI (homebridge-config-ui-x) as a new user', () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   });
 
-  /** The settings dialog whole (it scrolls inside the page), or the page when none is open. */
-  async function shot(name: string): Promise<void> {
-    const dialog = page.locator('.modal-content').first();
-    // A dialog that is closing goes away under the camera: the page then.
-    const ok = (await dialog.isVisible()) && (await dialog.screenshot({ path: join(SHOTS, `${name}.png`), timeout: 5_000 }).then(() => true, () => false));
-    if (!ok) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  /** What the user sees now; `at` scrolls that part of the dialog into view first. */
+  async function shot(name: string, at?: Locator): Promise<void> {
+    if (at) await at.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, `${name}.png`) });
   }
 
   /** A top-level section of the form, opened (`probe`: a field it shows when open). */
@@ -146,7 +144,9 @@ describe('Homebridge UI (homebridge-config-ui-x) as a new user', () => {
     await advanced.locator('input[name=authorityHost]').fill(emulator.authorityHost);
     await advanced.locator('input[name=baseUrl]').fill(emulator.graphBaseUrl);
     await advanced.locator('input[name=caFile]').fill(emulator.caCertFile);
-    await shot('02-filled');
+    await shot('02-filled-users', users);
+    await shot('02-filled-inputs', inputs.locator('input[name=value]').first());
+    await shot('02-filled-outputs', outputs.locator('input[name=path]').first());
 
     await save();
     await expect.poll(block, { timeout: 20_000 }).toBeDefined();
