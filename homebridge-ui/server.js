@@ -31,6 +31,8 @@ class PresenceBridgeUiServer extends HomebridgePluginUiServer {
     this.signIn = null;
     this.onRequest('/status', () => this.status());
     this.onRequest('/signin/start', (body) => this.startSignIn(body));
+    this.onRequest('/account', (body) => this.account(body));
+    this.onRequest('/signout', () => this.signOut());
     this.ready();
   }
 
@@ -51,6 +53,32 @@ class PresenceBridgeUiServer extends HomebridgePluginUiServer {
       if (error && error.code === 'ENOENT') return { found: false, writtenAt: null, users: [] };
       throw new RequestError(`could not read ${file}: ${errorText(error)}`, { code: 'STATE_UNREADABLE' });
     }
+  }
+
+  /**
+   * Who is signed in (delegated mode), from the token cache in the storage folder. A config the
+   * form cannot use yet answers `known: false` rather than an error: the panel opens on it.
+   */
+  async account(body) {
+    const { validateConfig } = await distModule('config/validate.js');
+    const raw = { ...(body && typeof body.config === 'object' ? body.config : {}) };
+    delete raw._bridge;
+    const result = validateConfig(raw);
+    if (!result.ok) return { known: false, mode: raw.auth && raw.auth.mode === 'delegated' ? 'delegated' : 'application', account: null };
+    if (result.config.auth.mode !== 'delegated') return { known: true, mode: 'application', account: null };
+    const { signedInAccount } = await distModule('homebridge/signIn.js');
+    try {
+      const account = await signedInAccount(result.config, this.storagePath());
+      return { known: true, mode: 'delegated', account: account ?? null };
+    } catch (error) {
+      throw new RequestError(`could not read the sign-in: ${errorText(error)}`, { code: 'ACCOUNT_UNREADABLE' });
+    }
+  }
+
+  async signOut() {
+    if (this.signIn) throw new RequestError('A sign-in is waiting for its code; finish or let it expire first', { code: 'BUSY' });
+    const { signOut } = await distModule('homebridge/signIn.js');
+    return { signedOut: await signOut(this.storagePath()) };
   }
 
   /**

@@ -76,7 +76,8 @@ function invokedAsProgram(): boolean {
   }
 }
 
-if (invokedAsProgram()) {
+/** Runs the command line of this process (bin.ts calls it once the Node version is known to fit). */
+export function runProgram(): void {
   main(process.argv.slice(2), processIo()).then(
     (code) => {
       process.exitCode = code;
@@ -87,3 +88,5 @@ if (invokedAsProgram()) {
     },
   );
 }
+
+if (invokedAsProgram()) runProgram();

@@ -24,6 +24,12 @@ export interface OptionField {
   readonly requiredInParent: boolean;
   readonly hasDefault: boolean;
   readonly defaultValue: unknown;
+  /**
+   * Whether the form may show the default as a value. A form saves every value it shows, so a
+   * default inside an optional object (mqtt) or of another input type would be saved where it
+   * does not belong; those show their default as a placeholder instead.
+   */
+  readonly defaultInForm: boolean;
   readonly secret: boolean;
   /** Discriminator values (e.g. `serial`) this option belongs to, when only some have it. */
   readonly only?: { readonly discriminator: string; readonly values: readonly string[] };
@@ -42,6 +48,9 @@ const PAIR_TEXTS = SESSION_PAIRS.map(formatPresence);
 
 /** Lists whose items are session presences get a drop-down. */
 const PRESENCE_LISTS = new Set(['inputs[].toggle', 'homekit.switches']);
+
+/** Fields that take a presence, clear or toggle get a drop-down too. */
+const ACTION_FIELDS = new Set(['inputs[].values[].presence']);
 
 function leafJson(schema: z.ZodType): Json {
   const generated = z.toJSONSchema(schema, { target: 'draft-07', unrepresentable: 'any' }) as Json;
@@ -84,37 +93,48 @@ function isObjectUnion(schema: z.ZodType): schema is z.ZodUnion<readonly z.ZodOb
   return schema instanceof z.ZodUnion && (schema.options as readonly z.ZodType[]).every((o) => unwrap(o).schema instanceof z.ZodObject);
 }
 
-function describeField(key: string, schema: z.ZodType, parentPath: string, parentRequired: boolean): OptionField {
+/** Plain JSON-Schema `required` lists (the verified checker's Ajv rejects `"required": true`). */
+function objectJson(children: readonly OptionField[]): Json {
+  const properties: Json = {};
+  for (const child of children) properties[child.key] = child.json;
+  const required = children.filter((c) => c.requiredInParent && !c.only).map((c) => c.key);
+  return required.length > 0 ? { type: 'object', properties, required } : { type: 'object', properties };
+}
+
+function isPlainObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describeField(key: string, schema: z.ZodType, parentPath: string, parentRequired: boolean, formDefaults = true): OptionField {
   const u = unwrap(schema);
   const path = parentPath === '' ? key : `${parentPath}.${key}`;
   const required = parentRequired && !u.optional;
   const title = u.meta.title ?? key;
   const description = u.meta.description ?? '';
-  const base = { path, key, title, description, required, requiredInParent: !u.optional, hasDefault: u.hasDefault, defaultValue: u.defaultValue, secret: u.meta.secret === true };
+  const defaultInForm = formDefaults && u.hasDefault && !isPlainObject(u.defaultValue);
+  const base = { path, key, title, description, required, requiredInParent: !u.optional, hasDefault: u.hasDefault, defaultValue: u.defaultValue, defaultInForm, secret: u.meta.secret === true };
   const inner = u.schema;
+  // Children of an object the form may leave out must not get defaults the form would save.
+  const childDefaults = formDefaults && (!u.optional || u.hasDefault);
 
   const decorate = (json: Json): Json => {
     const out: Json = { title, description, ...json };
-    if (required) out['required'] = true;
-    if (u.hasDefault && !(typeof u.defaultValue === 'object' && u.defaultValue !== null && !Array.isArray(u.defaultValue))) out['default'] = u.defaultValue;
-    if (base.secret) out['x-schema-form'] = { type: 'password' };
+    if (defaultInForm) out['default'] = u.defaultValue;
     return out;
   };
 
   if (inner instanceof z.ZodObject || isObjectUnion(inner)) {
-    const children = objectChildren(inner, path, required);
-    const properties: Json = {};
-    for (const child of children) properties[child.key] = child.json;
-    return { ...base, kind: 'object', typeText: 'object', json: decorate({ type: 'object', properties }), children };
+    const children = objectChildren(inner, path, required, childDefaults);
+    return { ...base, kind: 'object', typeText: 'object', json: decorate(objectJson(children)), children };
   }
   if (inner instanceof z.ZodArray) {
     const element = unwrap(inner.element as z.ZodType).schema;
     const minItems = arrayMin(inner);
     if (element instanceof z.ZodObject || isObjectUnion(element)) {
-      const children = objectChildren(element, `${path}[]`, true);
-      const properties: Json = {};
-      for (const child of children) properties[child.key] = child.json;
-      const json: Json = { type: 'array', items: { type: 'object', properties } };
+      // The form keeps a list item that holds any value, so an item's defaults would make a
+      // phantom item of every untouched list: items show their defaults as placeholders.
+      const children = objectChildren(element, `${path}[]`, true, false);
+      const json: Json = { type: 'array', items: objectJson(children) };
       if (minItems !== undefined) json['minItems'] = minItems;
       return { ...base, kind: 'array', itemsAreObjects: true, typeText: 'list of objects', json: decorate(json), children };
     }
@@ -135,9 +155,7 @@ function describeField(key: string, schema: z.ZodType, parentPath: string, paren
       valueJson = {
         anyOf: options.map((o) => {
           if (o instanceof z.ZodObject) {
-            const properties: Json = {};
-            for (const child of objectChildren(o, `${path}.*`, true)) properties[child.key] = child.json;
-            return { type: 'object', properties };
+            return objectJson(objectChildren(o, `${path}.*`, true));
           }
           return leafJson(o);
         }),
@@ -150,6 +168,10 @@ function describeField(key: string, schema: z.ZodType, parentPath: string, paren
     return { ...base, kind: 'record', typeText: `map of key → ${valueText}`, json: decorate({ type: 'object', additionalProperties: valueJson }), children: [] };
   }
   const json = leafJson(inner);
+  if (ACTION_FIELDS.has(path)) {
+    json['enum'] = [...PAIR_TEXTS, 'clear', 'toggle'];
+    return { ...base, kind: 'leaf', typeText: 'presence \\| `clear` \\| `toggle`', json: decorate(json), children: [] };
+  }
   return { ...base, kind: 'leaf', typeText: leafTypeText(json), json: decorate(json), children: [] };
 }
 
@@ -159,11 +181,11 @@ function arrayMin(array: z.ZodArray): number | undefined {
 }
 
 /** Fields of an object, or of the variants of a discriminated union merged into one form. */
-function objectChildren(schema: z.ZodObject | z.ZodUnion<readonly z.ZodObject[]>, path: string, required: boolean): OptionField[] {
+function objectChildren(schema: z.ZodObject | z.ZodUnion<readonly z.ZodObject[]>, path: string, required: boolean, formDefaults = true): OptionField[] {
   if (schema instanceof z.ZodObject) {
     return Object.entries(schema.shape as Record<string, z.ZodType>)
       .filter(([key]) => path !== '' || !HOMEBRIDGE_OWNED.has(key))
-      .map(([key, field]) => describeField(key, field, path, required));
+      .map(([key, field]) => describeField(key, field, path, required, formDefaults));
   }
   const variants = (schema.options as readonly z.ZodType[]).map((o) => unwrap(o).schema as z.ZodObject);
   const discriminator = 'type';
@@ -183,7 +205,7 @@ function objectChildren(schema: z.ZodObject | z.ZodUnion<readonly z.ZodObject[]>
       const seen = byKey.get(key);
       if (seen) seen.values.push(valueOf(variant));
       else {
-        byKey.set(key, { field: describeField(key, field, path, required), values: [valueOf(variant)] });
+        byKey.set(key, { field: describeField(key, field, path, required, formDefaults), values: [valueOf(variant)] });
         order.splice(previous === undefined ? 0 : order.indexOf(previous) + 1, 0, key);
       }
       previous = key;
@@ -196,7 +218,8 @@ function objectChildren(schema: z.ZodObject | z.ZodUnion<readonly z.ZodObject[]>
       const json = { ...field.json, enum: allValues };
       fields.push({ ...field, typeText: allValues.map((v) => `\`${v}\``).join(' \\| '), json });
     } else if (values.length < allValues.length) {
-      fields.push({ ...field, required: false, json: withoutRequired(field.json), only: { discriminator, values } });
+      // Hidden for the other types, so its default would be saved where it does not belong.
+      fields.push({ ...field, required: false, defaultInForm: false, json: withoutDefault(field.json), only: { discriminator, values } });
     } else {
       fields.push(field);
     }
@@ -204,8 +227,8 @@ function objectChildren(schema: z.ZodObject | z.ZodUnion<readonly z.ZodObject[]>
   return fields;
 }
 
-function withoutRequired(json: Json): Json {
-  const { required: _required, ...rest } = json;
+function withoutDefault(json: Json): Json {
+  const { default: _default, ...rest } = json;
   return rest;
 }
 
@@ -281,18 +304,21 @@ function layoutItems(fields: readonly OptionField[], group: string): (Json | str
     if (field.kind === 'object') {
       const inner = layoutItems(field.children, group);
       if (inner.length === 0) continue;
-      // Top-level objects are flattened into their section; nested ones become a collapsed fieldset.
-      if (!field.path.includes('.') && !field.path.includes('[]')) items.push(...inner);
+      // Top-level objects are flattened into their section, and so are objects inside a list
+      // item: anything but a field inside a list is drawn as a list item of its own (a phantom
+      // entry on save). Other nested objects become a collapsed fieldset.
+      if (!field.path.includes('.') || field.path.includes('[]')) items.push(...inner);
       else items.push(withCondition({ type: 'fieldset', title: field.title, description: field.description, expandable: true, expanded: false, items: inner }, field));
       continue;
     }
     if (groupOf(field.path) !== group) continue;
     if (field.kind === 'array' && field.itemsAreObjects) {
+      // A list that is its whole section (Users, Inputs) leaves the title to the section.
+      const ownSection = !field.path.includes('.') && !field.path.includes('[]') && field.title === group;
       items.push({
         key: field.path,
         type: 'array',
-        title: field.title,
-        description: field.description,
+        ...(ownSection ? { notitle: true } : { title: field.title, description: field.description }),
         orderable: false,
         buttonText: `Add ${field.title.toLowerCase().replace(/s$/, '')}`,
         items: layoutItems(field.children, group),
@@ -300,37 +326,48 @@ function layoutItems(fields: readonly OptionField[], group: string): (Json | str
     } else if (field.kind === 'array') {
       items.push(withCondition({ key: field.path, type: 'array', title: field.title, description: field.description, items: [`${field.path}[]`] }, field));
     } else if (field.kind === 'record') {
-      // Free-form maps have no form widget; the plugin's own panel or the JSON editor edits them.
-      items.push(withCondition({ type: 'help', helpvalue: `<p><strong>${escapeHtml(field.title)}</strong>: ${escapeHtml(field.description)} Edit it in the Presence Bridge panel or the JSON config editor.</p>` }, field));
+      // A free-form map has no form widget, and a help text inside a list becomes a phantom
+      // list item; the form edits its twin list instead (inputs[].values).
+      continue;
     } else {
-      const condition = conditionFor(field);
-      items.push(condition ? { key: field.path, condition } : field.path);
+      items.push(leafItem(field));
     }
   }
   return items;
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** A field's layout entry: a password box for secrets, the default as a placeholder where the form must not save it. */
+function leafItem(field: OptionField): Json | string {
+  const item: Json = { key: field.path };
+  if (field.secret) item['type'] = 'password';
+  if (field.hasDefault && !field.defaultInForm && field.json['type'] === 'boolean') {
+    // An untouched checkbox saves false; a drop-down left empty saves nothing.
+    item['type'] = 'select';
+    item['titleMap'] = [true, false].map((value) => ({ value, name: `${value ? 'Yes' : 'No'}${value === field.defaultValue ? ' (default)' : ''}` }));
+  }
+  if (field.hasDefault && !field.defaultInForm && field.json['type'] !== 'boolean' && !Array.isArray(field.defaultValue)) {
+    // JSON's escapes, so a newline default reads \n rather than as an empty box.
+    item['placeholder'] = typeof field.defaultValue === 'string' ? JSON.stringify(field.defaultValue).slice(1, -1) : String(field.defaultValue);
+  }
+  const withIt = withCondition(item, field);
+  return Object.keys(withIt).length === 1 ? field.path : withIt;
 }
+
+/** Where the docs are read online; package.json's homepage points at the same repository. */
+export const REPOSITORY_URL = 'https://github.com/presence-bridge/homebridge-presence-bridge';
 
 export const HEADER_DISPLAY =
   'Turns desk signals (MQTT topics, serial ports, HomeKit switches) into Microsoft Teams presence through Microsoft Graph presence sessions. ' +
-  'Every option is described in docs/configuration.md, shipped with the plugin; ' +
-  'check a config from a shell with `presence-bridge check-config config.json`.';
+  `Every option is explained in the [configuration guide](${REPOSITORY_URL}/blob/main/docs/configuration.md).`;
 
 export function buildConfigSchema(): Json {
   const fields = configFields();
-  const properties: Json = {};
-  for (const field of fields) properties[field.key] = field.json;
-  const layout = FORM_GROUPS.map((group) => ({
-    type: 'fieldset',
-    title: group.title,
-    description: group.description,
-    expandable: true,
-    expanded: group.expanded,
-    items: layoutItems(fields, group.title),
-  })).filter((g) => g.items.length > 0);
+  const layout = FORM_GROUPS.map((group) => {
+    const items = layoutItems(fields, group.title);
+    // A section that is one list (Users, Inputs): the list shows its own description.
+    const listOnly = items.length === 1 && typeof items[0] === 'object' && items[0]['notitle'] === true;
+    return { type: 'fieldset', title: group.title, ...(listOnly ? {} : { description: group.description }), expandable: true, expanded: group.expanded, items };
+  }).filter((g) => g.items.length > 0);
   return {
     pluginAlias: 'PresenceBridge',
     pluginType: 'platform',
@@ -338,7 +375,7 @@ export function buildConfigSchema(): Json {
     customUi: true,
     headerDisplay: HEADER_DISPLAY,
     footerDisplay: 'Secrets are stored in Homebridge\'s config.json; the bridge never logs them.',
-    schema: { type: 'object', properties },
+    schema: objectJson(fields),
     layout,
   };
 }

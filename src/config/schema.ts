@@ -33,6 +33,30 @@ const mapSchema = z
       'What each input value does: a presence (Busy/InACall), clear, toggle, or {"set": presence, "for": duration}. Values match case-insensitively after trimming.',
   });
 
+/**
+ * The form-friendly twin of `map`: one row per value, so the Homebridge UI can edit it (a form
+ * cannot edit a map whose keys the user chooses). Both may be given; validation merges them.
+ */
+export const valueEntrySchema = z
+  .object({
+    value: z
+      .string()
+      .min(1)
+      .meta({ title: 'Value', description: 'What the device sends, e.g. ON, single or OFFHOOK; matched case-insensitively after trimming.' }),
+    presence: z
+      .string()
+      .min(1)
+      .meta({ title: 'Does', description: 'The presence to assert (Availability/Activity), clear (this input asks for nothing) or toggle (next presence of the toggle cycle).' }),
+    for: isoDuration
+      .optional()
+      .meta({ title: 'For how long', description: 'Optional: the presence ends by itself after this ISO 8601 duration, e.g. PT30M; empty holds it until the next value.' }),
+  })
+  .strict();
+
+const valuesSchema = z
+  .array(valueEntrySchema)
+  .meta({ title: 'Values', description: 'What each value the device sends does. The form edits this list; a hand-written map works too.' });
+
 const toggleSchema = z
   .array(z.string())
   .meta({ title: 'Toggle cycle', description: 'Presences a toggle value cycles through, in order, before it clears again.' });
@@ -47,7 +71,8 @@ const inputCommon = {
     .string()
     .optional()
     .meta({ title: 'JSON field', description: 'Dotted path of the value inside a JSON payload (e.g. action or state.hook). Leave empty for plain text values.' }),
-  map: mapSchema,
+  values: valuesSchema.optional(),
+  map: mapSchema.default({}),
   toggle: toggleSchema.optional(),
 };
 
@@ -58,6 +83,7 @@ export const mqttInputSchema = z
     user: inputCommon.user,
     topic: z.string().min(1).meta({ title: 'Topic', description: 'MQTT topic to subscribe to; + and # wildcards are allowed.' }),
     field: inputCommon.field,
+    values: inputCommon.values,
     map: inputCommon.map,
     toggle: inputCommon.toggle,
   })
@@ -89,12 +115,30 @@ export const serialInputSchema = z
           'Text written to the device each time its port opens (at start and after a replug), for devices that answer with their current state, e.g. "STATE?\\n". Include the line ending. Leave empty for devices that cannot be asked.',
       }),
     field: inputCommon.field,
+    values: inputCommon.values,
     map: inputCommon.map,
     toggle: inputCommon.toggle,
   })
   .strict();
 
 export const inputSchema = z.discriminatedUnion('type', [mqttInputSchema, serialInputSchema]);
+
+const templateLine = (availability: string): z.ZodOptional<z.ZodString> =>
+  z.string().optional().meta({ title: `Line for ${availability}`, description: `Written when the presence turns ${availability}; end it with \\n (a backslash and n), e.g. RED\\n.` });
+
+/** One fixed field per availability, so the form can edit the lines (keys match case-insensitively). */
+const templateLines = {
+  Available: templateLine('Available'),
+  AvailableIdle: templateLine('AvailableIdle'),
+  Busy: templateLine('Busy'),
+  BusyIdle: templateLine('BusyIdle'),
+  DoNotDisturb: templateLine('DoNotDisturb'),
+  BeRightBack: templateLine('BeRightBack'),
+  Away: templateLine('Away'),
+  Offline: templateLine('Offline'),
+  PresenceUnknown: templateLine('PresenceUnknown'),
+  default: z.string().optional().meta({ title: 'Line for any other', description: 'Written for an availability without a line of its own (default).' }),
+};
 
 export const serialOutputSchema = z
   .object({
@@ -104,11 +148,12 @@ export const serialOutputSchema = z
     path: z.string().min(1).meta({ title: 'Port', description: 'Serial device path of the busy light.' }),
     baudRate: z.number().int().positive().default(9600).meta({ title: 'Baud rate', description: 'Serial speed in bits per second.' }),
     templates: z
-      .record(z.string(), z.string())
+      .object(templateLines)
+      .catchall(z.string())
       .meta({
         title: 'Line per availability',
         description:
-          'Text written on every change, per availability (Available, Busy, DoNotDisturb, Away, BeRightBack, Offline, PresenceUnknown); "default" covers the rest. Include the line ending, e.g. "RED\\n".',
+          'Text written on every change, one line per availability; "default" (Any other) covers those left empty, and AvailableIdle/BusyIdle fall back to Available/Busy. Include the line ending: RED\\n (a backslash and n, as typed in the form).',
       }),
   })
   .strict();
@@ -265,3 +310,4 @@ export type SerialOutputConfig = z.output<typeof serialOutputSchema>;
 export type UserConfig = z.output<typeof userSchema>;
 export type MqttConfig = z.output<typeof mqttSchema>;
 export type MapEntry = z.output<typeof mapEntrySchema>;
+export type ValueEntry = z.output<typeof valueEntrySchema>;

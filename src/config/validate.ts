@@ -253,10 +253,13 @@ function checkUniqueNames(entries: unknown[], area: string, report: Report): voi
 
 function checkMap(input: Record<string, unknown>, path: Path, report: Report): void {
   const map = input['map'];
-  let usesToggle = false;
+  const folded = new Map<string, string>();
+  let usesToggle = checkValues(input, path, folded, report);
+  if (map === undefined && !Array.isArray(input['values'])) {
+    report.add([...path, 'values'], 'needs at least one value, e.g. [{"value": "ON", "presence": "Busy/InACall"}, {"value": "OFF", "presence": "clear"}] (or a map)');
+  }
   if (isRecord(map)) {
-    const folded = new Map<string, string>();
-    if (Object.keys(map).length === 0) report.add([...path, 'map'], 'needs at least one value, e.g. {"ON": "Busy/InACall", "OFF": "clear"}');
+    if (Object.keys(map).length === 0 && list(input['values']).length === 0) report.add([...path, 'map'], 'needs at least one value, e.g. {"ON": "Busy/InACall", "OFF": "clear"}');
     for (const [value, entry] of Object.entries(map)) {
       const entryPath = [...path, 'map', value];
       // The same folding as the mapping: case, spaces, and on/true/1, off/false/0 as one word.
@@ -302,6 +305,45 @@ function checkMap(input: Record<string, unknown>, path: Path, report: Report): v
       else seen.add(checked.canonical);
     });
   }
+}
+
+/**
+ * The `values` list: the same rules as map entries, at their own paths. Fills `folded` (value →
+ * how it was written) so a value given both here and in the map is reported once. Answers
+ * whether a value toggles.
+ */
+function checkValues(input: Record<string, unknown>, path: Path, folded: Map<string, string>, report: Report): boolean {
+  const values = input['values'];
+  let usesToggle = false;
+  if (Array.isArray(values) && values.length === 0 && !(isRecord(input['map']) && Object.keys(input['map']).length > 0)) {
+    report.add([...path, 'values'], 'needs at least one value, e.g. [{"value": "ON", "presence": "Busy/InACall"}]');
+  }
+  list(values).forEach((item, j) => {
+    if (!isRecord(item)) return;
+    const itemPath = [...path, 'values', j];
+    const value = item['value'];
+    if (typeof value === 'string' && value.trim() !== '') {
+      const key = normaliseValue(value);
+      const other = folded.get(key);
+      if (other !== undefined) report.add([...itemPath, 'value'], `is the same value as ${JSON.stringify(other)} (values match case-insensitively after trimming; on/true/1 and off/false/0 are one value each)`);
+      else folded.set(key, value);
+    }
+    const presence = item['presence'];
+    if (typeof presence !== 'string') return;
+    const checked = checkPresenceText(presence, { clear: true, toggle: true });
+    if (!checked.ok) report.add([...itemPath, 'presence'], checked.message);
+    else if (checked.canonical === 'toggle') usesToggle = true;
+    const duration = item['for'];
+    if (typeof duration !== 'string') return;
+    if (checked.ok && (checked.canonical === 'clear' || checked.canonical === 'toggle')) {
+      report.add([...itemPath, 'for'], `applies to a presence only, not to ${checked.canonical}`);
+      return;
+    }
+    const ms = parseIsoDuration(duration);
+    if (ms === undefined) report.add([...itemPath, 'for'], `${JSON.stringify(duration)} is not an ISO 8601 duration; write e.g. PT30M or PT1H30M`);
+    else if (ms <= 0) report.add([...itemPath, 'for'], 'must be longer than zero');
+  });
+  return usesToggle;
 }
 
 /** MQTT subscription filter rules (MQTT 5 §4.7): + and # fill a whole level, # only last. */
@@ -475,6 +517,10 @@ function normalise(config: PresenceBridgeConfig): PresenceBridgeConfig {
     const map: Record<string, MapEntry> = {};
     for (const [value, entry] of Object.entries(input.map)) {
       map[value] = typeof entry === 'string' ? canonical(entry, both) : { set: canonical(entry.set, pairOnly), for: entry.for.trim().toUpperCase() };
+    }
+    // The form's value list joins the map: the mapping reads one map.
+    for (const entry of input.values ?? []) {
+      map[entry.value] = entry.for === undefined ? canonical(entry.presence, both) : { set: canonical(entry.presence, pairOnly), for: entry.for.trim().toUpperCase() };
     }
     const next = { ...input, map, user: input.user ?? only };
     if (input.toggle) next.toggle = input.toggle.map((t) => canonical(t, pairOnly));

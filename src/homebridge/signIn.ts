@@ -1,6 +1,9 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import { resolveConfigPaths } from '../config/load.js';
 import type { PresenceBridgeConfig } from '../config/schema.js';
 import { createGraphStack, type DeviceCodePrompt, type SignedInAccount } from '../graph/index.js';
+import { TOKEN_CACHE_FILE, writeFileAtomic } from '../graph/auth.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { systemClock } from '../session/clock.js';
@@ -23,4 +26,33 @@ export async function runDeviceCodeSignIn(
   } finally {
     await stack.close();
   }
+}
+
+/** Delegated mode: the account the token cache in the storage folder holds, if any. */
+export async function signedInAccount(config: PresenceBridgeConfig, storagePath: string): Promise<SignedInAccount | undefined> {
+  const stack = createGraphStack(resolveConfigPaths(config, storagePath), { logger: silentLogger, clock: systemClock, storagePath });
+  try {
+    return await stack.tokens.account();
+  } finally {
+    await stack.close();
+  }
+}
+
+/** MSAL's serialized cache with nothing in it. */
+const EMPTY_TOKEN_CACHE = JSON.stringify({ Account: {}, IdToken: {}, AccessToken: {}, RefreshToken: {}, AppMetadata: {} });
+
+/**
+ * Signs the delegated account out: the token cache is replaced by an empty one (rather than
+ * deleted), because the running plugin reloads the file before each use and would otherwise keep
+ * the account it holds in memory. Answers whether an account was cached.
+ */
+export async function signOut(storagePath: string): Promise<boolean> {
+  const file = join(storagePath, TOKEN_CACHE_FILE);
+  try {
+    await access(file);
+  } catch {
+    return false;
+  }
+  await writeFileAtomic(file, EMPTY_TOKEN_CACHE);
+  return true;
 }

@@ -43,6 +43,15 @@ function layoutKeys(items: unknown[]): string[] {
   });
 }
 
+/** Every layout entry that is an object, anywhere in the layout. */
+function layoutEntries(items: unknown[]): Json[] {
+  return items.flatMap((item) => {
+    if (typeof item !== 'object' || item === null) return [];
+    const entry = item as Json;
+    return [entry, ...(Array.isArray(entry['items']) ? layoutEntries(entry['items'] as unknown[]) : [])];
+  });
+}
+
 describe('config.schema.json', () => {
   it('is exactly what the generator renders from the zod schema (no drift)', () => {
     expect(readFileSync(new URL('config.schema.json', root), 'utf8')).toBe(renderConfigSchema());
@@ -75,26 +84,37 @@ describe('config.schema.json', () => {
   });
 
   it('shows secrets as password fields, and nothing else', () => {
-    const passwords = properties(schemaFile['schema'] as Json)
-      .filter(([, p]) => at(p, 'x-schema-form', 'type') === 'password')
-      .map(([path]) => path);
+    const passwords = layoutEntries(layout)
+      .filter((entry) => entry['type'] === 'password')
+      .map((entry) => entry['key']);
     expect(passwords).toEqual(['auth.clientSecret', 'mqtt.password']);
   });
 
   it('marks required what the validator requires, and carries defaults', () => {
     const byPath = new Map(properties(schemaFile['schema'] as Json));
-    expect(byPath.get('auth')?.['required']).toBe(true);
-    expect(byPath.get('auth.tenantId')?.['required']).toBe(true);
-    expect(byPath.get('users[].id')?.['required']).toBe(true);
-    expect(byPath.get('inputs[].name')?.['required']).toBe(true);
-    expect(byPath.get('auth.clientSecret')?.['required']).toBeUndefined();
-    // Inside optional objects or one input type only: not required by the form itself.
-    expect(byPath.get('mqtt.url')?.['required']).toBeUndefined();
-    expect(byPath.get('inputs[].topic')?.['required']).toBeUndefined();
+    // JSON-Schema required lists, never a per-field `"required": true`.
+    expect(properties(schemaFile['schema'] as Json).filter(([, p]) => p['required'] === true)).toEqual([]);
+    expect((schemaFile['schema'] as Json)['required']).toEqual(['auth', 'users']);
+    expect(byPath.get('auth')?.['required']).toEqual(['tenantId', 'clientId']);
+    expect(at(byPath.get('users'), 'items', 'required')).toEqual(['key', 'id']);
+    expect(at(byPath.get('inputs'), 'items', 'required')).toEqual(['type', 'name']);
+    expect(at(byPath.get('inputs[].values'), 'items', 'required')).toEqual(['value', 'presence']);
+    expect(at(byPath.get('outputs'), 'items', 'required')).toEqual(['type', 'name', 'path', 'templates']);
+    // Required whenever the MQTT block is there; a serial port only for serial inputs.
+    expect(byPath.get('mqtt')?.['required']).toEqual(['url']);
     expect(byPath.get('graph.expiration')?.['default']).toBe('PT1H');
-    expect(byPath.get('inputs[].baudRate')).toMatchObject({ type: 'integer', minimum: 1, default: 9600 });
+    // A default the form would save where it does not belong is a placeholder instead.
+    expect(byPath.get('inputs[].baudRate')).toMatchObject({ type: 'integer', minimum: 1 });
+    expect(byPath.get('inputs[].baudRate')).not.toHaveProperty('default');
+    expect(byPath.get('outputs[].baudRate')).not.toHaveProperty('default');
+    expect(byPath.get('mqtt.baseTopic')).not.toHaveProperty('default');
+    const entry = (key: string) => layoutEntries(layout).find((e) => e['key'] === key);
+    expect(entry('inputs[].baudRate')).toMatchObject({ placeholder: '9600' });
+    expect(entry('inputs[].delimiter')).toMatchObject({ placeholder: '\\n' });
+    expect(entry('mqtt.homeAssistant')).toMatchObject({ type: 'select', titleMap: [{ value: true, name: 'Yes (default)' }, { value: false, name: 'No' }] });
+    expect(byPath.get('inputs[].values[].presence')?.['enum']).toEqual(['Available/Available', 'Busy/InACall', 'Busy/InAConferenceCall', 'Away/Away', 'DoNotDisturb/Presenting', 'clear', 'toggle']);
     expect(byPath.get('inputs[].type')?.['enum']).toEqual(['mqtt', 'serial']);
-    expect(byPath.get('mqtt.protocolVersion')).toMatchObject({ type: 'integer', enum: [4, 5], default: 5 });
+    expect(byPath.get('mqtt.protocolVersion')).toMatchObject({ type: 'integer', enum: [4, 5] });
     expect(at(byPath.get('homekit.switches'), 'items', 'enum')).toEqual(['Available/Available', 'Busy/InACall', 'Busy/InAConferenceCall', 'Away/Away', 'DoNotDisturb/Presenting']);
     expect(at(byPath.get('inputs[].map'), 'additionalProperties', 'anyOf')).toHaveLength(2);
   });
@@ -104,9 +124,14 @@ describe('config.schema.json', () => {
     expect(layout.map((s) => s['title'])).toEqual(FORM_GROUPS.map((g) => g.title));
     for (const section of layout) expect(section).toMatchObject({ type: 'fieldset', expandable: true });
     expect(section('Users')[0]).toMatchObject({ key: 'users', type: 'array', buttonText: 'Add user' });
+    // Title and description shown once: a section that is one list leaves them to the list.
+    for (const title of ['Users', 'Inputs', 'Outputs']) {
+      expect(layout.find((s) => s['title'] === title)).not.toHaveProperty('description');
+      expect(section(title)[0]).toMatchObject({ notitle: true });
+    }
   });
 
-  it('places every form field in the layout exactly once (free-form maps get a help note)', () => {
+  it('places every form field in the layout exactly once (free-form maps stay out of it)', () => {
     const keys = layoutKeys(layout);
     const duplicates = keys.filter((k, i) => keys.indexOf(k) !== i);
     expect(duplicates).toEqual([]);
@@ -114,9 +139,10 @@ describe('config.schema.json', () => {
     // Objects become sections or fieldsets; maps cannot be edited by the form.
     const expected = fields.filter((f) => f.kind !== 'object' && f.kind !== 'record').map((f) => f.path);
     expect([...keys].sort()).toEqual([...expected].sort());
-    const help = JSON.stringify(schemaFile['layout']);
-    expect(help).toContain('<strong>Value map</strong>');
-    expect(help).toContain('<strong>Line per availability</strong>');
+    // A help text inside a list is drawn as a list item of its own (with an x button).
+    expect(JSON.stringify(schemaFile['layout'])).not.toContain('"help"');
+    expect(keys).toContain('inputs[].values[].for');
+    expect(keys).toContain('outputs[].templates.Busy');
   });
 
   it('shows input fields only for the input type they belong to, and credentials only in application mode', () => {

@@ -50,7 +50,26 @@ const cases: readonly Case[] = [
   { name: 'bad enum', change: (c) => (c['cloud'] = 'europe'), errors: ['cloud: must be one of "global", "usgov", "dod", "china"'] },
   { name: 'bad input type', change: (c) => (input(c, 0)['type'] = 'zigbee'), errors: ['inputs[0].type: must be one of "mqtt", "serial"'] },
   { name: 'missing input type', change: (c) => delete input(c, 0)['type'], errors: ['inputs[0].type: is required: one of "mqtt", "serial"'] },
-  { name: 'missing map', change: (c) => delete input(c, 1)['map'], errors: ['inputs[1].map: is required'] },
+  {
+    name: 'neither values nor map',
+    change: (c) => delete input(c, 1)['map'],
+    errors: ['inputs[1].values: needs at least one value, e.g. [{"value": "ON", "presence": "Busy/InACall"}, {"value": "OFF", "presence": "clear"}] (or a map)'],
+  },
+  {
+    name: 'a value list entry with a wrong presence, a duration on clear, and a value the map has too',
+    change: (c) =>
+      (input(c, 1)['values'] = [
+        { value: 'MUTE', presence: 'Busy/Lunch' },
+        { value: 'IDLE', presence: 'clear', for: 'PT5M' },
+        { value: ' offhook ', presence: 'Away/Away' },
+      ]),
+    errors: [
+      // In file order: the map comes before the list in this input.
+      'inputs[1].map.OFFHOOK: is the same value as " offhook " (values match case-insensitively after trimming)',
+      'inputs[1].values[0].presence: "Busy/Lunch" is not a presence setPresence accepts; use one of Available/Available, Busy/InACall, Busy/InAConferenceCall, Away/Away, DoNotDisturb/Presenting, or clear, or toggle',
+      'inputs[1].values[1].for: applies to a presence only, not to clear',
+    ],
+  },
   { name: 'wrong platform', change: (c) => (c['platform'] = 'Presence'), errors: ['platform: must be one of "PresenceBridge"'] },
   { name: 'no users', change: (c) => (c['users'] = []), errors: ['users: needs at least 1 entry'] },
   { name: 'empty name', change: (c) => (input(c, 0)['name'] = ''), errors: ['inputs[0].name: must not be empty'] },
@@ -211,6 +230,17 @@ const validCases: readonly ValidCase[] = [
   { name: 'plugin-qualified platform name', change: (c) => (c['platform'] = 'homebridge-presence-bridge.PresenceBridge'), check: (config) => expect(config['platform']).toBe('PresenceBridge') },
   { name: 'https authority and graph hosts', change: (c) => { (c['auth'] as Json)['authorityHost'] = 'https://127.0.0.1:8443'; c['graph'] = { baseUrl: 'https://127.0.0.1:8443' }; }, check: (config) => expect((config['graph'] as Json)['baseUrl']).toBe('https://127.0.0.1:8443') },
   { name: 'wss broker and wildcard topics', change: (c) => { c['mqtt'] = { url: 'wss://broker.example/mqtt' }; input(c, 0)['topic'] = 'z2m/+/action/#'; }, check: (config) => expect((config['inputs'] as Json[])[0]!['topic']).toBe('z2m/+/action/#') },
+  {
+    name: 'a value list instead of a map (what the form writes), merged into the map the mapping reads',
+    change: (c) => {
+      delete input(c, 1)['map'];
+      input(c, 1)['values'] = [
+        { value: 'OFFHOOK', presence: 'busy/inacall', for: 'pt30m' },
+        { value: 'ONHOOK', presence: 'clear', for: '' },
+      ];
+    },
+    check: (config) => expect((config['inputs'] as Json[])[1]?.['map']).toEqual({ OFFHOOK: { set: 'Busy/InACall', for: 'PT30M' }, ONHOOK: 'clear' }),
+  },
   { name: 'serial inputs sharing a port at one speed', change: (c) => (c['inputs'] as Json[]).push({ name: 'Mute', type: 'serial', path: '/dev/ttyUSB0', baudRate: 9600, map: { MUTE: 'Busy/InAConferenceCall' } }), check: (config) => expect((config['inputs'] as Json[]).length).toBe(3) },
   {
     name: 'optional options left empty by a form count as not set',

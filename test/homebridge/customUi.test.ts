@@ -1,4 +1,4 @@
-import { rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,9 +30,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function openUi(pluginConfig: unknown[], states?: UserState[]): Promise<{ page: Page; frame: Frame; harness: UiHarness; storagePath: string }> {
-  const storagePath = await tempDir('pb-ui-storage-');
-  cleanups.push(() => rm(storagePath, { recursive: true, force: true }));
+async function openUi(pluginConfig: unknown[], states?: UserState[], existingStorage?: string): Promise<{ page: Page; frame: Frame; harness: UiHarness; storagePath: string }> {
+  const storagePath = existingStorage ?? (await tempDir('pb-ui-storage-'));
+  if (!existingStorage) cleanups.push(() => rm(storagePath, { recursive: true, force: true }));
   if (states) {
     const writer = new StateFileWriter(storagePath, silentLogger);
     writer.write(() => ({ writtenAt: Date.UTC(2026, 0, 5, 9, 1, 0), users: states }));
@@ -89,13 +89,11 @@ describe('custom UI (headless Chromium, real plugin-ui-utils server over IPC)', 
     expect(await frame.locator('#status-table').isHidden()).toBe(true);
   });
 
-  it('refuses a device code sign-in in application mode and says why', async () => {
+  it('hides the device code sign-in in application mode (the secret or certificate signs in)', async () => {
     const { frame } = await openUi([applicationConfig]);
-    await frame.locator('#signin-button').click();
-    const error = frame.locator('#signin-error');
-    await error.waitFor({ state: 'visible', timeout: 20_000 });
-    expect(await error.textContent()).toContain('delegated mode');
-    expect(await frame.locator('#signin-code').isHidden()).toBe(true);
+    await frame.locator('#status-note').filter({ hasText: 'No status yet' }).waitFor({ timeout: 20_000 });
+    expect(await frame.locator('#signin-card').isHidden()).toBe(true);
+    expect(await frame.locator('#signin-button').isVisible()).toBe(false);
   });
 
   it('lists every config error instead of starting a sign-in', async () => {
@@ -121,6 +119,9 @@ describe('custom UI (headless Chromium, real plugin-ui-utils server over IPC)', 
       users: [{ key: 'alex', id: user.id }],
     };
     const { page, frame, storagePath } = await openUi([delegated]);
+    const account = frame.locator('#signin-account');
+    await account.filter({ hasText: 'Nobody is signed in yet.' }).waitFor({ timeout: 20_000 });
+    expect(await frame.locator('#signout-button').isHidden()).toBe(true);
     await frame.locator('#signin-button').click();
     const code = frame.locator('#signin-user-code');
     await code.waitFor({ state: 'visible', timeout: 20_000 });
@@ -129,6 +130,10 @@ describe('custom UI (headless Chromium, real plugin-ui-utils server over IPC)', 
     const link = frame.locator('#signin-link');
     expect(await link.getAttribute('href')).toMatch(/^https:\/\/127\.0\.0\.1:\d+\//);
     expect(await frame.locator('#signin-button').isDisabled()).toBe(true);
+    // While the code waits: a spinner and the code's remaining time (the emulator's codes last 15 minutes).
+    // (The stand-in shell has no Bootstrap, so the spinner has no size here; it is not hidden.)
+    expect(await frame.locator('#signin-spinner').getAttribute('hidden')).toBeNull();
+    expect(await frame.locator('#signin-remaining').textContent()).toMatch(/expires in 1[45]:\d\d\./);
 
     // The user enters the code at the sign-in page (the emulator's stand-in for it).
     emulator.approveDeviceCode(userCode, user.id);
@@ -137,7 +142,19 @@ describe('custom UI (headless Chromium, real plugin-ui-utils server over IPC)', 
     expect(await ok.textContent()).toContain(user.userPrincipalName);
     expect(await frame.locator('#signin-code').isHidden()).toBe(true);
     expect(await page.evaluate(() => (globalThis as unknown as { harness: { toasts: { action: string }[] } }).harness.toasts.map((t) => t.action))).toContain('toast.success');
+    expect(await frame.locator('#signin-spinner').getAttribute('hidden')).not.toBeNull();
     const cache = await stat(join(storagePath, TOKEN_CACHE_FILE));
     expect(cache.mode & 0o777).toBe(0o600);
+    await account.filter({ hasText: `Signed in as` }).waitFor({ timeout: 20_000 });
+    expect(await account.textContent()).toContain(user.userPrincipalName);
+
+    // Opened again later, the panel says who is signed in; Sign out forgets the account.
+    const again = await openUi([delegated], undefined, storagePath);
+    const accountAgain = again.frame.locator('#signin-account');
+    await accountAgain.filter({ hasText: user.userPrincipalName }).waitFor({ timeout: 20_000 });
+    await again.frame.locator('#signout-button').click();
+    await accountAgain.filter({ hasText: 'Nobody is signed in yet.' }).waitFor({ timeout: 20_000 });
+    expect(await readFile(join(storagePath, TOKEN_CACHE_FILE), 'utf8')).not.toContain(user.userPrincipalName);
+    expect((await stat(join(storagePath, TOKEN_CACHE_FILE))).mode & 0o777).toBe(0o600);
   });
 });
