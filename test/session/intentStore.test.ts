@@ -90,5 +90,6 @@ describe('IntentStore', () => {
     expect(store.has('sam', 'homekit')).toBe(true);
     store.forget('sam', 'homekit');
     expect(store.size).toBe(1);
+    await store.flush(); // the forget's write, before afterEach removes the folder
   });
 });
