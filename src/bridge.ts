@@ -552,7 +552,8 @@ class PresenceBridgeCore implements CoreBridge {
     if (!slot) return;
     const now = this.clock.now();
     // Front ends showing what an input asked for (HomeKit switches) follow this, not the winner.
-    this.events.emit('intents', { userKey, intents: slot.arbiter.activeIntents(now) });
+    // (only the plugin listens: the daemon's signal path does not rank intents for nobody)
+    if (this.events.listens('intents')) this.events.emit('intents', { userKey, intents: slot.arbiter.activeIntents(now) });
     if (!this.running) return;
     slot.publisher.setDesired(slot.arbiter.resolve(now));
     this.clock.clearTimeout(slot.timer);

@@ -26,6 +26,11 @@ export class TypedEvents<Events extends { [K in keyof Events]: unknown }> {
     this.listeners.get(event)?.delete(listener);
   }
 
+  /** Whether anyone listens to `event`: lets an emitter skip building a payload nobody reads. */
+  listens(event: keyof Events): boolean {
+    return (this.listeners.get(event)?.size ?? 0) > 0;
+  }
+
   emit<K extends keyof Events>(event: K, payload: Events[K]): void {
     const set = this.listeners.get(event);
     if (!set) return;
