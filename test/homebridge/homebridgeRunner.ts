@@ -4,6 +4,7 @@ import { copyFile, cp, mkdir, rm, symlink, writeFile, access } from 'node:fs/pro
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { tempDir } from '../helpers/tempDir.js';
 
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
@@ -169,5 +170,31 @@ export function homebridgeConfig(port: number, pin: string, platforms: unknown[]
     },
     accessories: [],
     platforms,
+  };
+}
+
+/**
+ * The per-file setup of a test that runs Homebridge: the plugin built once for the file; after each
+ * test, Homebridge's output kept when it failed and the test's cleanups run, newest first.
+ */
+export function homebridgeFixture(): { readonly pluginPath: string; readonly cleanups: (() => Promise<unknown>)[] } {
+  let plugin: Awaited<ReturnType<typeof buildPluginFolder>> | undefined;
+  const cleanups: (() => Promise<unknown>)[] = [];
+  beforeAll(async () => {
+    plugin = await buildPluginFolder();
+  }, 180_000);
+  afterAll(async () => {
+    await plugin?.cleanup();
+  });
+  afterEach(async (context) => {
+    await keepHomebridgeOutputOnFailure(context);
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  });
+  return {
+    get pluginPath(): string {
+      if (!plugin) throw new Error('the plugin folder is not built yet');
+      return plugin.pluginPath;
+    },
+    cleanups,
   };
 }

@@ -1,28 +1,15 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { accessoriesByUser, HttpClient, PIN, read } from './hap.js';
-import { buildPluginFolder, freePort, HomebridgeProcess, homebridgeConfig, keepHomebridgeOutputOnFailure, tempDir } from './homebridgeRunner.js';
+import { freePort, HomebridgeProcess, homebridgeConfig, homebridgeFixture, tempDir } from './homebridgeRunner.js';
 import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 import { connectAsync } from 'mqtt';
 import { startMosquitto } from '../helpers/mosquitto.js';
 
-let plugin: Awaited<ReturnType<typeof buildPluginFolder>>;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  plugin = await buildPluginFolder();
-}, 180_000);
-
-afterAll(async () => {
-  await plugin?.cleanup();
-});
-
-afterEach(async (context) => {
-  await keepHomebridgeOutputOnFailure(context);
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+const fixture = homebridgeFixture();
+const cleanups = fixture.cleanups;
 
 function platformBlock(emulator: Emulator, users: { key: string; id: string; name?: string }[], extra: Record<string, unknown> = {}) {
   return {
@@ -35,7 +22,7 @@ function platformBlock(emulator: Emulator, users: { key: string; id: string; nam
 }
 
 async function startHomebridge(storagePath: string, port: number, platforms: unknown[]): Promise<HomebridgeProcess> {
-  const homebridge = new HomebridgeProcess({ storagePath, pluginPath: plugin.pluginPath, config: homebridgeConfig(port, PIN, platforms) });
+  const homebridge = new HomebridgeProcess({ storagePath, pluginPath: fixture.pluginPath, config: homebridgeConfig(port, PIN, platforms) });
   cleanups.push(() => (homebridge.running ? homebridge.stop() : Promise.resolve()));
   await homebridge.start();
   await homebridge.waitFor(/is running on port/, 60_000);

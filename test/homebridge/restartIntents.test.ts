@@ -1,11 +1,11 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import { INTENT_STORE_FILE } from '../../src/session/intentStore.js';
 import { accessoriesByUser, HttpClient, PIN, read } from './hap.js';
-import { buildPluginFolder, freePort, HomebridgeProcess, homebridgeConfig, keepHomebridgeOutputOnFailure, tempDir } from './homebridgeRunner.js';
+import { freePort, HomebridgeProcess, homebridgeConfig, homebridgeFixture, tempDir } from './homebridgeRunner.js';
 
 /**
  * Issue 20 in the plugin: a HomeKit switch is set once and never reports again. After a real
@@ -14,21 +14,8 @@ import { buildPluginFolder, freePort, HomebridgeProcess, homebridgeConfig, keepH
  * between; turning it off clears.
  */
 
-let plugin: Awaited<ReturnType<typeof buildPluginFolder>>;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  plugin = await buildPluginFolder();
-}, 180_000);
-
-afterAll(async () => {
-  await plugin?.cleanup();
-});
-
-afterEach(async (context) => {
-  await keepHomebridgeOutputOnFailure(context);
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+const fixture = homebridgeFixture();
+const cleanups = fixture.cleanups;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -48,7 +35,7 @@ describe('Homebridge restart with a HomeKit switch on', () => {
       onShutdown: 'keep',
     };
     const start = async (): Promise<HomebridgeProcess> => {
-      const homebridge = new HomebridgeProcess({ storagePath, pluginPath: plugin.pluginPath, config: homebridgeConfig(port, PIN, [block]) });
+      const homebridge = new HomebridgeProcess({ storagePath, pluginPath: fixture.pluginPath, config: homebridgeConfig(port, PIN, [block]) });
       cleanups.push(() => (homebridge.running ? homebridge.stop() : Promise.resolve()));
       await homebridge.start();
       await homebridge.waitFor(/is running on port/, 60_000);
