@@ -16,8 +16,8 @@ import { compileMapping, initialToggleState, mapSignal } from './presence/mappin
 import { PresenceArbiter, type ActiveIntent } from './presence/presenceArbiter.js';
 import { aliveStampIntervalMs, planRestore } from './presence/intentRestore.js';
 import { formatPresence } from './presence/presencePair.js';
-import type { Clock, TimerHandle } from './session/clock.js';
-import { systemClock } from './session/clock.js';
+import type { Clock, TimerHandle } from './shared/clock.js';
+import { systemClock } from './shared/clock.js';
 import { PresencePublisher } from './session/presencePublisher.js';
 import { PresenceReadback } from './session/presenceReadback.js';
 import { RequestLimiter } from './session/requestLimiter.js';

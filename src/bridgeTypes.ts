@@ -4,7 +4,7 @@ import type { ObservedPresence, PresencePair } from './presence/presencePair.js'
 import type { TypedEvents } from './events.js';
 import type { PresenceBridgeConfig } from './config/schema.js';
 import type { Logger } from './logger.js';
-import type { Clock } from './session/clock.js';
+import type { Clock } from './shared/clock.js';
 
 /** A feature with a lifecycle. Constructors only assign fields; `start` does the work. */
 export interface Startable {

@@ -8,7 +8,7 @@ import { GraphConfigError } from '../graph/errors.js';
 import { GraphError } from '../graph/types.js';
 import { RetriesExhaustedError } from '../graph/withRetry.js';
 import { errorMessage, prefixedLogger, type Logger } from '../logger.js';
-import type { Clock, TimerHandle } from '../session/clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 import { EXIT, type CliIo } from './command.js';
 
 /** Helpers shared by the commands that talk to Microsoft: login, set, clear, prefer, status. */

@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage, silentLogger, type Logger } from '../logger.js';
-import { createScaledClock, type Clock, type TimerHandle } from '../session/clock.js';
+import { createScaledClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { parseIsoDuration } from '../presence/duration.js';
 import { createCertificateAuthority, createClientCertificate, createServerCertificate, type CertificateAuthority, type ClientCertificate } from './certificates.js';
 import type { EmulatorCore, Fault, RefreshGrant, RequestLogEntry } from './context.js';

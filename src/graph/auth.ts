@@ -17,7 +17,7 @@ import {
   type TokenCacheContext,
 } from '@azure/msal-node';
 import type { PresenceBridgeConfig } from '../config/schema.js';
-import type { Clock } from '../session/clock.js';
+import type { Clock } from '../shared/clock.js';
 import { errorMessage, type Logger } from '../logger.js';
 import { parseRetryAfter } from '../presence/retryDelay.js';
 import type { Endpoints } from './clouds.js';

@@ -1,4 +1,4 @@
-import type { Clock } from '../session/clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../logger.js';
 import type { PresencePair } from '../presence/presencePair.js';
 import { parseRetryAfter } from '../presence/retryDelay.js';

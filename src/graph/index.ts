@@ -1,5 +1,5 @@
 import type { PresenceBridgeConfig } from '../config/schema.js';
-import type { Clock } from '../session/clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../logger.js';
 import { cloudWarnings } from '../config/cloudChecks.js';
 import { createTokenProvider, type MsalTokenProvider } from './auth.js';

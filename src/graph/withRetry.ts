@@ -1,4 +1,4 @@
-import type { Clock } from '../session/clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../logger.js';
 import { retryDelay } from '../presence/retryDelay.js';
 import { GraphError } from './types.js';

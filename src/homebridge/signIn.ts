@@ -6,7 +6,7 @@ import { createGraphStack, type DeviceCodePrompt, type SignedInAccount } from '.
 import { TOKEN_CACHE_FILE, writeFileAtomic } from '../graph/auth.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
-import { systemClock } from '../session/clock.js';
+import { systemClock } from '../shared/clock.js';
 
 /**
  * The custom UI's "Sign in": a delegated device code sign-in with the same Graph stack and token

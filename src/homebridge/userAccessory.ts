@@ -7,7 +7,7 @@ import type { ActiveIntent } from '../presence/presenceArbiter.js';
 import type { ObservedPresence, PresencePair } from '../presence/presencePair.js';
 import { formatPresence, samePair } from '../presence/presencePair.js';
 import { TEAMS_STATUS_RULES, showsStatus, type TeamsStatus } from '../presence/teamsStatus.js';
-import type { Clock } from '../session/clock.js';
+import type { Clock } from '../shared/clock.js';
 
 /** The input name HomeKit switches act as in the arbiter. */
 export const HOMEKIT_INPUT = 'homekit';

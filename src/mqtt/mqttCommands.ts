@@ -2,7 +2,7 @@ import type { Bridge } from '../bridgeTypes.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 import { GraphError } from '../graph/types.js';
-import type { Clock } from '../session/clock.js';
+import type { Clock } from '../shared/clock.js';
 import { parsePreferCommand, parseSetCommand } from './commandPayload.js';
 import type { PreferCommand, SetCommand } from './commandPayload.js';
 import { CommandGate } from './commandGate.js';

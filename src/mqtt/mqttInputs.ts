@@ -2,7 +2,7 @@ import type { MqttInputConfig } from '../config/schema.js';
 import type { SignalSink } from '../bridgeTypes.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
-import type { Clock } from '../session/clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { LogLimiter } from './logLimiter.js';
 import { checkPayload, excerpt } from './payloadGuard.js';
 import { printable } from './printable.js';

@@ -1,7 +1,7 @@
 import type { SignalSink } from '../bridgeTypes.js';
 import type { SerialInputConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
-import type { Clock } from '../session/clock.js';
+import type { Clock } from '../shared/clock.js';
 import { decodeEscapes } from './escapes.js';
 import { LineDecoder } from './lineDecoder.js';
 import type { SerialPortLink } from './serialPortLink.js';

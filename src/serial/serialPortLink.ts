@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 import { retryDelay } from '../presence/retryDelay.js';
 import { hangupAwareBinding } from './hangupAwareBinding.js';
-import type { Clock, TimerHandle } from '../session/clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 
 /**
  * One serial device, kept open: a missing device at start, an unplug (the port closes with a

@@ -7,7 +7,7 @@ import type { StoredIntent } from '../presence/intentRestore.js';
 import type { Intent } from '../presence/intent.js';
 import type { ToggleState } from '../presence/mapping.js';
 import { formatPresence, parseSessionPair } from '../presence/presencePair.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../shared/clock.js';
 
 export const INTENT_STORE_FILE = 'presence-bridge-intents.json';
 

@@ -8,7 +8,7 @@ import { CLEAR } from '../presence/intent.js';
 import type { ObservedPresence, PresencePair } from '../presence/presencePair.js';
 import { formatPresence, samePair } from '../presence/presencePair.js';
 import { retryDelay, UNAUTHORIZED_GRACE_MS } from '../presence/retryDelay.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 import type { PublisherAction, SessionFacts } from './publisherState.js';
 import { decide, explainPresence, isOverridden, renewalDueAt, sessionAlive, type PresenceOrigin } from './publisherState.js';
 import type { LimiterTicket, RequestLimiter } from './requestLimiter.js';

@@ -3,7 +3,7 @@ import type { GraphPresenceClient, UserPresence } from '../graph/types.js';
 import { GraphError } from '../graph/types.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 import type { RequestLimiter } from './requestLimiter.js';
 
 /** getPresencesByUserId takes at most this many ids a request. */

@@ -1,7 +1,7 @@
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 import { DueQueue, RATE_WINDOW_MS, RequestBudget } from '../presence/rateLimiter.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 
 export { RATE_WINDOW_MS };
 

@@ -4,8 +4,8 @@ import { isIPv4, type AddressInfo } from 'node:net';
 import type { Bridge, UserState } from '../bridgeTypes.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
-import type { Clock } from '../session/clock.js';
-import { systemClock } from '../session/clock.js';
+import type { Clock } from '../shared/clock.js';
+import { systemClock } from '../shared/clock.js';
 import { PAGE_CSP, PAGE_HTML } from './page.js';
 import { DEFAULT_TIMELINE_SIZE, Timeline, type TimelineEntry } from './timeline.js';
 

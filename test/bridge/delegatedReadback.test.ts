@@ -8,7 +8,7 @@ import { validateConfig } from '../../src/config/validate.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import { createGraphStack } from '../../src/graph/index.js';
-import { ManualClock, yieldToEventLoop } from '../../src/session/clock.js';
+import { ManualClock, yieldToEventLoop } from '../../src/shared/clock.js';
 import { memoryLogger } from './harness.js';
 import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 

@@ -9,7 +9,7 @@ import type { PresenceBridgeConfig } from '../../src/config/schema.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import type { Logger } from '../../src/logger.js';
-import { ManualClock, yieldToEventLoop } from '../../src/session/clock.js';
+import { ManualClock, yieldToEventLoop } from '../../src/shared/clock.js';
 import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 
 export const MINUTE = 60_000;

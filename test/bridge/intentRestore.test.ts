@@ -7,7 +7,7 @@ import type { UserState } from '../../src/bridgeTypes.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { ManualClock, yieldToEventLoop } from '../../src/session/clock.js';
+import { ManualClock, yieldToEventLoop } from '../../src/shared/clock.js';
 import { INTENT_STORE_FILE } from '../../src/session/intentStore.js';
 import { SESSION_LEDGER_FILE } from '../../src/session/sessionLedger.js';
 import { memoryLogger } from './harness.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CoreBridge } from '../../src/bridge.js';
 import { createBridge, STARTUP_GRACE_MS } from '../../src/bridge.js';
-import { yieldToEventLoop } from '../../src/session/clock.js';
+import { yieldToEventLoop } from '../../src/shared/clock.js';
 import { INTENT_STORE_FILE } from '../../src/session/intentStore.js';
 import { Harness, HOUR, MINUTE } from './harness.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../../src/logger.js';
-import { yieldToEventLoop } from '../../src/session/clock.js';
+import { yieldToEventLoop } from '../../src/shared/clock.js';
 import { SESSION_LEDGER_FILE } from '../../src/session/sessionLedger.js';
 import { createBridge, STARTUP_GRACE_MS } from '../../src/bridge.js';
 import { HOUR, Harness } from './harness.js';

@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { ManualClock } from '../../src/session/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 import { appToken, call, formBody, startTestEmulator, userToken, useEmulator } from '../helpers/emulator.js';
 import { removeDir, tempDir } from '../helpers/tempDir.js';
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createBridge } from '../../src/bridge.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { secretFilesOf, warnAboutReadableSecrets } from '../../src/files/secretFiles.js';
-import { ManualClock } from '../../src/session/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 import { emulatorConfig, emulatorOn, stopMovingClock, storageDir } from '../helpers/bridgeOnEmulator.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { capturingLogger } from '../helpers/logger.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { createGraphStack, GraphConfigError, GraphError, TOKEN_CACHE_FILE, type DeviceCodePrompt, type GraphStack } from '../../src/graph/index.js';
-import { ManualClock, systemClock } from '../../src/session/clock.js';
+import { ManualClock, systemClock } from '../../src/shared/clock.js';
 import { captureLogger, configFor, tempDir } from './helpers.js';
 
 async function signIn(emulator: Emulator, stack: GraphStack, userIndex = 0): Promise<DeviceCodePrompt> {

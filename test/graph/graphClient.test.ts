@@ -2,7 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { createGraphStack, GraphError, type GraphStack } from '../../src/graph/index.js';
-import { ManualClock, systemClock } from '../../src/session/clock.js';
+import { ManualClock, systemClock } from '../../src/shared/clock.js';
 import { withRetry } from '../../src/graph/withRetry.js';
 import { MAX_PRESENCE_IDS } from '../../src/graph/graphPresenceClient.js';
 import { captureLogger, configFor, tempDir, until } from './helpers.js';

@@ -3,7 +3,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { createGraphStack, GraphError, type GraphStack } from '../../src/graph/index.js';
 import { graphErrorFrom } from '../../src/graph/graphPresenceClient.js';
 import { redactProxy } from '../../src/graph/httpStack.js';
-import { ManualClock, systemClock } from '../../src/session/clock.js';
+import { ManualClock, systemClock } from '../../src/shared/clock.js';
 import { captureLogger, configFor, startConnectProxy, tempDir, watchOutgoing } from './helpers.js';
 
 describe('one HTTP stack: proxy, CAs, timeouts', () => {

@@ -1,7 +1,7 @@
 import { validateConfig } from '../../src/config/validate.js';
 import type { PresenceBridgeConfig } from '../../src/config/schema.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
-import type { ManualClock } from '../../src/session/clock.js';
+import type { ManualClock } from '../../src/shared/clock.js';
 import type { Cleanup } from './cleanups.js';
 import { removeDir, tempDir } from './tempDir.js';
 import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';

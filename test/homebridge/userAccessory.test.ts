@@ -10,7 +10,7 @@ import { silentLogger } from '../../src/logger.js';
 import type { ActiveIntent } from '../../src/presence/presenceArbiter.js';
 import type { TeamsStatus } from '../../src/presence/teamsStatus.js';
 import { parseSessionPair, type ObservedPresence, type PresencePair } from '../../src/presence/presencePair.js';
-import { ManualClock } from '../../src/session/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 import { RecordingBridge } from '../helpers/recordingBridge.js';
 import { userState } from '../helpers/userState.js';
 

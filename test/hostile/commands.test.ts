@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/session/clock.js';
-import { createSystemClock } from '../../src/session/clock.js';
+import type { Clock } from '../../src/shared/clock.js';
+import { createSystemClock } from '../../src/shared/clock.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import type { Mosquitto } from '../helpers/mosquitto.js';

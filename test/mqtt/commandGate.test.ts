@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
 import { CommandGate } from '../../src/mqtt/commandGate.js';
-import { ManualClock } from '../../src/session/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 
 describe('CommandGate', () => {
   it('one command at work per lane; those arriving meanwhile merge, and the latest runs next', async () => {

@@ -3,7 +3,7 @@ import { createBridge } from '../../src/bridge.js';
 import type { CoreBridge } from '../../src/bridge.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { createMqttFeature } from '../../src/mqtt/index.js';
-import { ManualClock } from '../../src/session/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 import { emulatorConfig, emulatorOn, presenceText, stopMovingClock, storageDir } from '../helpers/bridgeOnEmulator.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { startMosquitto } from '../helpers/mosquitto.js';

@@ -3,7 +3,7 @@ import { configSchema } from '../../src/config/schema.js';
 import type { PresenceBridgeConfig } from '../../src/config/schema.js';
 import { GraphError } from '../../src/graph/types.js';
 import { MqttFeature, createMqttFeature } from '../../src/mqtt/index.js';
-import { ManualClock } from '../../src/session/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import type { Mosquitto } from '../helpers/mosquitto.js';

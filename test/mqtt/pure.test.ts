@@ -3,7 +3,7 @@ import { filterCovers, reduceFilters, topicFilterProblem, topicMatches } from '.
 import { checkPayload, MAX_PAYLOAD_BYTES } from '../../src/mqtt/payloadGuard.js';
 import { parsePreferCommand, parseSetCommand } from '../../src/mqtt/commandPayload.js';
 import { LogLimiter } from '../../src/mqtt/logLimiter.js';
-import { ManualClock } from '../../src/session/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 import type { Logger } from '../../src/logger.js';
 
 describe('topic filters', () => {

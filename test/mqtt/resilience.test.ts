@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { MqttFeature } from '../../src/mqtt/index.js';
 import { MAX_PAYLOAD_BYTES } from '../../src/mqtt/payloadGuard.js';
-import { ManualClock } from '../../src/session/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { seededRandom } from '../helpers/random.js';

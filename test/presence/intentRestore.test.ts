@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { aliveStampIntervalMs, planRestore, type StoredIntent } from '../../src/presence/intentRestore.js';
 import { formatPresence, parseSessionPair } from '../../src/presence/presencePair.js';
-import { ManualClock } from '../../src/session/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

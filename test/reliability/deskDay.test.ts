@@ -10,7 +10,7 @@ import { validateConfig } from '../../src/config/validate.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { BUILT_IN_FEATURES } from '../../src/features.js';
 import { silentLogger } from '../../src/logger.js';
-import { ManualClock } from '../../src/session/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { createPtyPair, type PtyPair } from '../helpers/socat.js';
 import { DeviceEnd } from '../serial/support.js';

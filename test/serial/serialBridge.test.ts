@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createBridge, type CoreBridge } from '../../src/bridge.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { createSerialFeatureWith } from '../../src/serial/index.js';
-import { ManualClock } from '../../src/session/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 import { emulatorConfig, emulatorOn, presenceText, stopMovingClock, storageDir } from '../helpers/bridgeOnEmulator.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { capturingLogger } from '../helpers/logger.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Startable } from '../../src/bridgeTypes.js';
 import { configSchema } from '../../src/config/schema.js';
-import { ManualClock } from '../../src/session/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 import { createSerialFeature, createSerialFeatureWith } from '../../src/serial/index.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { capturingLogger } from '../helpers/logger.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
-import { ManualClock } from '../../src/session/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 import { MAX_QUEUED_COMMANDS, RequestLimiter } from '../../src/session/requestLimiter.js';
 
 describe('RequestLimiter', () => {

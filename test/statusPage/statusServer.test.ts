@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GraphCallEvent, SignalEvent, UserState } from '../../src/bridgeTypes.js';
 import { silentLogger } from '../../src/logger.js';
-import { ManualClock } from '../../src/session/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 import { RecordingBridge } from '../helpers/recordingBridge.js';
 import { userState as blankUserState } from '../helpers/userState.js';
 import { MAX_DETAIL_CHARS, Timeline, startStatusServer, type StatusServer, type StatusSnapshot } from '../../src/statusPage/index.js';

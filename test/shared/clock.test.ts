@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_TIMER_DELAY_MS, createSystemClock, nextTimerStep } from '../../src/session/clock.js';
-import type { TimerHandle } from '../../src/session/clock.js';
+import { MAX_TIMER_DELAY_MS, createSystemClock, nextTimerStep } from '../../src/shared/clock.js';
+import type { TimerHandle } from '../../src/shared/clock.js';
 
 describe('nextTimerStep: long waits in steps Node can time', () => {
   it.each([
