@@ -59,11 +59,19 @@ export type RouteAccess =
  * being created; the server owner starts listening after every feature was created.
  */
 export interface RouteRegistry {
-  /** `pattern` is a path with `:name` segments; method `GET`, `POST`, `PUT`, `DELETE`… */
+  /** `pattern` is a path with `:name` segments; method `GET`, `POST`, `PUT`, `DELETE`… Throws when taken. */
   add(method: string, pattern: string, handler: RouteHandler, options?: { readonly access?: RouteAccess }): void;
+  /** For the server: which route serves a request (HEAD is served by GET routes). */
+  match(method: string, path: string): RouteMatch;
 }
 
-/** An outgoing HTTP request (lights, webhooks). Implemented with undici in src/shared/. */
+export type RouteMatch =
+  | { readonly kind: 'found'; readonly handler: RouteHandler; readonly params: Readonly<Record<string, string>>; readonly access: RouteAccess }
+  /** The path exists for other methods only (405 with `Allow`). */
+  | { readonly kind: 'method'; readonly allowed: readonly string[] }
+  | { readonly kind: 'none' };
+
+/** An outgoing HTTP request (lights, webhooks). Implemented with undici in src/shared/httpClient.ts. */
 export interface HttpRequest {
   readonly method: string;
   readonly url: string;
@@ -133,7 +141,23 @@ export interface FeatureDefinition<Slice = unknown> {
   /** Checks that need more than one field (ports shared by two entries, a topic that needs `mqtt`…). */
   check?(config: PresenceBridgeConfig, report: ConfigReport): void;
   select(config: PresenceBridgeConfig): Slice | null;
-  create(slice: Slice, context: FeatureContext): Startable;
+  /** The runtime part; absent for a definition that only adds config and gates. */
+  create?(slice: Slice, context: FeatureContext): Startable;
+  /**
+   * Fields the feature adds to every `users[]` entry (e.g. `workingHours`) and to every input
+   * (e.g. `workingHoursExempt`), merged into those schemas by the registry.
+   */
+  readonly userFields?: Readonly<Record<string, z.ZodType>>;
+  readonly inputFields?: Readonly<Record<string, z.ZodType>>;
+  /** Gates the feature puts between the arbiter and the publisher (working hours). */
+  gates?(slice: Slice, context: GateContext): readonly PresenceGate[];
+}
+
+/** What a gate is built from: pure inputs only. */
+export interface GateContext {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly config: PresenceBridgeConfig;
 }
 
 /**

@@ -1,0 +1,58 @@
+import { readFile } from 'node:fs/promises';
+import { rootCertificates } from 'node:tls';
+import { Agent, request } from 'undici';
+import type { HttpClient, HttpRequest, HttpResult } from '../feature.js';
+
+/** Longest response body kept (a light's answer is small; anything bigger is cut). */
+const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * Outgoing HTTP for features (lights, webhooks): one undici agent for the system's CAs and one
+ * per extra CA file, reused across requests so keep-alive works.
+ */
+export class UndiciHttpClient implements HttpClient {
+  private readonly agents = new Map<string, Promise<Agent>>();
+
+  async request(req: HttpRequest): Promise<HttpResult> {
+    const dispatcher = await this.agentFor(req.caFile);
+    const signal = AbortSignal.timeout(req.timeoutMs);
+    const response = await request(req.url, {
+      method: req.method as 'GET',
+      headers: req.headers ? { ...req.headers } : undefined,
+      body: req.body,
+      dispatcher,
+      signal,
+      headersTimeout: req.timeoutMs,
+      bodyTimeout: req.timeoutMs,
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body) {
+      const buffer = chunk as Buffer;
+      if (size < MAX_BODY_BYTES) chunks.push(buffer.subarray(0, MAX_BODY_BYTES - size));
+      size += buffer.length;
+    }
+    return { status: response.statusCode, body: Buffer.concat(chunks).toString('utf8') };
+  }
+
+  async close(): Promise<void> {
+    const agents = await Promise.allSettled([...this.agents.values()]);
+    this.agents.clear();
+    await Promise.allSettled(agents.flatMap((a) => (a.status === 'fulfilled' ? [a.value.close()] : [])));
+  }
+
+  private agentFor(caFile: string | undefined): Promise<Agent> {
+    const key = caFile ?? '';
+    let agent = this.agents.get(key);
+    if (!agent) {
+      agent =
+        caFile === undefined
+          ? Promise.resolve(new Agent())
+          : readFile(caFile, 'utf8').then((pem) => new Agent({ connect: { ca: [...rootCertificates, pem] } }));
+      // a missing CA file fails this request and is read again next time
+      agent.catch(() => this.agents.delete(key));
+      this.agents.set(key, agent);
+    }
+    return agent;
+  }
+}
