@@ -57,6 +57,11 @@ export interface UserState {
    * user-preferred presence overrides us). Absent or null when unknown.
    */
   readonly actualFrom?: 'ours' | 'otherSession' | 'preferred' | null;
+  /**
+   * Set while a gate (src/feature.ts, e.g. working hours) changed what the inputs want, so nobody
+   * wonders why a press did nothing: `{ gate: 'workingHours', note: 'outside working hours' }`.
+   */
+  readonly gated?: { readonly gate: string; readonly note: string } | null;
   readonly updatedAt: number;
 }
 
