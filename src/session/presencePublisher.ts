@@ -1,4 +1,4 @@
-import type { GraphCallEvent, UserErrorInfo, UserHealth, UserState } from '../bridgeTypes.js';
+import type { GraphCallEvent, UserErrorInfo, UserHealth, UserState } from './userState.js';
 import type { GraphPresenceClient } from '../graph/types.js';
 import { GraphError } from '../graph/types.js';
 import type { Logger } from '../logger.js';
