@@ -1,7 +1,7 @@
 import type { GraphCallEvent, UserState } from './session/userState.js';
 import type { Intent, Signal } from './presence/intent.js';
 import type { ActiveIntent } from './presence/presenceArbiter.js';
-import type { TypedEvents } from './events.js';
+import type { EventListeners, TypedEvents } from './events.js';
 import type { PresenceBridgeConfig } from './config/schema.js';
 import type { Logger } from './logger.js';
 import type { Clock } from './shared/clock.js';
@@ -57,6 +57,12 @@ export interface Bridge extends Startable, SignalSink {
   state(userKey: string): UserState | undefined;
 }
 
+/**
+ * The bridge as a feature sees it: signals, intents and states in, events to listen to. No `emit`
+ * (only the core says what happened) and no `start`/`stop` (the core runs features, not the reverse).
+ */
+export type FeatureBridge = Omit<Bridge, 'events' | 'start' | 'stop'> & { readonly events: EventListeners<BridgeEvents> };
+
 /** What a feature (MQTT, serial, …) gets from createBridge besides the bridge itself. */
 export interface FeatureDeps {
   readonly logger: Logger;
@@ -67,6 +73,8 @@ export interface FeatureDeps {
 
 /**
  * Builds one optional part of the bridge from the config, or returns null when the config does
- * not use it. Features are started after the core and stopped before it.
+ * not use it. Features are started after the core and stopped before it. The older form of a
+ * feature; the registry wraps it into a FeatureDefinition (src/core/factoryFeature.ts) until each
+ * feature has its own definition.
  */
-export type FeatureFactory = (config: PresenceBridgeConfig, bridge: Bridge, deps: FeatureDeps) => Startable | null;
+export type FeatureFactory = (config: PresenceBridgeConfig, bridge: FeatureBridge, deps: FeatureDeps) => Startable | null;
