@@ -1,5 +1,5 @@
 import type { Bridge, BridgeEvents, FeatureFactory, UserState } from './bridgeTypes.js';
-import type { PresenceBridgeConfig } from './config/schema.js';
+import type { PresenceBridgeConfig, UserConfig } from './config/schema.js';
 import { factoryFeature } from './core/factoryFeature.js';
 import { FeatureHost, reservedInputsOf } from './core/featureHost.js';
 import { applyGates, earliest, nextGateChange } from './core/gates.js';
@@ -74,6 +74,7 @@ export interface CoreBridge extends Bridge {
   whenIdle(): Promise<void>;
   /** Forget refusals and backoff for every user and try again now (after a config or consent fix). */
   retryAll(): void;
+  setUsers(users: readonly UserConfig[]): void;
 }
 
 /** How long `onShutdown: clear` waits for the clears before stopping anyway. */
@@ -121,6 +122,9 @@ class PresenceBridgeCore implements CoreBridge {
   /** Debug lines quoting values no mapping took: a few per input a minute, each cut short. */
   private readonly ignoredLog: LogLimiter;
   private readonly client: GraphPresenceClient;
+  private readonly slotOptions: UserSlotOptions;
+  /** The Graph ids read-back polls: the users served now (it reads the list at every poll). */
+  private readonly readbackIds: string[];
   private graph: GraphStack | undefined;
   private ownsGraph = false;
   private running = false;
@@ -141,8 +145,9 @@ class PresenceBridgeCore implements CoreBridge {
     this.intentStore = new IntentStore(deps.storagePath, this.clock, prefixedLogger(this.logger, '[intents]'));
     this.restoreLimitMs = parseIsoDuration(config.graph.expiration) ?? 3_600_000;
     this.client = lazyClient(() => this.graph);
-    const slotOptions = this.slotOptions();
-    for (const user of config.users) this.users.add(createUserSlot(user, slotOptions));
+    this.slotOptions = this.createSlotOptions();
+    this.readbackIds = [];
+    for (const user of config.users) this.addUser(user);
     this.inputs = compileInputs(config, this.logger);
     this.readback = this.createReadback();
     const definitions = (deps.features ?? FEATURES).map(definitionOf);
@@ -163,7 +168,7 @@ class PresenceBridgeCore implements CoreBridge {
   }
 
   /** What every user's slot shares (one renewal margin for all). */
-  private slotOptions(): UserSlotOptions {
+  private createSlotOptions(): UserSlotOptions {
     return {
       clock: this.clock,
       client: this.client,
@@ -193,7 +198,7 @@ class PresenceBridgeCore implements CoreBridge {
       limiter: this.limiter,
       logger: prefixedLogger(this.logger, '[read-back]'),
       intervalMs: config.graph.pollSeconds * 1000,
-      userIds: config.users.map((u) => u.id),
+      userIds: this.readbackIds,
       mode: config.auth.mode,
       signedInAccount: async () => this.graph?.tokens.account?.(),
       onPresence: (userId, presence) => this.users.byUserId(userId)?.publisher.observe({ availability: presence.availability, activity: presence.activity }),
@@ -211,6 +216,7 @@ class PresenceBridgeCore implements CoreBridge {
       states: () => this.states(),
       activeIntents: (userKey: string) => this.activeIntents(userKey),
       state: (userKey: string) => this.state(userKey),
+      setUsers: (users: readonly UserConfig[]) => this.setUsers(users),
     });
   }
 
@@ -264,7 +270,7 @@ class PresenceBridgeCore implements CoreBridge {
       // user principal names resolve first (from the cache file), so their object ids match
       void this.resolving.then(() => {
         if (!this.running) return;
-        takeOverPrevious({ previous, configured: this.config.users, users: this.users, ledger: this.ledger, logger: this.logger, clearLeftover: (userId) => this.clearLeftover(userId) });
+        takeOverPrevious({ previous, configured: this.config.users, users: this.users, ledger: this.ledger, logger: this.logger, clearLeftover: (userId) => this.clearSession(userId, `a previous run left a session for user ${userId}, who is no longer configured; clearing it`) });
       });
     }, STARTUP_GRACE_MS);
   }
@@ -420,7 +426,50 @@ class PresenceBridgeCore implements CoreBridge {
     for (const slot of this.users.values()) slot.publisher.retryNow();
   }
 
+  setUsers(users: readonly UserConfig[]): void {
+    try {
+      const wanted = new Set(users.map((u) => u.key));
+      for (const key of [...this.users.keys()]) if (!wanted.has(key)) this.removeUser(key);
+      for (const user of users) if (!this.users.has(user.key)) this.addUser(user);
+    } catch (error) {
+      this.logger.error(`changing the users failed: ${errorMessage(error)}`);
+    }
+  }
+
+  /** One user's slot, served from now on (at construction, or added at runtime). */
+  private addUser(user: UserConfig): void {
+    this.users.add(createUserSlot(user, this.slotOptions));
+    this.readbackIds.push(user.id);
+    if (!this.running) return;
+    if (!isObjectId(user.id)) void this.resolveObjectId(user.id).catch(() => undefined);
+    this.reevaluate(user.key);
+  }
+
+  /**
+   * Stops serving a user: their wake-up and publisher stop, their stored intents go, and a session
+   * of ours is cleared the way a user removed between two runs is (issue 20).
+   */
+  private removeUser(key: string): void {
+    const slot = this.users.remove(key);
+    if (!slot) return;
+    this.clock.clearTimeout(slot.timer);
+    slot.timer = undefined;
+    const index = this.readbackIds.indexOf(slot.config.id);
+    if (index >= 0) this.readbackIds.splice(index, 1);
+    for (const intent of slot.arbiter.activeIntents(this.clock.now())) this.intentStore.forget(key, intent.input);
+    slot.publisher.stop();
+    const ledgerId = this.users.ledgerId(slot.config.id);
+    void slot.publisher.whenIdle().then(() => {
+      if (slot.publisher.hasSession()) this.clearSession(ledgerId, `${key} is no longer served; clearing their session`);
+      else if (isObjectId(ledgerId)) this.ledger.release(ledgerId, false);
+    });
+  }
+
   private apply(userKey: string, input: string, intent: Intent, toggle?: ToggleState): void {
+    if (!this.users.has(userKey)) {
+      this.logger.debug(`intent from "${input}" for user "${userKey}", who is not served, dropped`);
+      return;
+    }
     this.users.get(userKey)?.arbiter.update(input, intent);
     this.reevaluate(userKey);
     // After the Graph call is queued; the store only marks itself dirty and writes later.
@@ -450,9 +499,9 @@ class PresenceBridgeCore implements CoreBridge {
     }, aliveStampIntervalMs(this.restoreLimitMs));
   }
 
-  /** A previous run left a session for a user who is no longer configured: clear it now. */
-  private clearLeftover(userId: string): void {
-    this.logger.info(`a previous run left a session for user ${userId}, who is no longer configured; clearing it`);
+  /** A session nobody will renew (a user no longer configured or served): clear it now. */
+  private clearSession(userId: string, why: string): void {
+    this.logger.info(why);
     clearSessionOf(userId, {
       limiter: this.limiter,
       clock: this.clock,

@@ -2,7 +2,7 @@ import type { GraphCallEvent, UserState } from './session/userState.js';
 import type { Intent, Signal } from './presence/intent.js';
 import type { ActiveIntent } from './presence/presenceArbiter.js';
 import type { EventListeners, TypedEvents } from './events.js';
-import type { PresenceBridgeConfig } from './config/schema.js';
+import type { PresenceBridgeConfig, UserConfig } from './config/schema.js';
 import type { Logger } from './logger.js';
 import type { Clock } from './shared/clock.js';
 
@@ -55,6 +55,12 @@ export interface Bridge extends Startable, SignalSink {
   /** The intents a user's inputs hold now (restored or live), highest precedence first. */
   activeIntents(userKey: string): ActiveIntent[];
   state(userKey: string): UserState | undefined;
+  /**
+   * Serve exactly these users from now on (a fleet member whose share changed, issue 19): new
+   * ones are added, removed ones have their session cleared and are dropped. Inputs stay as
+   * configured. Optional: the core has it; a stand-in bridge in a test need not.
+   */
+  setUsers?(users: readonly UserConfig[]): void;
 }
 
 /**
