@@ -1,7 +1,9 @@
 import type { Bridge, BridgeEvents, FeatureFactory, Startable, UserState } from './bridgeTypes.js';
 import type { InputConfig, PresenceBridgeConfig, UserConfig } from './config/schema.js';
 import { TypedEvents } from './events.js';
-import { BUILT_IN_FEATURES } from './features.js';
+import type { FeatureDefinition, ReadinessRegistry, RouteRegistry } from './feature.js';
+import { FeatureRunner } from './featureRunner.js';
+import { BUILT_IN_FEATURES, FEATURE_DEFINITIONS } from './features.js';
 import { createGraphStack } from './graph/index.js';
 import type { AccessTokenProvider, GraphPresenceClient } from './graph/types.js';
 import { GraphError } from './graph/types.js';
@@ -18,6 +20,9 @@ import { aliveStampIntervalMs, planRestore } from './presence/intentRestore.js';
 import { formatPresence } from './presence/presencePair.js';
 import type { Clock, TimerHandle } from './shared/clock.js';
 import { systemClock } from './shared/clock.js';
+import { UndiciHttpClient } from './shared/httpClient.js';
+import { ReadinessChecks } from './shared/readiness.js';
+import { RouteTable } from './shared/routeTable.js';
 import { PresencePublisher } from './session/presencePublisher.js';
 import { PresenceReadback } from './session/presenceReadback.js';
 import { RequestLimiter } from './session/requestLimiter.js';
@@ -48,6 +53,12 @@ export interface BridgeDeps {
   readonly random?: () => number;
   /** The file the config came from, checked at start like the key files it names (secrets not readable by others). */
   readonly configFile?: string;
+  /** Feature definitions to create and start after the factories; defaults to {@link FEATURE_DEFINITIONS}. */
+  readonly definitions?: readonly FeatureDefinition<unknown>[];
+  /** The one local HTTP server's routes (a fresh table by default). */
+  readonly routes?: RouteRegistry;
+  /** Where the core and features say whether they are ready (`/readyz`); a fresh one by default. */
+  readonly readiness?: ReadinessRegistry;
 }
 
 /** The bridge as createBridge returns it: the shared {@link Bridge} plus a few operational extras. */
@@ -118,6 +129,11 @@ class PresenceBridgeCore implements CoreBridge {
   private readonly ignoredLog: LogLimiter;
   private graph: GraphStack | undefined;
   private ownsGraph = false;
+  private readonly definitions: FeatureRunner;
+  private readonly readiness: ReadinessRegistry;
+  /** Null once a token was obtained (or a Graph call succeeded); else why `/readyz` waits. */
+  private signInReason: string | null = 'not signed in yet';
+  private signInProbe: Promise<void> | undefined;
   private running = false;
   private stopping: Promise<void> | undefined;
 
@@ -127,6 +143,7 @@ class PresenceBridgeCore implements CoreBridge {
   ) {
     this.logger = deps.logger;
     this.clock = deps.clock ?? systemClock;
+    this.readiness = deps.readiness ?? new ReadinessChecks();
     this.events = new TypedEvents<BridgeEvents>(this.logger);
     this.ignoredLog = new LogLimiter(this.logger, this.clock, { level: 'debug', perKey: 3, total: 20, noun: 'ignored value(s)' });
     this.ledger = new SessionLedger(deps.storagePath, prefixedLogger(this.logger, '[session]'));
@@ -190,6 +207,43 @@ class PresenceBridgeCore implements CoreBridge {
       onPresence: (userId, presence) => this.usersById.get(userId.toLowerCase())?.publisher.observe({ availability: presence.availability, activity: presence.activity }),
       onCall: (event) => this.events.emit('graphCall', event),
     });
+    const readiness = this.readiness;
+    readiness.add('core', () => (this.running ? null : this.stopping ? 'stopping' : 'starting'));
+    readiness.add('signIn', () => this.signInStatus());
+    this.events.on('graphCall', (call) => {
+      if (call.ok) this.signInReason = null;
+    });
+    this.definitions = new FeatureRunner(deps.definitions ?? FEATURE_DEFINITIONS, {
+      clock: this.clock,
+      storagePath: deps.storagePath,
+      config,
+      bridge: this,
+      events: this.events,
+      http: new UndiciHttpClient(),
+      routes: deps.routes ?? new RouteTable(),
+      instance: { id: config.name, shard: { index: 0, count: 1 } },
+      readiness,
+    }, this.logger);
+  }
+
+  /**
+   * Whether sign-in is done, for `/readyz`. Asked before any Graph call succeeded, it fetches a
+   * token once in the background (the answer shows at the next probe), so nothing signs in early
+   * unless somebody asks.
+   */
+  private signInStatus(): string | null {
+    if (this.signInReason === null || !this.running) return this.signInReason;
+    this.signInProbe ??= (async () => {
+      try {
+        await this.graph?.tokens.getToken();
+        this.signInReason = null;
+      } catch (error) {
+        this.signInReason = `sign-in failed: ${errorMessage(error)}`;
+      } finally {
+        this.signInProbe = undefined;
+      }
+    })();
+    return this.signInReason;
   }
 
   async start(): Promise<void> {
@@ -225,7 +279,7 @@ class PresenceBridgeCore implements CoreBridge {
     for (const factory of this.deps.features ?? BUILT_IN_FEATURES) {
       let feature: Startable | null = null;
       try {
-        feature = factory(this.config, this, { logger: this.logger, clock: this.clock, storagePath: this.deps.storagePath });
+        feature = factory(this.config, this, { logger: this.logger, clock: this.clock, storagePath: this.deps.storagePath, readiness: this.readiness });
         if (feature) {
           await feature.start();
           this.features.push(feature);
@@ -235,6 +289,7 @@ class PresenceBridgeCore implements CoreBridge {
         if (feature) this.features.push(feature); // stop() still releases what it opened
       }
     }
+    await this.definitions.start();
     if (previous.length > 0 || unclean) {
       this.graceTimer = this.clock.setTimeout(() => {
         this.graceTimer = undefined;
@@ -281,6 +336,7 @@ class PresenceBridgeCore implements CoreBridge {
   }
 
   private async shutdown(): Promise<void> {
+    await this.definitions.stop();
     for (const feature of [...this.features].reverse()) {
       try {
         await feature.stop();
