@@ -4,7 +4,10 @@ import type { UserHealth, UserState } from '../bridgeTypes.js';
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 500;
 
-/** How many users are in each health and each presence (what Teams shows; `unknown` when not read). */
+/**
+ * How many users are in each health and each presence: what Graph last reported (read-back), else
+ * what our session asserts and Graph confirmed, else `unknown`.
+ */
 export interface UserCounts {
   readonly total: number;
   readonly health: Readonly<Record<string, number>>;
@@ -33,7 +36,7 @@ export interface UserPage {
 const HEALTH_RANK: Readonly<Record<UserHealth, number>> = { unhealthy: 0, retrying: 1, pending: 2, ok: 3 };
 
 function presenceOf(state: UserState): string {
-  return state.actual?.availability ?? 'unknown';
+  return state.actual?.availability ?? state.confirmed?.availability ?? 'unknown';
 }
 
 function bump(counts: Map<string, number>, key: string, by: number): void {
