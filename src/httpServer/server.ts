@@ -283,7 +283,13 @@ class NodeResponseStream implements ResponseStream {
   private finish(): void {
     if (this.ended) return;
     this.ended = true;
-    for (const listener of this.listeners.splice(0)) listener();
+    for (const listener of this.listeners.splice(0)) {
+      try {
+        listener();
+      } catch {
+        // a listener's failure must not keep the others from running
+      }
+    }
   }
 }
 
