@@ -79,6 +79,9 @@ export const SHUTDOWN_CLEAR_TIMEOUT_MS = 5_000;
  */
 export const STARTUP_GRACE_MS = 5_000;
 
+/** `/readyz` fetches a token to learn whether sign-in works at most this often while it fails. */
+const SIGN_IN_PROBE_MS = 30_000;
+
 /** Restored (and dropped) intents are logged one by one up to this many, then counted. */
 const RESTORE_LOG_LINES = 20;
 
@@ -134,6 +137,7 @@ class PresenceBridgeCore implements CoreBridge {
   /** Null once a token was obtained (or a Graph call succeeded); else why `/readyz` waits. */
   private signInReason: string | null = 'not signed in yet';
   private signInProbe: Promise<void> | undefined;
+  private signInProbedAt: number | undefined;
   private running = false;
   private stopping: Promise<void> | undefined;
 
@@ -207,13 +211,17 @@ class PresenceBridgeCore implements CoreBridge {
       onPresence: (userId, presence) => this.usersById.get(userId.toLowerCase())?.publisher.observe({ availability: presence.availability, activity: presence.activity }),
       onCall: (event) => this.events.emit('graphCall', event),
     });
-    const readiness = this.readiness;
-    readiness.add('core', () => (this.running ? null : this.stopping ? 'stopping' : 'starting'));
-    readiness.add('signIn', () => this.signInStatus());
+    this.definitions = this.featureRunner(config, deps);
+  }
+
+  /** The readiness checks of the core, and the runner of the registry's feature definitions. */
+  private featureRunner(config: PresenceBridgeConfig, deps: BridgeDeps): FeatureRunner {
+    this.readiness.add('core', () => (this.running ? null : this.stopping ? 'stopping' : 'starting'));
+    this.readiness.add('signIn', () => this.signInStatus());
     this.events.on('graphCall', (call) => {
       if (call.ok) this.signInReason = null;
     });
-    this.definitions = new FeatureRunner(deps.definitions ?? FEATURE_DEFINITIONS, {
+    const context = {
       clock: this.clock,
       storagePath: deps.storagePath,
       config,
@@ -222,8 +230,9 @@ class PresenceBridgeCore implements CoreBridge {
       http: new UndiciHttpClient(),
       routes: deps.routes ?? new RouteTable(),
       instance: { id: config.name, shard: { index: 0, count: 1 } },
-      readiness,
-    }, this.logger);
+      readiness: this.readiness,
+    };
+    return new FeatureRunner(deps.definitions ?? FEATURE_DEFINITIONS, context, this.logger);
   }
 
   /**
@@ -232,8 +241,11 @@ class PresenceBridgeCore implements CoreBridge {
    * unless somebody asks.
    */
   private signInStatus(): string | null {
-    if (this.signInReason === null || !this.running) return this.signInReason;
-    this.signInProbe ??= (async () => {
+    if (this.signInReason === null || !this.running || this.signInProbe) return this.signInReason;
+    // a refused sign-in is asked again at most every SIGN_IN_PROBE_MS, however often probes come
+    if (this.signInProbedAt !== undefined && this.clock.now() - this.signInProbedAt < SIGN_IN_PROBE_MS) return this.signInReason;
+    this.signInProbedAt = this.clock.now();
+    this.signInProbe = (async () => {
       try {
         await this.graph?.tokens.getToken();
         this.signInReason = null;
