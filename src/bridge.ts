@@ -21,7 +21,7 @@ import { formatPresence } from './presence/presencePair.js';
 import type { Clock, TimerHandle } from './shared/clock.js';
 import { systemClock } from './shared/clock.js';
 import { UndiciHttpClient } from './shared/httpClient.js';
-import { ReadinessChecks } from './shared/readiness.js';
+import { addCoreReadiness, ReadinessChecks } from './shared/readiness.js';
 import { RouteTable } from './shared/routeTable.js';
 import { PresencePublisher } from './session/presencePublisher.js';
 import { PresenceReadback } from './session/presenceReadback.js';
@@ -79,9 +79,6 @@ export const SHUTDOWN_CLEAR_TIMEOUT_MS = 5_000;
  */
 export const STARTUP_GRACE_MS = 5_000;
 
-/** `/readyz` fetches a token to learn whether sign-in works at most this often while it fails. */
-const SIGN_IN_PROBE_MS = 30_000;
-
 /** Restored (and dropped) intents are logged one by one up to this many, then counted. */
 const RESTORE_LOG_LINES = 20;
 
@@ -134,10 +131,6 @@ class PresenceBridgeCore implements CoreBridge {
   private ownsGraph = false;
   private readonly definitions: FeatureRunner;
   private readonly readiness: ReadinessRegistry;
-  /** Null once a token was obtained (or a Graph call succeeded); else why `/readyz` waits. */
-  private signInReason: string | null = 'not signed in yet';
-  private signInProbe: Promise<void> | undefined;
-  private signInProbedAt: number | undefined;
   private running = false;
   private stopping: Promise<void> | undefined;
 
@@ -216,10 +209,12 @@ class PresenceBridgeCore implements CoreBridge {
 
   /** The readiness checks of the core, and the runner of the registry's feature definitions. */
   private featureRunner(config: PresenceBridgeConfig, deps: BridgeDeps): FeatureRunner {
-    this.readiness.add('core', () => (this.running ? null : this.stopping ? 'stopping' : 'starting'));
-    this.readiness.add('signIn', () => this.signInStatus());
-    this.events.on('graphCall', (call) => {
-      if (call.ok) this.signInReason = null;
+    addCoreReadiness(this.readiness, {
+      clock: this.clock,
+      running: () => this.running,
+      stopping: () => this.stopping !== undefined,
+      getToken: () => this.graph?.tokens.getToken(),
+      onGraphCall: (listener) => this.events.on('graphCall', listener),
     });
     const context = {
       clock: this.clock,
@@ -233,29 +228,6 @@ class PresenceBridgeCore implements CoreBridge {
       readiness: this.readiness,
     };
     return new FeatureRunner(deps.definitions ?? FEATURE_DEFINITIONS, context, this.logger);
-  }
-
-  /**
-   * Whether sign-in is done, for `/readyz`. Asked before any Graph call succeeded, it fetches a
-   * token once in the background (the answer shows at the next probe), so nothing signs in early
-   * unless somebody asks.
-   */
-  private signInStatus(): string | null {
-    if (this.signInReason === null || !this.running || this.signInProbe) return this.signInReason;
-    // a refused sign-in is asked again at most every SIGN_IN_PROBE_MS, however often probes come
-    if (this.signInProbedAt !== undefined && this.clock.now() - this.signInProbedAt < SIGN_IN_PROBE_MS) return this.signInReason;
-    this.signInProbedAt = this.clock.now();
-    this.signInProbe = (async () => {
-      try {
-        await this.graph?.tokens.getToken();
-        this.signInReason = null;
-      } catch (error) {
-        this.signInReason = `sign-in failed: ${errorMessage(error)}`;
-      } finally {
-        this.signInProbe = undefined;
-      }
-    })();
-    return this.signInReason;
   }
 
   async start(): Promise<void> {
