@@ -11,7 +11,7 @@ import { restoreIntents, takeOverPrevious, withUnlisted } from './core/startup.j
 import type { UserSlot, UserSlotOptions } from './core/userTable.js';
 import { createUserSlot, UserTable } from './core/userTable.js';
 import { TypedEvents } from './events.js';
-import type { BridgeControl, FeatureDefinition, InstanceIdentity, PresenceGate, RouteRegistry } from './feature.js';
+import type { BridgeControl, FeatureDefinition, InstanceIdentity, PresenceGate, ReadinessRegistry, RouteRegistry } from './feature.js';
 import { FEATURES } from './features.js';
 import { secretFilesOf, warnAboutReadableSecrets } from './files/secretFiles.js';
 import { createGraphStack } from './graph/index.js';
@@ -30,6 +30,7 @@ import type { ActiveIntent } from './presence/presenceArbiter.js';
 import type { Clock, TimerHandle } from './shared/clock.js';
 import { systemClock } from './shared/clock.js';
 import { UndiciHttpClient } from './shared/httpClient.js';
+import { addCoreReadiness, ReadinessChecks } from './shared/readiness.js';
 import { RouteTable } from './shared/routeTable.js';
 import { IntentStore } from './session/intentStore.js';
 import { PresenceReadback } from './session/presenceReadback.js';
@@ -58,6 +59,8 @@ export interface BridgeDeps {
   readonly routes?: RouteRegistry;
   /** Which instance of a fleet this is; default `{ id: config.name, shard: { index: 0, count: 1 } }`. */
   readonly instance?: InstanceIdentity;
+  /** Where the core and the features say whether they are ready (`/readyz`); created when not given. */
+  readonly readiness?: ReadinessRegistry;
   /** Jitter source for retry backoff (defaults to Math.random). */
   readonly random?: () => number;
   /** The file the config came from, checked at start like the key files it names (secrets not readable by others). */
@@ -163,8 +166,21 @@ class PresenceBridgeCore implements CoreBridge {
       http: this.http,
       routes: this.routes,
       instance: this.instance,
+      readiness: this.coreReadiness(deps.readiness ?? new ReadinessChecks()),
     });
     this.gates = [...this.features.gates(), ...(deps.gates ?? [])];
+  }
+
+  /** The core's own readiness checks (started, signed in), beside the features'. */
+  private coreReadiness(readiness: ReadinessRegistry): ReadinessRegistry {
+    addCoreReadiness(readiness, {
+      clock: this.clock,
+      running: () => this.running,
+      stopping: () => this.stopping !== undefined,
+      getToken: () => this.graph?.tokens.getToken(),
+      onGraphCall: (listener) => this.events.on('graphCall', listener),
+    });
+    return readiness;
   }
 
   /** What every user's slot shares (one renewal margin for all). */

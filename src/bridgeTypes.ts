@@ -75,6 +75,8 @@ export interface FeatureDeps {
   readonly clock: Clock;
   /** Folder for caches and state (Homebridge's storage path, or `--storage`). */
   readonly storagePath: string;
+  /** Where a feature says whether it is ready (`/readyz`; the ReadinessRegistry of src/feature.ts). */
+  readonly readiness?: { add(name: string, check: () => string | null): void };
 }
 
 /**

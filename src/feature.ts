@@ -43,6 +43,32 @@ export interface RouteResponse {
   readonly headers?: Readonly<Record<string, string>>;
   /** A string is sent as is; anything else as JSON. Omit for no body. */
   readonly body?: unknown;
+  /**
+   * A long-lived event stream (server-sent events) instead of a body: the server sends `status`
+   * and `headers` (with `content-type: text/event-stream` unless given), then hands the stream over.
+   * Not called for HEAD.
+   */
+  readonly stream?: (stream: ResponseStream) => void;
+}
+
+/** The open response of a {@link RouteResponse.stream}, written frame by frame. */
+export interface ResponseStream {
+  /** Writes a frame; ignored once closed. */
+  write(chunk: string): void;
+  /** Bytes written but not yet taken by the client's socket (a client that stopped reading grows it). */
+  readonly bufferedBytes: number;
+  readonly closed: boolean;
+  /** Ends the response (`destroy`: drop the socket at once, for a client that stopped reading). */
+  close(options?: { readonly destroy?: boolean }): void;
+  /** Called once when the client goes away or the stream is closed (also at server stop). */
+  onClose(listener: () => void): void;
+}
+
+/** Options of {@link RouteRegistry.add}. */
+export interface RouteOptions {
+  readonly access?: RouteAccess;
+  /** Largest request body the route reads (413 beyond); the server's default otherwise. */
+  readonly maxBodyBytes?: number;
 }
 
 export type RouteHandler = (request: RouteRequest) => RouteResponse | Promise<RouteResponse>;
@@ -60,13 +86,13 @@ export type RouteAccess =
  */
 export interface RouteRegistry {
   /** `pattern` is a path with `:name` segments; method `GET`, `POST`, `PUT`, `DELETE`… Throws when taken. */
-  add(method: string, pattern: string, handler: RouteHandler, options?: { readonly access?: RouteAccess }): void;
+  add(method: string, pattern: string, handler: RouteHandler, options?: RouteOptions): void;
   /** For the server: which route serves a request (HEAD is served by GET routes). */
   match(method: string, path: string): RouteMatch;
 }
 
 export type RouteMatch =
-  | { readonly kind: 'found'; readonly handler: RouteHandler; readonly params: Readonly<Record<string, string>>; readonly access: RouteAccess }
+  | { readonly kind: 'found'; readonly handler: RouteHandler; readonly params: Readonly<Record<string, string>>; readonly access: RouteAccess; readonly maxBodyBytes?: number }
   /** The path exists for other methods only (405 with `Allow`). */
   | { readonly kind: 'method'; readonly allowed: readonly string[] }
   | { readonly kind: 'none' };
@@ -114,6 +140,26 @@ export interface FeatureContext {
   readonly http: HttpClient;
   readonly routes: RouteRegistry;
   readonly instance: InstanceIdentity;
+  /** Where a feature says whether it is ready (`/readyz`); absent where nobody asks. */
+  readonly readiness?: ReadinessRegistry;
+}
+
+/**
+ * What `/readyz` asks (issue 19): each part (the core, sign-in, MQTT…) registers a check that
+ * answers null when ready or a short reason why not. Checks are asked on each probe, so they
+ * always tell the current truth.
+ */
+export interface ReadinessRegistry {
+  /** Throws when `name` is taken. */
+  add(name: string, check: () => string | null): void;
+  /** Every check's answer now; ready when none has a reason. */
+  status(): ReadinessStatus;
+}
+
+export interface ReadinessStatus {
+  readonly ready: boolean;
+  /** The checks not ready, with their reasons, in registration order. */
+  readonly waiting: readonly { readonly name: string; readonly reason: string }[];
 }
 
 /** Where a cross-check reports a problem: `path` like `inputs[2].port` or `http.port`. */

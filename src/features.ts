@@ -1,8 +1,10 @@
 import type { FeatureFactory } from './bridgeTypes.js';
 import { factoryFeature } from './core/factoryFeature.js';
 import type { FeatureDefinition } from './feature.js';
+import { httpFeature } from './httpServer/index.js';
 import { COMMAND_INPUT, createMqttFeature } from './mqtt/index.js';
 import { createSerialFeature } from './serial/index.js';
+import { statusPageFeature } from './statusPage/feature.js';
 
 /** The built-in features createBridge wires, in start order (each returns null when unused). */
 export const BUILT_IN_FEATURES: readonly FeatureFactory[] = [createMqttFeature, createSerialFeature];
@@ -19,4 +21,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
   factoryFeature({ name: 'serial', factory: createSerialFeature }),
   // the plugin's switches: no runtime part here (the platform calls setIntent), just the input name
   { name: 'homekit', reservedInputs: [HOMEKIT_INPUT], select: () => ({}) },
+  statusPageFeature,
+  // last: it listens once every feature before it has registered its routes
+  httpFeature,
 ];

@@ -1,3 +1,4 @@
+import { httpSectionSchema } from '../httpServer/schema.js';
 import { z } from 'zod';
 import { TEAMS_STATUSES } from '../presence/teamsStatus.js';
 
@@ -287,6 +288,7 @@ export const configSchema = z
     proxy: z.string().optional().meta({ title: 'Proxy URL', description: 'HTTP(S) proxy for Graph and sign-in; HTTPS_PROXY and NO_PROXY are honoured when unset.' }),
     users: z.array(userSchema).min(1).meta({ title: 'Users', description: 'The people whose Teams presence this bridge sets.' }),
     mqtt: mqttSchema.optional().meta({ title: 'MQTT', description: 'Broker connection for MQTT inputs, the command topic, state topics and Home Assistant discovery.' }),
+    http: httpSectionSchema.optional().meta({ title: 'Local HTTP server', description: 'One local HTTP server for the status page, health probes (/healthz, /readyz) and the API. Off unless set.' }),
     inputs: z.array(inputSchema).default([]).meta({ title: 'Inputs', description: 'Devices whose signals set presence.' }),
     outputs: z.array(outputSchema).default([]).meta({ title: 'Outputs', description: 'Devices that show presence, such as a serial busy light.' }),
     homekit: homekitSchema.prefault({}).meta({ title: 'HomeKit', description: 'Accessories the Homebridge plugin exposes per user.' }),

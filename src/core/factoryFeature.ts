@@ -28,6 +28,6 @@ export function factoryFeature(options: FactoryFeatureOptions): FeatureDefinitio
     logPrefix: null,
     ...(options.reservedInputs ? { reservedInputs: options.reservedInputs } : {}),
     select: (config) => (options.uses === undefined || options.uses(config) ? config : null),
-    create: (config, context) => options.factory(config, featureBridge(context), { logger: context.logger, clock: context.clock, storagePath: context.storagePath }) ?? IDLE,
+    create: (config, context) => options.factory(config, featureBridge(context), { logger: context.logger, clock: context.clock, storagePath: context.storagePath, ...(context.readiness ? { readiness: context.readiness } : {}) }) ?? IDLE,
   };
 }

@@ -1,7 +1,7 @@
 import type { BridgeEvents, Startable } from '../bridgeTypes.js';
 import type { PresenceBridgeConfig } from '../config/schema.js';
 import type { EventListeners } from '../events.js';
-import type { BridgeControl, FeatureContext, FeatureDefinition, HttpClient, InstanceIdentity, PresenceGate, RouteRegistry } from '../feature.js';
+import type { BridgeControl, FeatureContext, FeatureDefinition, HttpClient, InstanceIdentity, PresenceGate, ReadinessRegistry, RouteRegistry } from '../feature.js';
 import type { Logger } from '../logger.js';
 import { errorMessage, prefixedLogger } from '../logger.js';
 import type { Clock } from '../shared/clock.js';
@@ -19,6 +19,8 @@ export interface FeatureHostOptions {
   readonly http: HttpClient;
   readonly routes: RouteRegistry;
   readonly instance: InstanceIdentity;
+  /** Where features say whether they are ready (`/readyz`). */
+  readonly readiness: ReadinessRegistry;
 }
 
 /** Input names the features the config uses deliver through `setIntent` (e.g. `mqtt-command`, `homekit`). */
@@ -76,23 +78,28 @@ export class FeatureHost {
     });
   }
 
-  /** Builds and starts each feature in order; one that fails is logged and the next still starts. */
+  /**
+   * Builds every feature, then starts them in order; one that fails is logged and the next still
+   * starts. All are built before any starts, so routes and readiness checks are registered before
+   * the HTTP server (last in the registry) listens.
+   */
   async start(): Promise<void> {
+    const built: { readonly name: string; readonly part: Startable }[] = [];
     for (const { definition, slice } of this.selected) {
       if (!definition.create) continue;
-      let part: Startable;
       try {
-        part = definition.create(slice, this.contextFor(definition));
+        built.push({ name: definition.name, part: definition.create(slice, this.contextFor(definition)) });
       } catch (error) {
         this.options.logger.error(`feature "${definition.name}" failed to start: ${errorMessage(error)}`);
-        continue;
       }
+    }
+    for (const entry of built) {
       // listed before it starts: stop() releases what a failed start opened
-      this.running.push({ name: definition.name, part });
+      this.running.push(entry);
       try {
-        await part.start();
+        await entry.part.start();
       } catch (error) {
-        this.options.logger.error(`feature "${definition.name}" failed to start: ${errorMessage(error)}`);
+        this.options.logger.error(`feature "${entry.name}" failed to start: ${errorMessage(error)}`);
       }
     }
   }
@@ -114,7 +121,7 @@ export class FeatureHost {
   }
 
   private contextFor(definition: FeatureDefinition): FeatureContext {
-    const { clock, storagePath, config, bridge, events, http, routes, instance } = this.options;
-    return Object.freeze({ logger: this.loggerFor(definition), clock, storagePath, config, bridge, events, http, routes, instance });
+    const { clock, storagePath, config, bridge, events, http, routes, instance, readiness } = this.options;
+    return Object.freeze({ logger: this.loggerFor(definition), clock, storagePath, config, bridge, events, http, routes, instance, readiness });
   }
 }

@@ -7,12 +7,12 @@ import type { PresenceBridgeConfig } from '../config/schema.js';
 import { validateConfig } from '../config/validate.js';
 import type { Emulator } from '../emulator/index.js';
 import { startEmulator } from '../emulator/index.js';
-import { BUILT_IN_FEATURES } from '../features.js';
+import { FEATURES } from '../features.js';
+import type { FeatureContext, FeatureDefinition } from '../feature.js';
+import { httpFeature, HttpServerFeature, type HttpSectionConfig } from '../httpServer/index.js';
 import type { Logger } from '../logger.js';
 import { errorMessage, prefixedLogger } from '../logger.js';
-import { createMqttFeature } from '../mqtt/index.js';
-import type { StatusServer } from '../statusPage/index.js';
-import { startStatusServer } from '../statusPage/index.js';
+import { demoStatusPageFeature, statusPageFeature } from '../statusPage/feature.js';
 import type { EmbeddedBroker } from './broker.js';
 import { startEmbeddedBroker } from './broker.js';
 import type { DemoStep } from './demoConfig.js';
@@ -87,26 +87,29 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     const lee = demoTeamsUser(emulator);
     if (lee) emulator.addSession(lee.user.id, { ...LEE_TEAMS_SESSION });
 
-    const raw = demoConfig(emulator, broker.url);
+    // The status page and health routes on the one local HTTP server, as `run --http` has them.
+    const raw = { ...demoConfig(emulator, broker.url), http: { port: options.statusPort ?? 0 } };
     const checked = validateConfig(raw);
     if (!checked.ok) throw new Error(`the demo config is invalid (a bug): ${checked.errors.join('; ')}`);
     const config = checked.config;
     const configFile = join(folder, 'config.json');
     await writeFile(configFile, `${JSON.stringify(raw, null, 2)}\n`, { mode: 0o600 });
 
-    const features = BUILT_IN_FEATURES.includes(createMqttFeature) ? BUILT_IN_FEATURES : [...BUILT_IN_FEATURES, createMqttFeature];
-    const bridge = createBridge(config, { logger, clock: emulator.clock, storagePath: folder, features });
-    undo.push(() => bridge.stop());
-    const status: StatusServer = await startStatusServer(bridge, {
-      port: options.statusPort ?? 0,
-      logger: prefixedLogger(logger, '[status]'),
-      clock: emulator.clock,
-      timeScale,
+    let server: HttpServerFeature | undefined;
+    const page = demoStatusPageFeature({
       name: 'Presence Bridge demo',
+      timeScale,
       demo: { buttons: DEMO_STEPS.map((s) => ({ label: s.label, topic: s.topic, payload: s.payload })), publish: (topic, payload) => broker.publish(topic, payload) },
     });
-    undo.push(() => status.close());
+    // The registry's features, with the demo's page in place of the plain one, and a hold on the server for its address.
+    const features = FEATURES.map((d): FeatureDefinition =>
+      d === statusPageFeature ? page : d === httpFeature ? { ...httpFeature, create: (slice: HttpSectionConfig, context: FeatureContext) => (server = new HttpServerFeature(slice, context)) } : d,
+    );
+    const bridge = createBridge(config, { logger, clock: emulator.clock, storagePath: folder, features });
+    undo.push(() => bridge.stop());
     await bridge.start();
+    const statusUrl = server?.listening?.url;
+    if (statusUrl === undefined) throw new Error('the status page did not start (see the log above)');
     const topics = config.inputs.flatMap((i) => (i.type === 'mqtt' ? [i.topic] : []));
     if (!(await broker.whenSubscribed(topics, SUBSCRIBE_WAIT_MS))) logger.warn('demo: the bridge has not subscribed to its topics yet; messages sent now may be missed');
 
@@ -116,12 +119,12 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       config,
       configFile,
       broker: { host: broker.host, port: broker.port, url: broker.url },
-      statusUrl: status.url,
+      statusUrl,
       emulator,
       bridge,
       timeScale,
       steps: DEMO_STEPS,
-      instructions: () => instructions({ statusUrl: status.url, brokerHost: broker.host, brokerPort: broker.port, configFile, timeScale, emulator, config }),
+      instructions: () => instructions({ statusUrl, brokerHost: broker.host, brokerPort: broker.port, configFile, timeScale, emulator, config }),
       stop: () => (stopping ??= unwind()),
     };
   } catch (error) {

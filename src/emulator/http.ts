@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { readBody as readLimitedBody } from '../shared/httpHelpers.js';
 
 /** What a route answers. `body` is sent as JSON unless it is a string (then `contentType` says what). */
 export interface Reply {
@@ -11,45 +12,11 @@ export interface Reply {
 /** Graph refuses request bodies above 4 MB; so does the emulator, before reading them. */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-export class BodyTooLargeError extends Error {
-  constructor() {
-    super('request body too large');
-  }
-}
+export { BodyTooLargeError } from '../shared/httpHelpers.js';
 
-/** Reads the whole body, refusing past `limit` bytes without buffering the rest. */
+/** Reads the whole body, refusing past `limit` bytes (Graph's 4 MB by default) without buffering the rest. */
 export function readBody(req: IncomingMessage, limit: number = MAX_BODY_BYTES): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? '0');
-    if (Number.isFinite(declared) && declared > limit) {
-      reject(new BodyTooLargeError());
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    const onData = (chunk: Buffer): void => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > limit) {
-        failed = true;
-        chunks.length = 0;
-        reject(new BodyTooLargeError());
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks));
-    });
-    req.on('error', (error) => {
-      if (!failed) {
-        failed = true;
-        reject(error);
-      }
-    });
-  });
+  return readLimitedBody(req, limit);
 }
 
 /** Graph's error body: `{"error":{"code","message","innerError":{"request-id","date","client-request-id"}}}`. */

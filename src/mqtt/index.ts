@@ -60,6 +60,8 @@ export class MqttFeature implements Startable {
   private flushScheduled: NodeJS.Immediate | undefined;
   private stopped = false;
   private unsubscribeState: (() => void) | undefined;
+  /** True once the input connection subscribed (its connect handlers run after the subscription). */
+  private subscribed = false;
 
   constructor(
     private readonly config: PresenceBridgeConfig & { mqtt: MqttConfig },
@@ -91,11 +93,15 @@ export class MqttFeature implements Startable {
       prefer: this.mqtt.preferTopic,
       gate: options.commandGate,
     });
+    deps.readiness?.add('mqtt', () => (!this.connection.connected ? 'not connected to the broker' : this.subscribed ? null : 'not subscribed yet'));
   }
 
   async start(): Promise<void> {
     this.connection.setSubscriptions([...this.commands.filters(), ...this.inputs.filters()]);
     this.connection.onMessage((topic, payload, retained) => this.onMessage(topic, payload, retained));
+    this.connection.onConnect(() => {
+      this.subscribed = true;
+    });
     this.stateConnection.onConnect(() => this.publishAll());
     this.unsubscribeState = this.bridge.events.on('state', (state) => this.publishState(state));
     await this.stateConnection.start();

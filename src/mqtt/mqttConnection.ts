@@ -7,6 +7,10 @@ import type { MqttConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 import { maskUrl } from '../maskUrl.js';
+import { isLoopbackHost } from '../shared/httpHelpers.js';
+
+/** True for `localhost`, 127.0.0.0/8 and ::1: a broker only this machine can reach (one test for every local server and client). */
+export { isLoopbackHost };
 
 /** Called for every message on a subscribed filter; `retained` is true for a broker's stored value. */
 export type MessageHandler = (topic: string, payload: Buffer, retained: boolean) => void;
@@ -46,14 +50,6 @@ export const PACKET_OVERHEAD_BYTES = 1024;
  */
 export function packetLimitFor(maxPayloadBytes: number): number {
   return maxPayloadBytes + PACKET_OVERHEAD_BYTES;
-}
-
-/** True for `localhost`, 127.0.0.0/8 and ::1: a broker only this machine can reach. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-  const v4 = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
-  return v4 !== null && v4.slice(1).every((part) => Number(part) <= 255);
 }
 
 /**

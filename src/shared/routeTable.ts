@@ -1,10 +1,11 @@
-import type { RouteAccess, RouteHandler, RouteMatch, RouteRegistry } from '../feature.js';
+import type { RouteAccess, RouteHandler, RouteMatch, RouteOptions, RouteRegistry } from '../feature.js';
 
 interface Route {
   readonly method: string;
   readonly segments: readonly string[];
   readonly handler: RouteHandler;
   readonly access: RouteAccess;
+  readonly maxBodyBytes: number | undefined;
 }
 
 function segmentsOf(path: string): string[] {
@@ -18,14 +19,14 @@ function segmentsOf(path: string): string[] {
 export class RouteTable implements RouteRegistry {
   private readonly routes: Route[] = [];
 
-  add(method: string, pattern: string, handler: RouteHandler, options?: { readonly access?: RouteAccess }): void {
+  add(method: string, pattern: string, handler: RouteHandler, options?: RouteOptions): void {
     const upper = method.toUpperCase();
     const segments = segmentsOf(pattern);
     const key = segments.map((s) => (s.startsWith(':') ? ':' : s)).join('/');
     if (this.routes.some((r) => r.method === upper && r.segments.map((s) => (s.startsWith(':') ? ':' : s)).join('/') === key)) {
       throw new Error(`route ${upper} ${pattern} is registered twice`);
     }
-    this.routes.push({ method: upper, segments, handler, access: options?.access ?? 'token' });
+    this.routes.push({ method: upper, segments, handler, access: options?.access ?? 'token', maxBodyBytes: options?.maxBodyBytes });
   }
 
   /** Whether any route was registered (no server is needed without one). */
@@ -40,7 +41,7 @@ export class RouteTable implements RouteRegistry {
       const params = matchSegments(route.segments, parts);
       if (params === null) continue;
       if (route.method === method.toUpperCase() || (route.method === 'GET' && method.toUpperCase() === 'HEAD')) {
-        return { kind: 'found', handler: route.handler, params, access: route.access };
+        return { kind: 'found', handler: route.handler, params, access: route.access, ...(route.maxBodyBytes !== undefined ? { maxBodyBytes: route.maxBodyBytes } : {}) };
       }
       allowed.push(route.method);
     }

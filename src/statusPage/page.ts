@@ -34,6 +34,15 @@ small, .muted { color:var(--muted); }
 .health-ok { color:var(--ok); } .health-pending { color:var(--muted); } .health-retrying { color:var(--warn); } .health-unhealthy { color:var(--bad); }
 .hint { font-size:.85rem; }
 .override { margin-top:.5rem; font-size:.85rem; color:var(--warn); }
+#summary { display:flex; flex-wrap:wrap; gap:.4rem .8rem; align-items:center; font-size:.9rem; }
+#summary .count { border:1px solid var(--line); border-radius:999px; padding:.1rem .6rem; background:transparent; color:inherit; font:inherit; cursor:pointer; }
+#summary .count[aria-pressed="true"] { border-color:var(--accent); color:var(--accent); font-weight:600; }
+#toolbar { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; }
+#search { font:inherit; flex:1 1 12rem; min-width:0; padding:.4rem .6rem; border:1px solid var(--line); border-radius:8px; background:var(--card); color:inherit; }
+#pager { display:flex; gap:.4rem; align-items:center; font-size:.85rem; color:var(--muted); }
+#pager button { font:inherit; padding:.2rem .6rem; border-radius:6px; border:1px solid var(--line); background:transparent; color:inherit; cursor:pointer; }
+#pager button:disabled { opacity:.4; cursor:default; }
+#pager[hidden] { display:none; }
 #buttons { display:flex; flex-wrap:wrap; gap:.5rem; }
 #buttons button { font:inherit; padding:.55rem .8rem; border-radius:8px; border:1px solid var(--accent); background:transparent; color:var(--accent); cursor:pointer; text-align:left; }
 #buttons button:active { background:var(--accent); color:#fff; }
@@ -52,7 +61,10 @@ small, .muted { color:var(--muted); }
 const SCRIPT = `
 (function () {
   'use strict';
-  var model = { name: 'Presence Bridge', timeScale: 1, users: {}, order: [], timeline: [], demo: null };
+  var model = { name: 'Presence Bridge', timeScale: 1, users: {}, order: [], timeline: [], demo: null, counts: null, matched: 0 };
+  var query = { q: '', health: '', page: 1, pageSize: 100 };
+  var refreshTimer = null, refreshing = false, refreshAgain = false;
+  var HEALTHS = ['unhealthy', 'retrying', 'pending', 'ok'];
   var clockBase = { server: Date.now(), local: Date.now() };
   var MAX_ROWS = 100;
 
@@ -124,7 +136,82 @@ const SCRIPT = `
     var box = $('users');
     box.textContent = '';
     model.order.forEach(function (key) { box.appendChild(renderUser(model.users[key])); });
-    if (model.order.length === 0) box.appendChild(el('p', 'muted', 'No users configured.'));
+    if (model.order.length === 0) box.appendChild(el('p', 'muted', query.q || query.health ? 'No user matches.' : 'No users configured.'));
+    renderPager();
+  }
+
+  /* One card changes in place: with thousands of users an event never re-renders the whole list. */
+  function replaceUser(s) {
+    var old = $('users').querySelector('[data-user="' + CSS.escape(s.userKey) + '"]');
+    model.users[s.userKey] = s;
+    if (old) old.parentNode.replaceChild(renderUser(s), old);
+  }
+
+  function renderCounts() {
+    var box = $('summary');
+    box.textContent = '';
+    var c = model.counts;
+    if (!c) return;
+    box.appendChild(el('span', null, c.total + (c.total === 1 ? ' user' : ' users')));
+    HEALTHS.forEach(function (h) {
+      var n = c.health[h] || 0;
+      if (!n && query.health !== h) return;
+      var b = el('button', 'count health-' + h, h + ' ' + n);
+      b.type = 'button';
+      b.setAttribute('data-health', h);
+      b.setAttribute('aria-pressed', query.health === h ? 'true' : 'false');
+      b.addEventListener('click', function () { query.health = query.health === h ? '' : h; query.page = 1; refresh(); });
+      box.appendChild(b);
+    });
+    Object.keys(c.presence).sort().forEach(function (p) {
+      var span = el('span', 'muted', p + ' ' + c.presence[p]);
+      span.setAttribute('data-presence', p);
+      box.appendChild(span);
+    });
+  }
+
+  function renderPager() {
+    var pages = Math.max(1, Math.ceil(model.matched / query.pageSize));
+    var first = model.matched === 0 ? 0 : (query.page - 1) * query.pageSize + 1;
+    var last = Math.min(model.matched, query.page * query.pageSize);
+    $('range').textContent = first + '–' + last + ' of ' + model.matched;
+    $('prev').disabled = query.page <= 1;
+    $('next').disabled = query.page >= pages;
+    $('pager').hidden = pages <= 1 && !query.q && !query.health;
+  }
+
+  function applyUsers(s) {
+    model.users = {}; model.order = [];
+    s.users.forEach(function (u) { model.users[u.userKey] = u; model.order.push(u.userKey); });
+    model.counts = s.counts || null;
+    if (s.query) { model.matched = s.query.matched; query.page = s.query.page; query.pageSize = s.query.pageSize; }
+    else model.matched = s.users.length;
+    renderCounts();
+    renderUsers();
+  }
+
+  function stateUrl() {
+    var params = [];
+    if (query.q) params.push('q=' + encodeURIComponent(query.q));
+    if (query.health) params.push('health=' + encodeURIComponent(query.health));
+    if (query.page > 1) params.push('page=' + query.page);
+    return 'api/state' + (params.length ? '?' + params.join('&') : '');
+  }
+
+  /* Fetches the shown page again (a search, another page, or an event that may move users between pages); one at a time. */
+  function refresh() {
+    if (refreshing) { refreshAgain = true; return; }
+    refreshing = true;
+    fetch(stateUrl())
+      .then(function (r) { return r.json(); })
+      .then(function (s) { if (s && s.users) { setNow(s.now); applyUsers(s); } })
+      .catch(function () { /* the next event or search tries again */ })
+      .then(function () { refreshing = false; if (refreshAgain) { refreshAgain = false; refresh(); } });
+  }
+
+  function refreshSoon() {
+    if (refreshTimer !== null) return;
+    refreshTimer = setTimeout(function () { refreshTimer = null; refresh(); }, 1000);
   }
 
   function renderEntry(e) {
@@ -180,12 +267,12 @@ const SCRIPT = `
     document.title = s.name + ' status';
     $('title').textContent = s.name;
     $('scale').textContent = model.timeScale !== 1 ? 'time runs ×' + model.timeScale : '';
-    model.users = {}; model.order = [];
-    s.users.forEach(function (u) { model.users[u.userKey] = u; model.order.push(u.userKey); });
     $('timeline').textContent = '';
     s.timeline.forEach(addEntry);
-    renderUsers();
     renderDemo();
+    /* a reconnect brings the first page; a search or another page is fetched again */
+    if (query.q || query.health || query.page > 1) refresh();
+    else applyUsers(s);
   }
 
   function tick() {
@@ -205,12 +292,25 @@ const SCRIPT = `
     source.addEventListener('snapshot', function (ev) { applySnapshot(JSON.parse(ev.data)); });
     source.addEventListener('state', function (ev) {
       var m = JSON.parse(ev.data); setNow(m.now);
-      if (!model.users[m.state.userKey]) model.order.push(m.state.userKey);
-      model.users[m.state.userKey] = m.state;
-      renderUsers();
+      if (m.counts) { model.counts = m.counts; renderCounts(); }
+      var shown = model.users[m.state.userKey];
+      if (shown) {
+        replaceUser(m.state);
+        if (shown.health !== m.state.health) refreshSoon(); // worst first: it may move
+      } else if (m.state.health !== 'ok' || query.q || query.health) {
+        refreshSoon(); // it may belong on this page now
+      }
     });
     source.addEventListener('timeline', function (ev) { var m = JSON.parse(ev.data); setNow(m.now); addEntry(m.entry); });
   }
+
+  var searchTimer = null;
+  $('search').addEventListener('input', function () {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(function () { query.q = $('search').value.trim(); query.page = 1; refresh(); }, 250);
+  });
+  $('prev').addEventListener('click', function () { if (query.page > 1) { query.page--; refresh(); } });
+  $('next').addEventListener('click', function () { query.page++; refresh(); });
 
   connect();
   setInterval(tick, 250);
@@ -244,6 +344,11 @@ export const PAGE_HTML = `<!doctype html>
 <body>
 <header class="top"><h1 id="title">Presence Bridge</h1><span id="conn">connecting…</span><span id="scale"></span></header>
 <main>
+<section class="card" aria-label="Users">
+<div id="toolbar"><input id="search" type="search" placeholder="Search users (name, key or id)" aria-label="Search users" autocomplete="off">
+<span id="pager" hidden><button id="prev" type="button" aria-label="Previous page">‹</button><span id="range"></span><button id="next" type="button" aria-label="Next page">›</button></span></div>
+<div id="summary" aria-live="polite"></div>
+</section>
 <section><div id="users"></div></section>
 <section id="demo" class="card" hidden>
 <h2>Try it: these buttons publish what a device would</h2>

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -104,6 +104,33 @@ describe('run --http', () => {
     expect((await fetch(new URL('api/state', signIn), { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     stop();
     expect(await exit).toBe(0);
+  });
+
+  it('serves the config file\'s http section without flags, with the token from PRESENCE_BRIDGE_HTTP_TOKEN, never printed', async () => {
+    const sectionFile = join(folder, 'with-http.json');
+    const block = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+    await writeFile(sectionFile, JSON.stringify({ ...block, http: { port: 0, host: '0.0.0.0' } }));
+    let stop!: () => void;
+    const interrupted = new Promise<void>((resolve) => (stop = resolve));
+    const stdout = new PassThrough();
+    let out = '';
+    stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    const token = 'token-from-the-environment';
+    const io: CliIo = { stdout, stderr: stdout, env: { PRESENCE_BRIDGE_HTTP_TOKEN: token }, cwd: folder, interrupted };
+    const exit = run.run(['--config', sectionFile, '--storage', folder], io);
+    const deadline = Date.now() + 20_000;
+    let url: string | undefined;
+    while (!(url = /status page at (http:\/\/\S+) \(asks for its token/.exec(out)?.[1])) {
+      if (Date.now() > deadline) throw new Error(`no status page address in:\n${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(out).toContain('the page asks for a token (the one configured)');
+    expect((await fetch(new URL('api/state', url))).status).toBe(401);
+    expect((await fetch(new URL('api/state', url), { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect((await fetch(new URL('healthz', url))).status).toBe(200);
+    stop();
+    expect(await exit).toBe(0);
+    expect(out).not.toContain(token);
   });
 
   it('refuses a PRESENCE_BRIDGE_HTTP_TOKEN too short to be a secret', async () => {

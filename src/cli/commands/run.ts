@@ -6,23 +6,22 @@ import { createBridge } from '../../bridge.js';
 import type { PresenceBridgeConfig } from '../../config/schema.js';
 import { loadConfigFile } from '../../config/load.js';
 import type { Logger } from '../../logger.js';
-import { errorMessage, prefixedLogger } from '../../logger.js';
+import { errorMessage } from '../../logger.js';
 import type { Clock } from '../../shared/clock.js';
 import { systemClock } from '../../shared/clock.js';
-import { startStatusServer } from '../../statusPage/index.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { EXIT } from '../command.js';
 import { createConsoleLogger, parseLogLevel } from '../consoleLogger.js';
 import { defaultStoragePath } from '../shared.js';
 
-/** What `run` hands to an add-on once the bridge is up (the status page serves `--http` here). */
+/** What `run` hands to an add-on once the bridge is up. */
 export interface RunContext {
   readonly bridge: CoreBridge;
   readonly config: PresenceBridgeConfig;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly storagePath: string;
-  /** Set when `--http PORT` was given; `token` from PRESENCE_BRIDGE_HTTP_TOKEN when set. */
+  /** Set when `--http PORT` was given (it fills the config's `http` section); `token` from PRESENCE_BRIDGE_HTTP_TOKEN when set. */
   readonly http?: { readonly port: number; readonly host: string; readonly token?: string };
 }
 
@@ -40,11 +39,13 @@ Options:
   --config FILE     The PresenceBridge platform block, or a whole Homebridge config.json.
   --storage DIR     Folder for the token cache and state (default ~/.presence-bridge, the
                     folder login, set, clear, prefer and status use too).
-  --http PORT       Serve the status page on this port.
-  --http-host HOST  Address the status page listens on (default 127.0.0.1). Beyond loopback
+  --http PORT       Serve the local HTTP server (status page, /healthz, /readyz, API) on this
+                    port; fills the config's "http" section (these flags win over it).
+  --http-host HOST  Address the server listens on (default 127.0.0.1). Beyond loopback
                     (0.0.0.0, a LAN address) the page asks for a token: the one in
-                    PRESENCE_BRIDGE_HTTP_TOKEN (16 characters or more), or one generated at
-                    start, printed as an address to open once (it sets a cookie).
+                    PRESENCE_BRIDGE_HTTP_TOKEN (16 characters or more; it also sets the
+                    token of an "http" section in the config), or one generated at start,
+                    printed as an address to open once (it sets a cookie).
   --debug           Log every Graph call and signal (or set PRESENCE_BRIDGE_LOG_LEVEL=debug).
 
 Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad usage or config.
@@ -97,6 +98,8 @@ export function createRunCommand(hooks: RunHooks = {}): CliCommand {
         io.stderr.write(`presence-bridge run: ${file} is not a valid config:\n${loaded.errors.map((e) => `  ${e}\n`).join('')}`);
         return EXIT.usage;
       }
+      const envToken = io.env.PRESENCE_BRIDGE_HTTP_TOKEN;
+      if (envToken !== undefined && envToken.length < 16 && loaded.config.http) return fail(io, 'PRESENCE_BRIDGE_HTTP_TOKEN must be at least 16 characters');
       const level = values.debug ? 'debug' : (parseLogLevel(io.env.PRESENCE_BRIDGE_LOG_LEVEL) ?? 'info');
       const logger = createConsoleLogger({ stream: io.stdout, level, env: io.env });
       // One default for every command, so `login` then `run` find the same sign-in; the home
@@ -112,13 +115,13 @@ export function createRunCommand(hooks: RunHooks = {}): CliCommand {
       // The bridge's own timers are unref'd; this keeps the daemon alive until it is told to stop.
       const keepAlive = setInterval(() => undefined, 1 << 30);
       const clock = systemClock;
-      const bridge = createBridge(loaded.config, { logger, clock, storagePath, configFile: file });
+      const config = withHttp(loaded.config, http, envToken);
+      const bridge = createBridge(config, { logger, clock, storagePath, configFile: file });
       let addOn: { stop(): Promise<void> } | undefined;
       let code: number = EXIT.ok;
       try {
         await bridge.start();
-        if (hooks.onStarted) addOn = await hooks.onStarted({ bridge, config: loaded.config, logger, clock, storagePath, ...(http ? { http } : {}) });
-        else if (http) logger.warn('--http: the status page is not part of this build; ignored');
+        if (hooks.onStarted) addOn = await hooks.onStarted({ bridge, config, logger, clock, storagePath, ...(http ? { http } : {}) });
         logger.info(`running with config ${file}; Ctrl-C to stop`);
         await io.interrupted;
         logger.info('stopping');
@@ -129,7 +132,7 @@ export function createRunCommand(hooks: RunHooks = {}): CliCommand {
         try {
           await addOn?.stop();
         } catch (error) {
-          logger.error(`stopping the status page failed: ${errorMessage(error)}`);
+          logger.error(`stopping an add-on failed: ${errorMessage(error)}`);
         }
         try {
           await bridge.stop();
@@ -144,14 +147,17 @@ export function createRunCommand(hooks: RunHooks = {}): CliCommand {
   };
 }
 
-export const command: CliCommand = createRunCommand({
-  async onStarted({ bridge, logger, clock, http }) {
-    if (!http) return undefined;
-    const status = await startStatusServer(bridge, { port: http.port, host: http.host, token: http.token, logger: prefixedLogger(logger, '[status]'), clock, name: bridge.config.name });
-    if (status.token === undefined) logger.info(`status page at ${status.url}`);
-    else if (http.token !== undefined) logger.info(`status page at ${status.url} (asks for its token: open ${status.url}?token=<PRESENCE_BRIDGE_HTTP_TOKEN> once, or send Authorization: Bearer)`);
-    // The CLI prints the generated token once, on purpose: it is the only way to reach the page.
-    else logger.info(`status page at ${status.url} (asks for a token generated for this run: open ${status.signInUrl} once, or send Authorization: Bearer ${status.token})`);
-    return { stop: () => status.close() };
-  },
-});
+/**
+ * The config with `--http`/`--http-host` in its `http` section (the flags win), and the token from
+ * PRESENCE_BRIDGE_HTTP_TOKEN in it whenever the server is on (the environment keeps the secret out
+ * of the config file).
+ */
+export function withHttp(config: PresenceBridgeConfig, flags: { port: number; host: string; token?: string } | undefined, envToken: string | undefined): PresenceBridgeConfig {
+  const section = flags ? { port: flags.port, host: flags.host } : config.http;
+  if (!section) return config;
+  const token = envToken ?? (flags ? undefined : config.http?.token);
+  return { ...config, http: { ...section, ...(token !== undefined ? { token } : {}) } };
+}
+
+/** The daemon's `run`: the status page and health routes come with the config's `http` section, as in the plugin. */
+export const command: CliCommand = createRunCommand();
