@@ -23,6 +23,8 @@ export function apiError(status: number, code: string, message: string, headers?
   return { status, headers: { ...NO_STORE, ...headers }, body: { error: { code, message } } };
 }
 
+/** ` from 192.168.1.5` for a log line: who changed a presence (never a header: one may hold the token). */
+const from = (request: RouteRequest): string => (request.remoteAddress ? ` from ${request.remoteAddress}` : '');
 const ok = (body: unknown): RouteResponse => ({ status: 200, headers: NO_STORE, body });
 const refused = (problem: BodyProblem): RouteResponse => apiError(problem.status, problem.code, problem.message);
 
@@ -121,7 +123,7 @@ export class HttpApi implements Startable {
     const intent: Intent = durationMs === undefined ? { kind: 'set', pair, at } : { kind: 'set', pair, at, until: at + durationMs };
     const done = this.gated(user, 'presence', () => {
       const until = intent.kind === 'set' && intent.until !== undefined ? ` until ${new Date(intent.until).toISOString()}` : '';
-      this.logger.info(`${user}: ${formatPresence(pair)}${until} (HTTP API)`);
+      this.logger.info(`${user}: ${formatPresence(pair)}${until} (HTTP API${from(request)})`);
       this.bridge.setIntent(user, API_INPUT, intent);
     });
     return done.ran ? this.view(user) : done.response;
@@ -132,7 +134,7 @@ export class HttpApi implements Startable {
     if (refusal) return refusal;
     if (request.body.length > 0) return apiError(400, 'invalid_body', 'DELETE takes no body');
     const done = this.gated(user, 'presence', () => {
-      this.logger.info(`${user}: clear (HTTP API)`);
+      this.logger.info(`${user}: clear (HTTP API${from(request)})`);
       this.bridge.setIntent(user, API_INPUT, { kind: 'clear', at: this.clock.now() });
     });
     return done.ran ? this.view(user) : done.response;
@@ -158,7 +160,7 @@ export class HttpApi implements Startable {
       if (error instanceof GraphError) return apiError(502, 'graph_refused', `Graph refused the preferred presence: ${error.message} (${error.hint})`);
       return apiError(503, 'unavailable', `the preferred presence was not set: ${errorMessage(error)}`);
     }
-    this.logger.info(`${user}: preferred presence ${presence ? formatPresence(presence) : 'cleared'} (HTTP API)`);
+    this.logger.info(`${user}: preferred presence ${presence ? formatPresence(presence) : 'cleared'} (HTTP API${from(request)})`);
     return ok({ user, preferredPresence: presence ? formatPresence(presence) : null, for: expiration ?? null });
   }
 }

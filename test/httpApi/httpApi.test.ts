@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { API_INPUT, httpApiFeature, openApiDocument } from '../../src/httpApi/index.js';
+import { userView } from '../../src/httpApi/userView.js';
 import type { UserView } from '../../src/httpApi/userView.js';
 import { presenceText } from '../helpers/bridgeOnEmulator.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
@@ -47,6 +48,13 @@ describe('reading state', () => {
     });
     expect((sam.body as UserView).sessionExpiresAt).not.toBeNull();
 
+    // ghost's object id is unknown to Graph: its session fails, and the state says so
+    expect((await rig.call('PUT', '/api/v1/users/ghost/presence', { body: { presence: 'Away/Away' } })).status).toBe(200);
+    await rig.clock.advance(5000, rig.settle);
+    const ghost = (await rig.call('GET', '/api/v1/users/ghost')).body as UserView;
+    expect(ghost.lastError).toMatchObject({ code: expect.any(String), message: expect.any(String), hint: expect.any(String) });
+    expect(ghost.health).not.toBe('ok');
+
     const nobody = await rig.call('GET', '/api/v1/users/nobody');
     expect(nobody.status).toBe(404);
     expect(errorCode(nobody.body)).toBe('unknown_user');
@@ -86,7 +94,7 @@ describe('holding a presence as the http-api input', () => {
     expect(del.body).toMatchObject({ desired: null, source: null, intents: [] });
     await rig.clock.advance(5000, rig.settle); // the publisher spaces a user's calls
     expect(graphCalls(rig.emulator, rig.ids.alex)).toEqual(['set Busy/InACall', 'clear']);
-    expect(rig.logger.count('info', /\[httpApi\] alex: Busy\/InACall \(HTTP API\)/)).toBe(1);
+    expect(rig.logger.count('info', /\[httpApi\] alex: Busy\/InACall \(HTTP API from 127\.0\.0\.1\)/)).toBe(1);
   });
 
   it('`for` holds it for a while (up to P1D) and the bridge clears it when the time is up', async () => {
@@ -287,6 +295,23 @@ describe('the bearer token (checked by the server; contract in docs/http-api.md)
     expect((await rig.call('GET', '/api/v1/openapi.json')).status).toBe(200);
     await rig.settle();
     expect(rig.logger.lines.filter((l) => l.message.includes(token))).toEqual([]);
+  });
+});
+
+describe('the User view', () => {
+  it('shows a gate\'s note, an error and a timed intent as the document describes them', () => {
+    const at = Date.UTC(2026, 0, 5, 9);
+    const view = userView(
+      {
+        userKey: 'alex', userId: 'id-alex', displayName: 'Alex', desired: null, source: null, confirmed: null, sessionExpiresAt: null, nextRenewalAt: null,
+        health: 'retrying', lastError: { code: 'THROTTLED', message: 'Graph answered 429', hint: 'wait', at }, actual: { availability: 'Offline', activity: 'OffWork' },
+        overridden: true, actualFrom: 'preferred', gated: { gate: 'workingHours', note: 'outside working hours' }, updatedAt: at,
+      },
+      [{ input: 'desk', pair: { availability: 'Busy', activity: 'InACall' }, at, until: at + MIN }],
+    );
+    check.validateSchema('User', view);
+    expect(view).toMatchObject({ gated: { note: 'outside working hours' }, actual: 'Offline/OffWork', lastError: { at: '2026-01-05T09:00:00.000Z' }, intents: [{ until: '2026-01-05T09:01:00.000Z' }] });
+    expect(() => check.validateSchema('User', { ...view, gated: { gate: 'x' } })).toThrow(/gated/);
   });
 });
 

@@ -77,6 +77,11 @@ export class OpenApiCheck {
     return all;
   }
 
+  /** Throws unless `value` matches `#/components/schemas/<name>`. */
+  validateSchema(name: string, value: unknown): void {
+    this.validate(`${DOC_ID}#/components/schemas/${name}`, value, name);
+  }
+
   private validate(ref: string, body: unknown, label: string): void {
     const validate = this.ajv.getSchema(ref);
     if (!validate) throw new Error(`${label}: no schema at ${ref}`);
