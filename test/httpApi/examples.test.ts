@@ -75,7 +75,12 @@ describe('examples/http-api', () => {
     const outputs: unknown[] = [];
     for (const { line } of commands) {
       const { stdout } = await run('sh', ['-c', line], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PB_URL: rig.url, PB_TOKEN: TOKEN } });
-      outputs.push(JSON.parse(stdout));
+      const body: unknown = JSON.parse(stdout);
+      outputs.push(body);
+      // curl -f exits non-zero on an error status, so this was a 200 (the only success the API sends)
+      const method = /-X (\w+)/.exec(line)?.[1] ?? 'GET';
+      const path = /"\$PB_URL(\/[^"]*)"/.exec(line)?.[1] ?? '';
+      check.check({ method, path, status: 200, contentType: 'application/json', body });
       if (line.includes('-d ')) expect(rig.bridge.activeIntents('alex').length).toBeGreaterThan(0);
     }
     expect((outputs[0] as { users: UserView[] }).users.map((u) => u.key)).toEqual(['alex', 'sam', 'ghost']);
