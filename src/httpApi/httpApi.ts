@@ -79,26 +79,26 @@ export class HttpApi implements Startable {
 
   private async withUser(request: RouteRequest, handle: (user: string) => RouteResponse | Promise<RouteResponse>): Promise<RouteResponse> {
     const user = request.params.user ?? '';
-    if (!this.users.has(user)) return apiError(404, 'unknown_user', `no user has the key ${JSON.stringify(user)}`);
+    if (!this.users.has(user)) return apiError(404, 'unknownUser', `no user has the key ${JSON.stringify(user)}`);
     try {
       return await handle(user);
     } catch (error) {
       this.logger.error(`${request.method} ${request.path} failed: ${errorMessage(error)}`);
-      return apiError(500, 'internal_error', 'the bridge failed to handle this request; its log says why');
+      return apiError(500, 'internalError', 'the bridge failed to handle this request; its log says why');
     }
   }
 
   private view(user: string): RouteResponse {
     const state = this.bridge.state(user);
-    if (!state) return apiError(404, 'unknown_user', `no user has the key ${JSON.stringify(user)}`);
+    if (!state) return apiError(404, 'unknownUser', `no user has the key ${JSON.stringify(user)}`);
     return ok(userView(state, this.bridge.activeIntents(user)));
   }
 
   /** Checks shared by every command: the bridge runs and the command is turned on. */
   private commandRefusal(preferred: boolean): RouteResponse | null {
     if (!this.running) return apiError(503, 'unavailable', 'the bridge is not running');
-    if (!this.options.commands) return apiError(403, 'commands_off', 'presence commands are turned off (api.commands)');
-    if (preferred && !this.options.preferredPresence) return apiError(403, 'preferred_presence_off', 'the preferred presence is turned off (api.preferredPresence)');
+    if (!this.options.commands) return apiError(403, 'commandsOff', 'presence commands are turned off (api.commands)');
+    if (preferred && !this.options.preferredPresence) return apiError(403, 'preferredPresenceOff', 'the preferred presence is turned off (api.preferredPresence)');
     return null;
   }
 
@@ -132,7 +132,7 @@ export class HttpApi implements Startable {
   private clearPresence(user: string, request: RouteRequest): RouteResponse {
     const refusal = this.commandRefusal(false);
     if (refusal) return refusal;
-    if (request.body.length > 0) return apiError(400, 'invalid_body', 'DELETE takes no body');
+    if (request.body.length > 0) return apiError(400, 'invalidBody', 'DELETE takes no body');
     const done = this.gated(user, 'presence', () => {
       this.logger.info(`${user}: clear (HTTP API${from(request)})`);
       this.bridge.setIntent(user, API_INPUT, { kind: 'clear', at: this.clock.now() });
@@ -151,13 +151,13 @@ export class HttpApi implements Startable {
       if (!read.ok) return refused(read.problem);
       presence = read.value.presence;
       expiration = read.value.expiration;
-    } else if (request.body.length > 0) return apiError(400, 'invalid_body', 'DELETE takes no body');
+    } else if (request.body.length > 0) return apiError(400, 'invalidBody', 'DELETE takes no body');
     const done = this.gated(user, 'preferred', () => this.bridge.prefer(user, presence, expiration));
     if (!done.ran) return done.response;
     try {
       await done.result;
     } catch (error) {
-      if (error instanceof GraphError) return apiError(502, 'graph_refused', `Graph refused the preferred presence: ${error.message} (${error.hint})`);
+      if (error instanceof GraphError) return apiError(502, 'graphRefused', `Graph refused the preferred presence: ${error.message} (${error.hint})`);
       return apiError(503, 'unavailable', `the preferred presence was not set: ${errorMessage(error)}`);
     }
     this.logger.info(`${user}: preferred presence ${presence ? formatPresence(presence) : 'cleared'} (HTTP API${from(request)})`);

@@ -19,6 +19,7 @@ const userParameter = { name: 'user', in: 'path', required: true, description: '
 /** Answers every guarded route may give before its handler runs (the shared server's, see docs/http-api.md). */
 const guarded = {
   '401': error('The server\'s token is required (the server is bound beyond loopback, or a token is set) and was missing or wrong.'),
+  '421': error('The server listens on loopback only and the request named another host (a guard against DNS rebinding).'),
   '500': error('The bridge failed to handle the request (its log says why).'),
 };
 /** Answers of DELETE commands (they take no body). */
@@ -129,7 +130,7 @@ export function openApiDocument(): Record<string, unknown> {
               additionalProperties: false,
               required: ['code', 'message'],
               properties: {
-                code: { type: 'string', description: 'Stable, for programs: branch on it.', examples: ['unknown_user', 'throttled'] },
+                code: { type: 'string', description: 'Stable, for programs: branch on it.', examples: ['unknownUser', 'throttled'] },
                 message: { type: 'string', description: 'For people; may change.' },
               },
             },

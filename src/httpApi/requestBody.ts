@@ -14,7 +14,7 @@ export const MAX_BODY_BYTES = 4096;
 /** Why a request was refused, before anything happened: an HTTP status and a stable code. */
 export interface BodyProblem {
   readonly status: 400 | 413 | 415;
-  readonly code: 'invalid_json' | 'invalid_body' | 'payload_too_large' | 'unsupported_media_type';
+  readonly code: 'invalidJson' | 'invalidBody' | 'payloadTooLarge' | 'unsupportedMediaType';
   readonly message: string;
 }
 
@@ -32,22 +32,22 @@ export interface PreferredRequest {
   readonly expiration?: string;
 }
 
-const bad = (message: string): Read<never> => ({ ok: false, problem: { status: 400, code: 'invalid_body', message } });
+const bad = (message: string): Read<never> => ({ ok: false, problem: { status: 400, code: 'invalidBody', message } });
 
 /** The body as a JSON object with only `presence` and `for`, after the size and media type checks. */
 function readObject(contentType: string | undefined, body: string): Read<{ presence: string; for?: string }> {
   if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
-    return { ok: false, problem: { status: 413, code: 'payload_too_large', message: `the body is larger than ${MAX_BODY_BYTES} bytes` } };
+    return { ok: false, problem: { status: 413, code: 'payloadTooLarge', message: `the body is larger than ${MAX_BODY_BYTES} bytes` } };
   }
   const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json') {
-    return { ok: false, problem: { status: 415, code: 'unsupported_media_type', message: 'send the body as JSON with Content-Type: application/json' } };
+    return { ok: false, problem: { status: 415, code: 'unsupportedMediaType', message: 'send the body as JSON with Content-Type: application/json' } };
   }
   let value: unknown;
   try {
     value = JSON.parse(body);
   } catch {
-    return { ok: false, problem: { status: 400, code: 'invalid_json', message: 'the body is not valid JSON' } };
+    return { ok: false, problem: { status: 400, code: 'invalidJson', message: 'the body is not valid JSON' } };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('the body must be a JSON object such as {"presence":"Busy/InACall"}');
   const record = value as Record<string, unknown>;

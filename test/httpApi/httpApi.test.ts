@@ -11,8 +11,11 @@ const MIN = 60_000;
 const check = new OpenApiCheck();
 const cleanups = cleanupAfterEach();
 
-/** Statuses no test here can provoke through the real peers (listed so a new one is not missed). */
-const NOT_PROVOKED = new Set(['500']);
+/**
+ * Statuses these tests do not provoke: 500 is a fault of the bridge; 421 is the shared server's
+ * Host guard, which the stand-in server (routeServer.ts) does not have (the server's tests cover it).
+ */
+const NOT_PROVOKED = new Set(['421', '500']);
 
 afterAll(() => {
   // Every response the tests got was checked against the document as it came; this checks the
@@ -57,7 +60,7 @@ describe('reading state', () => {
 
     const nobody = await rig.call('GET', '/api/v1/users/nobody');
     expect(nobody.status).toBe(404);
-    expect(errorCode(nobody.body)).toBe('unknown_user');
+    expect(errorCode(nobody.body)).toBe('unknownUser');
     const unknownPath = await rig.call('GET', '/api/v1/nothing-here');
     expect(unknownPath.status).toBe(404);
   });
@@ -145,28 +148,28 @@ describe('refusals', () => {
     const rig = await apiRig(cleanups, check);
     const path = '/api/v1/users/alex/presence';
     const cases: { body: unknown; contentType?: string | null; status: number; code: string }[] = [
-      { body: '{"presence":"Busy/InACall"}', contentType: null, status: 415, code: 'unsupported_media_type' },
-      { body: 'Busy/InACall', contentType: 'text/plain', status: 415, code: 'unsupported_media_type' },
-      { body: '{"presence":', status: 400, code: 'invalid_json' },
-      { body: '["Busy/InACall"]', status: 400, code: 'invalid_body' },
-      { body: { presence: 'Busy/Busy' }, status: 400, code: 'invalid_body' },
-      { body: { presence: 'clear' }, status: 400, code: 'invalid_body' },
-      { body: { availability: 'Busy', activity: 'InACall' }, status: 400, code: 'invalid_body' },
-      { body: { presence: 'Busy/InACall', until: 'tomorrow' }, status: 400, code: 'invalid_body' },
-      { body: { presence: 'Busy/InACall', for: 30 }, status: 400, code: 'invalid_body' },
-      { body: { presence: 'Busy/InACall', pad: 'x'.repeat(5000) }, status: 413, code: 'payload_too_large' },
+      { body: '{"presence":"Busy/InACall"}', contentType: null, status: 415, code: 'unsupportedMediaType' },
+      { body: 'Busy/InACall', contentType: 'text/plain', status: 415, code: 'unsupportedMediaType' },
+      { body: '{"presence":', status: 400, code: 'invalidJson' },
+      { body: '["Busy/InACall"]', status: 400, code: 'invalidBody' },
+      { body: { presence: 'Busy/Busy' }, status: 400, code: 'invalidBody' },
+      { body: { presence: 'clear' }, status: 400, code: 'invalidBody' },
+      { body: { availability: 'Busy', activity: 'InACall' }, status: 400, code: 'invalidBody' },
+      { body: { presence: 'Busy/InACall', until: 'tomorrow' }, status: 400, code: 'invalidBody' },
+      { body: { presence: 'Busy/InACall', for: 30 }, status: 400, code: 'invalidBody' },
+      { body: { presence: 'Busy/InACall', pad: 'x'.repeat(5000) }, status: 413, code: 'payloadTooLarge' },
     ];
     for (const c of cases) {
       const answer = await rig.call('PUT', path, { body: c.body, contentType: c.contentType });
       expect([answer.status, errorCode(answer.body)], JSON.stringify(c.body).slice(0, 60)).toEqual([c.status, c.code]);
     }
     const withBody = await rig.call('DELETE', path, { body: { presence: 'Busy/InACall' } });
-    expect([withBody.status, errorCode(withBody.body)]).toEqual([400, 'invalid_body']);
+    expect([withBody.status, errorCode(withBody.body)]).toEqual([400, 'invalidBody']);
     const post = await rig.call('POST', path, { body: { presence: 'Busy/InACall' } });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('PUT, DELETE');
     const ghost = await rig.call('PUT', '/api/v1/users/nobody/presence', { body: { presence: 'Busy/InACall' } });
-    expect([ghost.status, errorCode(ghost.body)]).toEqual([404, 'unknown_user']);
+    expect([ghost.status, errorCode(ghost.body)]).toEqual([404, 'unknownUser']);
     await rig.settle();
     expect(rig.bridge.activeIntents('alex')).toEqual([]);
     expect(graphCalls(rig.emulator, rig.ids.alex)).toEqual([]);
@@ -198,12 +201,12 @@ describe('refusals', () => {
   it('api.commands off makes it read-only; the preferred presence is off unless api.preferredPresence', async () => {
     const rig = await apiRig(cleanups, check, { api: { commands: false } });
     const put = await rig.call('PUT', '/api/v1/users/alex/presence', { body: { presence: 'Busy/InACall' } });
-    expect([put.status, errorCode(put.body)]).toEqual([403, 'commands_off']);
+    expect([put.status, errorCode(put.body)]).toEqual([403, 'commandsOff']);
     expect((await rig.call('GET', '/api/v1/users/alex')).status).toBe(200);
 
     const other = await apiRig(cleanups, check);
     const prefer = await other.call('PUT', '/api/v1/users/alex/preferred-presence', { body: { presence: 'Offline/OffWork' } });
-    expect([prefer.status, errorCode(prefer.body)]).toEqual([403, 'preferred_presence_off']);
+    expect([prefer.status, errorCode(prefer.body)]).toEqual([403, 'preferredPresenceOff']);
     const unprefer = await other.call('DELETE', '/api/v1/users/alex/preferred-presence');
     expect(unprefer.status).toBe(403);
     const clear = await rig.call('DELETE', '/api/v1/users/alex/presence');
@@ -241,10 +244,10 @@ describe('preferred presence (api.preferredPresence)', () => {
 
     for (const body of [{ presence: 'Busy/InACall' }, { presence: 'Busy/Busy', for: 'P8D' }]) {
       const bad = await rig.call('PUT', '/api/v1/users/alex/preferred-presence', { body });
-      expect([bad.status, errorCode(bad.body)]).toEqual([400, 'invalid_body']);
+      expect([bad.status, errorCode(bad.body)]).toEqual([400, 'invalidBody']);
     }
     const withBody = await rig.call('DELETE', '/api/v1/users/alex/preferred-presence', { body: { presence: 'Busy/Busy' } });
-    expect([withBody.status, errorCode(withBody.body)]).toEqual([400, 'invalid_body']);
+    expect([withBody.status, errorCode(withBody.body)]).toEqual([400, 'invalidBody']);
     const unsupported = await rig.call('PUT', '/api/v1/users/alex/preferred-presence', { body: 'Busy/Busy', contentType: 'text/plain' });
     expect(unsupported.status).toBe(415);
     const tooLarge = await rig.call('PUT', '/api/v1/users/alex/preferred-presence', { body: { presence: 'Busy/Busy', x: 'y'.repeat(5000) } });
@@ -252,7 +255,7 @@ describe('preferred presence (api.preferredPresence)', () => {
 
     // ghost's object id is not in the emulator's directory: Graph answers 404, the API 502.
     const refused = await rig.call('PUT', '/api/v1/users/ghost/preferred-presence', { body: { presence: 'Busy/Busy' } });
-    expect([refused.status, errorCode(refused.body)]).toEqual([502, 'graph_refused']);
+    expect([refused.status, errorCode(refused.body)]).toEqual([502, 'graphRefused']);
     const refusedClear = await rig.call('DELETE', '/api/v1/users/ghost/preferred-presence');
     expect(refusedClear.status).toBe(502);
     const nobody = await rig.call('PUT', '/api/v1/users/nobody/preferred-presence', { body: { presence: 'Busy/Busy' } });

@@ -56,7 +56,7 @@ async function readBody(req: IncomingMessage): Promise<string | null> {
 export async function serveRoutes(routes: RouteTable, options: { token?: string } = {}): Promise<RouteServer> {
   const server = createServer((req, res) => {
     void handle(req, res).catch(() => {
-      if (!res.headersSent) send(res, 'GET', errorResponse(500, 'internal_error', 'the route server failed'));
+      if (!res.headersSent) send(res, 'GET', errorResponse(500, 'internalError', 'the route server failed'));
       else res.destroy();
     });
   });
@@ -65,8 +65,8 @@ export async function serveRoutes(routes: RouteTable, options: { token?: string 
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const match = routes.match(method, url.pathname);
-    if (match.kind === 'none') return send(res, method, errorResponse(404, 'not_found', `no route ${url.pathname}`));
-    if (match.kind === 'method') return send(res, method, errorResponse(405, 'method_not_allowed', `${method} is not allowed here`, { allow: match.allowed.join(', ') }));
+    if (match.kind === 'none') return send(res, method, errorResponse(404, 'notFound', `no route ${url.pathname}`));
+    if (match.kind === 'method') return send(res, method, errorResponse(405, 'methodNotAllowed', `${method} is not allowed here`, { allow: match.allowed.join(', ') }));
     if (match.access === 'token' && options.token !== undefined) {
       const header = req.headers.authorization ?? '';
       const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
@@ -75,7 +75,7 @@ export async function serveRoutes(routes: RouteTable, options: { token?: string 
       }
     }
     const body = await readBody(req);
-    if (body === null) return send(res, method, errorResponse(413, 'payload_too_large', 'the body is too large'));
+    if (body === null) return send(res, method, errorResponse(413, 'payloadTooLarge', 'the body is too large'));
     const headers: Record<string, string | undefined> = {};
     for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
     const request: RouteRequest = { method, path: url.pathname, params: match.params, query: url.searchParams, headers, body, remoteAddress: req.socket.remoteAddress };
