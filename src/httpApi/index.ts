@@ -22,7 +22,7 @@ export const httpApiFeature: FeatureDefinition<ApiConfig> = {
   name: 'httpApi',
   section: {
     key: API_SECTION_KEY,
-    schema: apiSchema,
+    schema: apiSchema.optional(),
     title: 'HTTP API',
     description: 'A local HTTP API (/api/v1) to read every user\'s state and set, time-limit or clear a presence, for scripts, Stream Deck, Shortcuts and Home Assistant. Served by the local HTTP server (http section).',
   },

@@ -325,6 +325,7 @@ describe('the feature definition', () => {
     expect(httpApiFeature.section?.key).toBe('api');
     expect(schema?.parse({})).toEqual({ enabled: true, commands: true, preferredPresence: false });
     expect(schema?.safeParse({ enabled: true, token: 'x' }).success).toBe(false);
+    expect(schema?.parse(undefined)).toBeUndefined(); // the section is optional
     const base = { users: [] } as never;
     expect(httpApiFeature.select(base)).toBeNull();
     expect(httpApiFeature.select({ users: [], api: { enabled: false } } as never)).toBeNull();
