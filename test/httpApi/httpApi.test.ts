@@ -66,7 +66,7 @@ describe('reading state', () => {
   });
 
   it('serves its OpenAPI 3.1 document, open, and documents exactly the routes it registers', async () => {
-    const rig = await apiRig(cleanups, check, { token: 'tok-doc' });
+    const rig = await apiRig(cleanups, check, { token: 'tok-doc-0123456789abcdef' });
     const doc = await rig.call('GET', '/api/v1/openapi.json');
     expect(doc.status).toBe(200);
     expect(doc.body).toEqual(openApiDocument());

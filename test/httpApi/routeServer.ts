@@ -54,6 +54,8 @@ async function readBody(req: IncomingMessage): Promise<string | null> {
 }
 
 export async function serveRoutes(routes: RouteTable, options: { token?: string } = {}): Promise<RouteServer> {
+  // as the real server: a token shorter than 16 characters is not a secret
+  if (options.token !== undefined && options.token.length < 16) throw new Error('the HTTP access token must be at least 16 characters');
   const server = createServer((req, res) => {
     void handle(req, res).catch(() => {
       if (!res.headersSent) send(res, 'GET', errorResponse(500, 'internalError', 'the route server failed'));
