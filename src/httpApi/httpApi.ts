@@ -40,17 +40,15 @@ export class HttpApi implements Startable {
   private readonly bridge: BridgeControl;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly users: ReadonlySet<string>;
   private running = false;
 
   constructor(
     private readonly options: ApiConfig,
-    context: Pick<FeatureContext, 'bridge' | 'clock' | 'logger' | 'config'>,
+    context: Pick<FeatureContext, 'bridge' | 'clock' | 'logger'>,
   ) {
     this.bridge = context.bridge;
     this.clock = context.clock;
     this.logger = context.logger;
-    this.users = new Set(context.config.users.map((u) => u.key));
     this.gate = new CommandGate(context.clock, context.logger);
   }
 
@@ -79,7 +77,8 @@ export class HttpApi implements Startable {
 
   private async withUser(request: RouteRequest, handle: (user: string) => RouteResponse | Promise<RouteResponse>): Promise<RouteResponse> {
     const user = request.params.user ?? '';
-    if (!this.users.has(user)) return apiError(404, 'unknownUser', `no user has the key ${JSON.stringify(user)}`);
+    // Asked of the bridge on each request: the users served may change at run time (a fleet's shard).
+    if (this.bridge.state(user) === undefined) return apiError(404, 'unknownUser', `no user has the key ${JSON.stringify(user)}`);
     try {
       return await handle(user);
     } catch (error) {
