@@ -1,6 +1,7 @@
 import type { FeatureFactory } from './bridgeTypes.js';
 import { factoryFeature } from './core/factoryFeature.js';
 import type { FeatureDefinition } from './feature.js';
+import { httpApiFeature } from './httpApi/index.js';
 import { httpFeature } from './httpServer/index.js';
 import { COMMAND_INPUT, createMqttFeature } from './mqtt/index.js';
 import { createSerialFeature } from './serial/index.js';
@@ -22,6 +23,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
   // the plugin's switches: no runtime part here (the platform calls setIntent), just the input name
   { name: 'homekit', reservedInputs: [HOMEKIT_INPUT], select: () => ({}) },
   statusPageFeature,
+  httpApiFeature,
   // last: it listens once every feature before it has registered its routes
   httpFeature,
 ];
