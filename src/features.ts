@@ -1,6 +1,56 @@
 import type { FeatureFactory } from './bridgeTypes.js';
+import type { PresenceBridgeConfig } from './config/schema.js';
+import type { FeatureDefinition, RegisteredFeature } from './feature.js';
+import { homekitInputs } from './homebridge/feature.js';
 import { createMqttFeature } from './mqtt/index.js';
+import { mqttFeature } from './mqtt/feature.js';
 import { createSerialFeature } from './serial/index.js';
+import { serialFeature } from './serial/feature.js';
 
-/** The built-in features createBridge wires, in start order (each returns null when unused). */
+/**
+ * The registry: every feature the bridge knows, in start order. A new input, output or service
+ * is its own folder exporting one FeatureDefinition plus ONE line here; the config schema,
+ * validation, the Homebridge form and docs/configuration.md are assembled from this list
+ * (src/configuration.ts), and the core builds each feature with `build(config, context)`.
+ */
+
+/** Closes a definition over its slice type, so the registry is a plain list without `any`. */
+export function defineFeature<Slice>(definition: FeatureDefinition<Slice>): RegisteredFeature {
+  // Left out of the registered feature; called through `definition` below, never unbound.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const { select: _select, create: _create, gates: _gates, ...config } = definition;
+  return {
+    ...config,
+    uses: (c) => definition.select(c) !== null,
+    build: (c, context) => {
+      const slice = definition.select(c);
+      return slice === null || !definition.create ? null : definition.create(slice, context);
+    },
+    gatesFor: (c, context) => {
+      const slice = definition.select(c);
+      return slice === null || !definition.gates ? [] : definition.gates(slice, context);
+    },
+  };
+}
+
+export const FEATURES: readonly RegisteredFeature[] = [
+  defineFeature(mqttFeature),
+  defineFeature(serialFeature),
+  defineFeature(homekitInputs),
+];
+
+/** Every input name a feature delivers through `bridge.setIntent` (`mqtt-command`, `homekit`): the one list. */
+export function builtInInputs(features: readonly RegisteredFeature[] = FEATURES): string[] {
+  return features.flatMap((f) => f.reservedInputs ?? []);
+}
+
+/** The built-in input names of the features this config uses (`mqtt-command` only with an `mqtt` section). */
+export function activeBuiltInInputs(config: PresenceBridgeConfig, features: readonly RegisteredFeature[] = FEATURES): string[] {
+  return features.filter((f) => f.uses(config)).flatMap((f) => f.reservedInputs ?? []);
+}
+
+/**
+ * The factories createBridge wires today, in start order (each returns null when unused).
+ * @deprecated for the core: iterate {@link FEATURES} with `build(config, context)` instead.
+ */
 export const BUILT_IN_FEATURES: readonly FeatureFactory[] = [createMqttFeature, createSerialFeature];

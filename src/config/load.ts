@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { PresenceBridgeConfig } from './schema.js';
-import { QUALIFIED_PLATFORM, validateConfig } from './validate.js';
+import { QUALIFIED_PLATFORM, type ValidationResult } from './validate.js';
 
 /**
  * Reading a config file for the standalone daemon and check-config: either the platform block
@@ -217,7 +217,11 @@ export function resolveConfigPaths(config: PresenceBridgeConfig, baseDir: string
   };
 }
 
-export async function loadConfigFile(file: string, options: LoadOptions = {}): Promise<LoadResult> {
+/**
+ * Reads, picks and validates a config file with `validate` (the registry's: src/configuration.ts
+ * `loadConfigFile` passes it).
+ */
+export async function loadConfigFileWith(validate: (raw: unknown) => ValidationResult, file: string, options: LoadOptions = {}): Promise<LoadResult> {
   const absolute = resolve(file);
   const name = options.displayName ?? file;
   let text: string;
@@ -233,7 +237,7 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
   if (!parsed.ok) return { ok: false, errors: [parsed.error], stage: 'json' };
   const picked = pickPlatformBlock(parsed.value, name);
   if (!picked.ok) return { ok: false, errors: [picked.error], stage: 'platform' };
-  const result = validateConfig(picked.block);
+  const result = validate(picked.block);
   if (!result.ok) return { ok: false, errors: result.errors, stage: 'validate' };
   // Relative file options mean the same wherever the daemon is started from.
   return { ok: true, config: resolveConfigPaths(result.config, dirname(absolute)), file: absolute };

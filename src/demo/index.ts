@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { CoreBridge } from '../bridge.js';
 import { createBridge } from '../bridge.js';
 import type { PresenceBridgeConfig } from '../config/schema.js';
-import { validateConfig } from '../config/validate.js';
+import { validateConfig } from '../configuration.js';
 import type { Emulator } from '../emulator/index.js';
 import { startEmulator } from '../emulator/index.js';
 import { BUILT_IN_FEATURES } from '../features.js';

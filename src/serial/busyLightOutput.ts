@@ -1,6 +1,7 @@
-import type { Bridge, UserState } from '../bridgeTypes.js';
+import type { UserState } from '../bridgeTypes.js';
+import type { FeatureBridge } from '../feature.js';
 import type { ObservedPresence } from '../presence/presencePair.js';
-import type { SerialOutputConfig } from '../config/schema.js';
+import type { SerialOutputConfig } from './configSchema.js';
 import type { Logger } from '../logger.js';
 import { decodeEscapes } from './escapes.js';
 import { LineDecoder } from './lineDecoder.js';
@@ -70,7 +71,7 @@ export interface BusyLightOutputOptions {
   readonly link: SerialPortLink;
   readonly output: SerialOutputConfig;
   readonly userKey: string;
-  readonly bridge: Pick<Bridge, 'events' | 'state'>;
+  readonly bridge: Pick<FeatureBridge, 'events' | 'state'>;
   readonly logger: Logger;
 }
 
