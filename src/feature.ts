@@ -141,7 +141,11 @@ export interface FeatureDefinition<Slice = unknown> {
   readonly outputTypes?: readonly z.ZodType[];
   /** Input names the feature delivers through `bridge.setIntent` (e.g. `mqtt-command`); no configured input may take one. */
   readonly reservedInputs?: readonly string[];
-  /** Checks that need more than one field (ports shared by two entries, a topic that needs `mqtt`…). */
+  /**
+   * Checks that need more than one field (ports shared by two entries, a topic that needs `mqtt`…),
+   * on a config zod accepted, after normalisation; see {@link checkRaw} for checks that must run
+   * next to structural errors.
+   */
   check?(config: PresenceBridgeConfig, report: ConfigReport): void;
   select(config: PresenceBridgeConfig): Slice | null;
   /** The runtime part; absent for a definition that only adds config and gates. */
