@@ -60,7 +60,7 @@ class PresenceBridgeUiServer extends HomebridgePluginUiServer {
    * form cannot use yet answers `known: false` rather than an error: the panel opens on it.
    */
   async account(body) {
-    const { validateConfig } = await distModule('config/validate.js');
+    const { validateConfig } = await distModule('configuration.js');
     const raw = { ...(body && typeof body.config === 'object' ? body.config : {}) };
     delete raw._bridge;
     const result = validateConfig(raw);
@@ -86,7 +86,7 @@ class PresenceBridgeUiServer extends HomebridgePluginUiServer {
    * as Microsoft hands out the code; the outcome follows as a 'signin-done' event.
    */
   async startSignIn(body) {
-    const { validateConfig } = await distModule('config/validate.js');
+    const { validateConfig } = await distModule('configuration.js');
     const raw = { ...(body && typeof body.config === 'object' ? body.config : {}) };
     delete raw._bridge;
     const result = validateConfig(raw);

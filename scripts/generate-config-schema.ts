@@ -1,6 +1,6 @@
 /**
  * Writes config.schema.json (the Homebridge UI form) and docs/configuration.md (the option
- * table) from the zod schema in src/config/schema.ts. Run after `npm run build`:
+ * table) from the config the registry assembles (src/configuration.ts). Run after `npm run build`:
  *
  *   node scripts/generate-config-schema.ts          # write both files
  *   node scripts/generate-config-schema.ts --check  # exit 1 when a committed file is stale
@@ -16,7 +16,7 @@ interface FormSchemaModule {
 }
 
 const root = new URL('../', import.meta.url);
-const modulePath = new URL('dist/config/formSchema.js', root).href;
+const modulePath = new URL('dist/configuration.js', root).href;
 const generator = (await import(modulePath)) as FormSchemaModule;
 
 const outputs: { file: string; content: string }[] = [

@@ -1,6 +1,6 @@
-import type { Bridge, BridgeEvents, FeatureFactory, UserState } from './bridgeTypes.js';
+import type { Bridge, BridgeEvents, UserState } from './bridgeTypes.js';
 import type { PresenceBridgeConfig, UserConfig } from './config/schema.js';
-import { factoryFeature } from './core/factoryFeature.js';
+import { registeredOf, type AnyFeature } from './core/registeredFeature.js';
 import { FeatureHost, reservedInputsOf } from './core/featureHost.js';
 import { applyGates, earliest, nextGateChange } from './core/gates.js';
 import type { GraphStack } from './core/graphCalls.js';
@@ -11,7 +11,7 @@ import { restoreIntents, takeOverPrevious, withUnlisted } from './core/startup.j
 import type { UserSlot, UserSlotOptions } from './core/userTable.js';
 import { createUserSlot, UserTable } from './core/userTable.js';
 import { TypedEvents } from './events.js';
-import type { BridgeControl, FeatureDefinition, InstanceIdentity, PresenceGate, ReadinessRegistry, RouteRegistry } from './feature.js';
+import type { BridgeControl, InstanceIdentity, PresenceGate, ReadinessRegistry, RouteRegistry } from './feature.js';
 import { FEATURES } from './features.js';
 import { secretFilesOf, warnAboutReadableSecrets } from './files/secretFiles.js';
 import { createGraphStack } from './graph/index.js';
@@ -52,7 +52,7 @@ export interface BridgeDeps {
    * Features to run after the core, in start order; defaults to the registry ({@link FEATURES}),
    * which is what both the daemon and the plugin run. A bare FeatureFactory is wrapped.
    */
-  readonly features?: readonly (FeatureDefinition | FeatureFactory)[];
+  readonly features?: readonly AnyFeature[];
   /** Gates applied after the features' own (tests). */
   readonly gates?: readonly PresenceGate[];
   /** The one local HTTP server's route table, when the caller serves it; created otherwise ({@link CoreBridge.routes}). */
@@ -88,10 +88,6 @@ export const SHUTDOWN_CLEAR_TIMEOUT_MS = 5_000;
  * long to report (MQTT retained messages arrive right after connecting), unless they are wanted.
  */
 export const STARTUP_GRACE_MS = 5_000;
-
-function definitionOf(feature: FeatureDefinition | FeatureFactory): FeatureDefinition {
-  return typeof feature === 'function' ? factoryFeature({ name: feature.name || 'feature', factory: feature }) : feature;
-}
 
 /**
  * The core: routes signals and intents through each user's arbiter and the gates to their
@@ -153,7 +149,7 @@ class PresenceBridgeCore implements CoreBridge {
     for (const user of config.users) this.addUser(user);
     this.inputs = compileInputs(config, this.logger);
     this.readback = this.createReadback();
-    const definitions = (deps.features ?? FEATURES).map(definitionOf);
+    const definitions = (deps.features ?? FEATURES).map(registeredOf);
     this.reservedInputs = reservedInputsOf([...FEATURES, ...definitions], config);
     this.features = new FeatureHost({
       definitions,

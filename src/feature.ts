@@ -23,6 +23,9 @@ export interface EventSubscription<Events extends { [K in keyof Events]: unknown
 /** What a feature may do to the core: deliver signals and intents, read states. No `events.emit`. */
 export type BridgeControl = Omit<Bridge, 'events' | 'start' | 'stop'>;
 
+/** {@link BridgeControl} with the listen-only events, in one object (what the MQTT and serial classes take). */
+export type FeatureBridge = BridgeControl & { readonly events: EventSubscription<BridgeEvents> };
+
 /** One HTTP request as a route handler sees it (body already read and size-limited). */
 export interface RouteRequest {
   readonly method: string;
@@ -189,7 +192,11 @@ export interface FeatureDefinition<Slice = unknown> {
   readonly outputTypes?: readonly z.ZodType[];
   /** Input names the feature delivers through `bridge.setIntent` (e.g. `mqtt-command`); no configured input may take one. */
   readonly reservedInputs?: readonly string[];
-  /** Checks that need more than one field (ports shared by two entries, a topic that needs `mqtt`…). */
+  /**
+   * Checks that need more than one field (ports shared by two entries, a topic that needs `mqtt`…),
+   * on a config zod accepted, after normalisation; see {@link checkRaw} for checks that must run
+   * next to structural errors.
+   */
   check?(config: PresenceBridgeConfig, report: ConfigReport): void;
   select(config: PresenceBridgeConfig): Slice | null;
   /** The runtime part; absent for a definition that only adds config and gates. */
@@ -202,6 +209,44 @@ export interface FeatureDefinition<Slice = unknown> {
   readonly inputFields?: Readonly<Record<string, z.ZodType>>;
   /** Gates the feature puts between the arbiter and the publisher (working hours). */
   gates?(slice: Slice, context: GateContext): readonly PresenceGate[];
+  /** What the reserved inputs are, for the message when a configured input takes one (`MQTT command topic`). */
+  readonly reservedFor?: string;
+  /**
+   * Checks on the raw block, run even when zod found other errors, so one run of check-config
+   * shows every mistake (a second port speed next to a misspelt option). It must accept anything
+   * where the config says nothing valid. {@link check} runs only on a config zod accepted.
+   */
+  checkRaw?(raw: Readonly<Record<string, unknown>>, report: ConfigReport): void;
+  /** Puts the feature's part of a valid config in canonical form (after the core's normalisation). */
+  normalise?(config: PresenceBridgeConfig): PresenceBridgeConfig;
+  /** A section of the Homebridge form the feature's options go in (placed after Users). */
+  readonly form?: FormSection;
+  /** Rules checked beyond the option table, one or two sentences for docs/configuration.md. */
+  readonly docRules?: string;
+}
+
+/** A section of the Homebridge form. */
+export interface FormSection {
+  readonly title: string;
+  readonly description: string;
+  /** Open when the form loads. */
+  readonly expanded?: boolean;
+  /** Option paths placed in this section (`mqtt`, `inputs[].workingHoursExempt`); the most specific match wins. */
+  readonly paths: readonly string[];
+}
+
+/**
+ * A {@link FeatureDefinition} with its slice type closed over (src/features.ts `defineFeature`):
+ * what the registry lists and the core iterates, without `any`. `select` and `create` become one
+ * step, so a slice never leaves the definition that picked it.
+ */
+export interface RegisteredFeature extends Omit<FeatureDefinition, 'select' | 'create' | 'gates'> {
+  /** Whether the config uses the feature (its `select` gives a slice). */
+  uses(config: PresenceBridgeConfig): boolean;
+  /** `create(select(config), context)`; null when the config does not use it or it has no runtime part. */
+  build(config: PresenceBridgeConfig, context: FeatureContext): Startable | null;
+  /** `gates(select(config), context)`; empty when unused or it has none. */
+  gatesFor(config: PresenceBridgeConfig, context: GateContext): readonly PresenceGate[];
 }
 
 /** What a gate is built from: pure inputs only. */

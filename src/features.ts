@@ -1,29 +1,47 @@
 import type { FeatureFactory } from './bridgeTypes.js';
-import { factoryFeature } from './core/factoryFeature.js';
-import type { FeatureDefinition } from './feature.js';
+import type { PresenceBridgeConfig } from './config/schema.js';
+import { defineFeature } from './core/registeredFeature.js';
+import type { RegisteredFeature } from './feature.js';
+import { homekitInputs } from './homebridge/feature.js';
 import { httpApiFeature } from './httpApi/index.js';
 import { httpFeature } from './httpServer/index.js';
-import { COMMAND_INPUT, createMqttFeature } from './mqtt/index.js';
+import { createMqttFeature } from './mqtt/index.js';
+import { mqttFeature } from './mqtt/feature.js';
 import { createSerialFeature } from './serial/index.js';
+import { serialFeature } from './serial/feature.js';
 import { statusPageFeature } from './statusPage/feature.js';
 
-/** The built-in features createBridge wires, in start order (each returns null when unused). */
-export const BUILT_IN_FEATURES: readonly FeatureFactory[] = [createMqttFeature, createSerialFeature];
+/**
+ * The registry: every feature the bridge knows, in start order. A new input, output or service
+ * is its own folder exporting one FeatureDefinition plus ONE line here; the config schema,
+ * validation, the Homebridge form and docs/configuration.md are assembled from this list
+ * (src/configuration.ts), and the core builds each feature with `build(config, context)`.
+ */
 
-/** The input the plugin's HomeKit switches deliver through `setIntent`. */
-const HOMEKIT_INPUT = 'homekit';
+export { defineFeature };
+
+export const FEATURES: readonly RegisteredFeature[] = [
+  defineFeature(mqttFeature),
+  defineFeature(serialFeature),
+  defineFeature(homekitInputs),
+  defineFeature(statusPageFeature),
+  defineFeature(httpApiFeature),
+  // last: it listens once every feature before it has registered its routes
+  defineFeature(httpFeature),
+];
+
+/** Every input name a feature delivers through `bridge.setIntent` (`mqtt-command`, `homekit`): the one list. */
+export function builtInInputs(features: readonly RegisteredFeature[] = FEATURES): string[] {
+  return features.flatMap((f) => f.reservedInputs ?? []);
+}
+
+/** The built-in input names of the features this config uses (`mqtt-command` only with an `mqtt` section). */
+export function activeBuiltInInputs(config: PresenceBridgeConfig, features: readonly RegisteredFeature[] = FEATURES): string[] {
+  return features.filter((f) => f.uses(config)).flatMap((f) => f.reservedInputs ?? []);
+}
 
 /**
- * The registry: every feature the daemon and the plugin run, in start order. (MQTT and serial are
- * still factories wrapped here until each has its own FeatureDefinition.)
+ * The factories createBridge wires today, in start order (each returns null when unused).
+ * @deprecated for the core: iterate {@link FEATURES} with `build(config, context)` instead.
  */
-export const FEATURES: readonly FeatureDefinition[] = [
-  factoryFeature({ name: 'mqtt', factory: createMqttFeature, reservedInputs: [COMMAND_INPUT], uses: (config) => config.mqtt !== undefined }),
-  factoryFeature({ name: 'serial', factory: createSerialFeature }),
-  // the plugin's switches: no runtime part here (the platform calls setIntent), just the input name
-  { name: 'homekit', reservedInputs: [HOMEKIT_INPUT], select: () => ({}) },
-  statusPageFeature,
-  httpApiFeature,
-  // last: it listens once every feature before it has registered its routes
-  httpFeature,
-];
+export const BUILT_IN_FEATURES: readonly FeatureFactory[] = [createMqttFeature, createSerialFeature];

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfigFile } from '../config/load.js';
+import { loadConfigFile } from '../configuration.js';
 import type { PresenceBridgeConfig, UserConfig } from '../config/schema.js';
 import { createGraphStack, type GraphStack } from '../graph/index.js';
 import { GraphConfigError } from '../graph/errors.js';

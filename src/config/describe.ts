@@ -18,8 +18,9 @@ export interface ValueSummary {
 
 export interface InputSummary {
   readonly name: string;
-  readonly type: 'mqtt' | 'serial';
-  /** `topic zigbee2mqtt/desk` or `port /dev/ttyUSB0 at 9600 baud`. */
+  /** `mqtt`, `serial`, or another feature's type. */
+  readonly type: string;
+  /** `topic zigbee2mqtt/desk` or `port /dev/ttyUSB0 at 9600 baud`; the type for other types. */
   readonly source: string;
   readonly topic?: string;
   readonly path?: string;
@@ -30,9 +31,10 @@ export interface InputSummary {
 
 export interface OutputSummary {
   readonly name: string;
-  readonly type: 'serial';
+  readonly type: string;
   readonly source: string;
-  readonly path: string;
+  /** The port, for serial lights. */
+  readonly path?: string;
   readonly user: string;
   readonly lines: readonly { readonly availability: string; readonly line: string }[];
 }
@@ -142,16 +144,20 @@ export function describeConfig(config: PresenceBridgeConfig): ConfigSummary {
       const user = input.user ?? only ?? '?';
       const field = input.field === undefined ? {} : { field: input.field };
       if (input.type === 'mqtt') return { name: input.name, type: input.type, source: `topic ${input.topic}`, topic: input.topic, ...field, user, values };
-      return { name: input.name, type: input.type, source: `port ${input.path} at ${input.baudRate} baud`, path: input.path, ...field, user, values };
+      if (input.type === 'serial') return { name: input.name, type: input.type, source: `port ${input.path} at ${input.baudRate} baud`, path: input.path, ...field, user, values };
+      // A type this summary has no words for yet (a new feature): still listed, by its type.
+      const other: { name: string; type: string } = input;
+      return { name: other.name, type: other.type, source: other.type, ...field, user, values };
     }),
-    outputs: config.outputs.map((output) => ({
-      name: output.name,
-      type: output.type,
-      source: `port ${output.path} at ${output.baudRate} baud`,
-      path: output.path,
-      user: output.user ?? only ?? '?',
-      lines: Object.entries(output.templates).map(([availability, line]) => ({ availability, line })),
-    })),
+    outputs: config.outputs.map((output) => {
+      const user = output.user ?? only ?? '?';
+      if (output.type !== 'serial') {
+        const other: { name: string; type: string } = output;
+        return { name: other.name, type: other.type, source: other.type, user, lines: [] };
+      }
+      const lines = Object.entries(output.templates).map(([availability, line]) => ({ availability, line }));
+      return { name: output.name, type: output.type, source: `port ${output.path} at ${output.baudRate} baud`, path: output.path, user, lines };
+    }),
     homekit: { switches: config.homekit.switches, sensor: config.homekit.sensor },
     onShutdown: config.onShutdown,
   };

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { PresenceBridgeConfig } from './schema.js';
-import { QUALIFIED_PLATFORM, validateConfig } from './validate.js';
+import { locateJsonError } from './jsonPosition.js';
+import { QUALIFIED_PLATFORM, type ValidationResult } from './validate.js';
 
 /**
  * Reading a config file for the standalone daemon and check-config: either the platform block
@@ -30,123 +31,7 @@ export function lineColumn(text: string, offset: number): { line: number; column
   return { line: lines.length, column: (lines[lines.length - 1]?.length ?? 0) + 1 };
 }
 
-/**
- * Where and why `text` stops being JSON. JSON.parse's own message is not used: depending on the
- * Node version it lacks the position or quotes a slice of the file, which may hold a secret.
- */
-export function locateJsonError(text: string): { offset: number; reason: string } | undefined {
-  let i = 0;
-  const fail = (reason: string): never => {
-    throw new JsonStop(i, reason);
-  };
-  const space = (): void => {
-    while (i < text.length && ' \t\r\n'.includes(text[i] ?? '')) i++;
-  };
-  const describe = (): string => (i >= text.length ? 'the end of the file' : `${JSON.stringify(text[i])}`);
-  const literal = (word: string): void => {
-    if (text.startsWith(word, i)) i += word.length;
-    else fail(`unexpected ${describe()}`);
-  };
-  const string = (): void => {
-    i++;
-    for (;;) {
-      if (i >= text.length) fail('unterminated string');
-      const c = text.charCodeAt(i);
-      if (c === 0x22) {
-        i++;
-        return;
-      }
-      if (c < 0x20) fail('line break or control character inside a string');
-      if (c === 0x5c) {
-        const next = text[i + 1] ?? '';
-        if ('"\\/bfnrt'.includes(next) && next !== '') i += 2;
-        else if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) i += 6;
-        else fail('bad escape in a string');
-      } else i++;
-    }
-  };
-  const number = (): void => {
-    const match = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i));
-    if (!match) fail(`unexpected ${describe()}`);
-    else i += match[0].length;
-  };
-  const value = (): void => {
-    space();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      space();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        space();
-        if (text[i] !== '"') fail(text[i] === '}' ? 'trailing comma before }' : `expected a quoted property name, found ${describe()}`);
-        string();
-        space();
-        if (text[i] !== ':') fail(`expected : after the property name, found ${describe()}`);
-        i++;
-        value();
-        space();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return;
-        }
-        fail(`expected , or } after a property, found ${describe()}`);
-      }
-    } else if (c === '[') {
-      i++;
-      space();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        space();
-        if (text[i] === ']') fail('trailing comma before ]');
-        value();
-        space();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return;
-        }
-        fail(`expected , or ] after a list item, found ${describe()}`);
-      }
-    } else if (c === '"') string();
-    else if (c === 't') literal('true');
-    else if (c === 'f') literal('false');
-    else if (c === 'n') literal('null');
-    else if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) number();
-    else fail(`unexpected ${describe()}`);
-  };
-  try {
-    value();
-    space();
-    if (i < text.length) fail(`unexpected ${describe()} after the end of the JSON value`);
-    return undefined;
-  } catch (error) {
-    if (error instanceof JsonStop) return { offset: error.offset, reason: error.reason };
-    throw error;
-  }
-}
-
-class JsonStop extends Error {
-  constructor(
-    readonly offset: number,
-    readonly reason: string,
-  ) {
-    super(reason);
-  }
-}
+export { locateJsonError };
 
 /** JSON.parse, with a failure turned into `file:line:column: invalid JSON: reason`. */
 export function parseJson(text: string, file: string): { ok: true; value: unknown } | { ok: false; error: string } {
@@ -217,7 +102,11 @@ export function resolveConfigPaths(config: PresenceBridgeConfig, baseDir: string
   };
 }
 
-export async function loadConfigFile(file: string, options: LoadOptions = {}): Promise<LoadResult> {
+/**
+ * Reads, picks and validates a config file with `validate` (the registry's: src/configuration.ts
+ * `loadConfigFile` passes it).
+ */
+export async function loadConfigFileWith(validate: (raw: unknown) => ValidationResult, file: string, options: LoadOptions = {}): Promise<LoadResult> {
   const absolute = resolve(file);
   const name = options.displayName ?? file;
   let text: string;
@@ -233,7 +122,7 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
   if (!parsed.ok) return { ok: false, errors: [parsed.error], stage: 'json' };
   const picked = pickPlatformBlock(parsed.value, name);
   if (!picked.ok) return { ok: false, errors: [picked.error], stage: 'platform' };
-  const result = validateConfig(picked.block);
+  const result = validate(picked.block);
   if (!result.ok) return { ok: false, errors: result.errors, stage: 'validate' };
   // Relative file options mean the same wherever the daemon is started from.
   return { ok: true, config: resolveConfigPaths(result.config, dirname(absolute)), file: absolute };

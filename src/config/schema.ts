@@ -1,13 +1,13 @@
-import { httpSectionSchema } from '../httpServer/schema.js';
 import { z } from 'zod';
 import { TEAMS_STATUSES } from '../presence/teamsStatus.js';
 
 /**
- * The single source of truth for the config block (DESIGN.md, "Config contract"). Types are
- * inferred from it; `config.schema.json` (the Homebridge UI form) is generated from it; the
- * README's option table uses the same descriptions. Cross-field checks live in validate.ts.
- * `secret: true` in a field's meta makes it a password field in the form and keeps it out of
- * every summary and message.
+ * The core of the config block (DESIGN.md, "Config contract"): sign-in, Graph, users, the fields
+ * every input shares, HomeKit. Features (src/features.ts) add their sections and input/output
+ * variants; src/config/assemble.ts joins them into the one schema that validates, generates
+ * `config.schema.json` (the Homebridge UI form) and the option table. Cross-field checks live in
+ * coreChecks.ts and beside each feature. `secret: true` in a field's meta makes it a password
+ * field in the form and keeps it out of every summary and message.
  */
 
 const presenceText = z
@@ -62,7 +62,8 @@ const toggleSchema = z
   .array(z.string())
   .meta({ title: 'Toggle cycle', description: 'Presences a toggle value cycles through, in order, before it clears again.' });
 
-const inputCommon = {
+/** The fields every input variant shares (the core reads inputs through them); a feature's variant spreads them in. */
+export const inputFields = {
   name: z.string().min(1).meta({ title: 'Name', description: 'A unique name for this input, shown in logs and state.' }),
   user: z
     .string()
@@ -76,90 +77,6 @@ const inputCommon = {
   map: mapSchema.default({}),
   toggle: toggleSchema.optional(),
 };
-
-export const mqttInputSchema = z
-  .object({
-    type: z.literal('mqtt').meta({ title: 'Type', description: 'mqtt: values arrive as messages on a topic; serial: values arrive as lines on a serial port.' }),
-    name: inputCommon.name,
-    user: inputCommon.user,
-    topic: z.string().min(1).meta({ title: 'Topic', description: 'MQTT topic to subscribe to; + and # wildcards are allowed.' }),
-    field: inputCommon.field,
-    values: inputCommon.values,
-    map: inputCommon.map,
-    toggle: inputCommon.toggle,
-  })
-  .strict();
-
-export const serialInputSchema = z
-  .object({
-    type: z.literal('serial').meta({ title: 'Type', description: 'mqtt: values arrive as messages on a topic; serial: values arrive as lines on a serial port.' }),
-    name: inputCommon.name,
-    user: inputCommon.user,
-    path: z.string().min(1).meta({ title: 'Port', description: 'Serial device path; prefer a stable /dev/serial/by-id/… path.' }),
-    baudRate: z.number().int().positive().default(9600).meta({ title: 'Baud rate', description: 'Serial speed in bits per second.' }),
-    delimiter: z.string().min(1).default('\n').meta({ title: 'Line delimiter', description: 'What ends a line; a trailing \\r is tolerated with the default newline.' }),
-    encoding: z
-      .enum(['utf8', 'ascii', 'latin1'])
-      .default('utf8')
-      .meta({ title: 'Encoding', description: 'Text encoding of the lines the device sends.' }),
-    onDisconnect: z
-      .enum(['clear', 'keep'])
-      .default('clear')
-      .meta({ title: 'When the device disconnects', description: 'clear: drop this input\'s presence when the device vanishes (a dead sensor must not hold anyone busy); keep: hold it.' }),
-    queryOnOpen: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({
-        title: 'Ask for the state on open',
-        description:
-          'Text written to the device each time its port opens (at start and after a replug), for devices that answer with their current state, e.g. "STATE?\\n". Include the line ending. Leave empty for devices that cannot be asked.',
-      }),
-    field: inputCommon.field,
-    values: inputCommon.values,
-    map: inputCommon.map,
-    toggle: inputCommon.toggle,
-  })
-  .strict();
-
-export const inputSchema = z.discriminatedUnion('type', [mqttInputSchema, serialInputSchema]);
-
-const templateLine = (availability: string): z.ZodOptional<z.ZodString> =>
-  z.string().optional().meta({ title: `Line for ${availability}`, description: `Written when the presence turns ${availability}; end it with \\n (a backslash and n), e.g. RED\\n.` });
-
-/** One fixed field per availability, so the form can edit the lines (keys match case-insensitively). */
-const templateLines = {
-  Available: templateLine('Available'),
-  AvailableIdle: templateLine('AvailableIdle'),
-  Busy: templateLine('Busy'),
-  BusyIdle: templateLine('BusyIdle'),
-  DoNotDisturb: templateLine('DoNotDisturb'),
-  BeRightBack: templateLine('BeRightBack'),
-  Away: templateLine('Away'),
-  Offline: templateLine('Offline'),
-  PresenceUnknown: templateLine('PresenceUnknown'),
-  default: z.string().optional().meta({ title: 'Line for any other', description: 'Written for an availability without a line of its own (default).' }),
-};
-
-export const serialOutputSchema = z
-  .object({
-    type: z.literal('serial').meta({ title: 'Type', description: 'serial: a busy light on a serial port, written one line per change.' }),
-    name: z.string().min(1).meta({ title: 'Name', description: 'A unique name for this output.' }),
-    user: z.string().optional().meta({ title: 'User', description: 'Key of the user whose presence this light shows. May be left out when exactly one user is configured.' }),
-    path: z.string().min(1).meta({ title: 'Port', description: 'Serial device path of the busy light.' }),
-    baudRate: z.number().int().positive().default(9600).meta({ title: 'Baud rate', description: 'Serial speed in bits per second.' }),
-    templates: z
-      .object(templateLines)
-      .catchall(z.string())
-      .meta({
-        title: 'Line per availability',
-        description:
-          'Text written on every change, one line per availability; "default" (Any other) covers those left empty, and AvailableIdle/BusyIdle fall back to Available/Busy. Include the line ending: RED\\n (a backslash and n, as typed in the form).',
-      }),
-  })
-  .strict();
-
-export const outputSchema = z.discriminatedUnion('type', [serialOutputSchema]);
 
 export const userSchema = z
   .object({
@@ -227,33 +144,6 @@ export const graphSchema = z
   })
   .strict();
 
-export const mqttSchema = z
-  .object({
-    url: z.string().min(1).meta({ title: 'Broker URL', description: 'mqtt://, mqtts://, ws:// or wss:// URL of the broker.' }),
-    username: z.string().optional().meta({ title: 'Username', description: 'Broker username.' }),
-    password: z.string().optional().meta({ title: 'Password', description: 'Broker password. Never logged.', secret: true }),
-    ca: z.string().optional().meta({ title: 'CA file', description: 'PEM file of the CA that signed the broker\'s certificate. A relative path starts at the config file\'s folder (Homebridge: its storage folder).' }),
-    cert: z.string().optional().meta({ title: 'Client certificate file', description: 'PEM client certificate, for brokers that require one. A relative path starts at the config file\'s folder (Homebridge: its storage folder).' }),
-    key: z.string().optional().meta({ title: 'Client key file', description: 'PEM private key of the client certificate. A relative path starts at the config file\'s folder (Homebridge: its storage folder).' }),
-    clientId: z.string().optional().meta({ title: 'Client id', description: 'MQTT client id; defaults to presence-bridge_ and a stable suffix. The state topics go out on a second connection with this id and -state.' }),
-    protocolVersion: z
-      .union([z.literal(4), z.literal(5)])
-      .default(5)
-      .meta({ title: 'Protocol version', description: '5 for MQTT 5, 4 for MQTT 3.1.1.' }),
-    baseTopic: z.string().min(1).default('presence-bridge').meta({ title: 'Base topic', description: 'Prefix of the bridge\'s own topics (status, per-user set/prefer/state/presence/error).' }),
-    commandTopics: z
-      .boolean()
-      .default(true)
-      .meta({ title: 'Command topics', description: 'Act on <base>/<user>/set (and prefer, if allowed below). Anyone who may publish there drives presence: restrict it with broker ACLs, or turn this off.' }),
-    preferTopic: z
-      .boolean()
-      .default(false)
-      .meta({ title: 'Prefer topic', description: 'Also act on <base>/<user>/prefer, which sets the user-preferred presence: it overrides every session, Teams\' own included, for up to a week. Off unless you need it.' }),
-    homeAssistant: z.boolean().default(true).meta({ title: 'Home Assistant discovery', description: 'Publish Home Assistant MQTT discovery for each user.' }),
-    discoveryPrefix: z.string().min(1).default('homeassistant').meta({ title: 'Discovery prefix', description: 'Home Assistant discovery prefix.' }),
-  })
-  .strict();
-
 export const homekitSchema = z
   .object({
     switches: z
@@ -268,48 +158,88 @@ export const homekitSchema = z
   })
   .strict();
 
-export const configSchema = z
-  .object({
-    platform: z.literal('PresenceBridge').default('PresenceBridge').meta({ title: 'Platform', description: 'Always PresenceBridge.' }),
-    name: z.string().min(1).default('Presence Bridge').meta({ title: 'Name', description: 'Name of this bridge in logs and HomeKit.' }),
-    cloud: z
-      .enum(['global', 'usgov', 'dod', 'china'])
-      .default('global')
-      .meta({ title: 'Cloud', description: 'Microsoft cloud: global, usgov (GCC High, L4), dod (L5) or china (21Vianet; refused: Graph presence does not exist there).' }),
-    auth: authSchema.meta({ title: 'Sign-in', description: 'How the bridge signs in to Microsoft Entra ID.' }),
-    graph: graphSchema.prefault({}).meta({ title: 'Graph', description: 'Microsoft Graph presence settings.' }),
-    tls: z
-      .object({
-        caFile: z.string().optional().meta({ title: 'Extra CA file', description: 'PEM file of extra CA certificates to trust (a TLS-inspecting proxy, the emulator). A relative path starts at the config file\'s folder (Homebridge: its storage folder).' }),
-      })
-      .strict()
-      .prefault({})
-      .meta({ title: 'TLS', description: 'TLS settings for Graph and sign-in.' }),
-    proxy: z.string().optional().meta({ title: 'Proxy URL', description: 'HTTP(S) proxy for Graph and sign-in; HTTPS_PROXY and NO_PROXY are honoured when unset.' }),
-    users: z.array(userSchema).min(1).meta({ title: 'Users', description: 'The people whose Teams presence this bridge sets.' }),
-    mqtt: mqttSchema.optional().meta({ title: 'MQTT', description: 'Broker connection for MQTT inputs, the command topic, state topics and Home Assistant discovery.' }),
-    http: httpSectionSchema.optional().meta({ title: 'Local HTTP server', description: 'One local HTTP server for the status page, health probes (/healthz, /readyz) and the API. Off unless set.' }),
-    inputs: z.array(inputSchema).default([]).meta({ title: 'Inputs', description: 'Devices whose signals set presence.' }),
-    outputs: z.array(outputSchema).default([]).meta({ title: 'Outputs', description: 'Devices that show presence, such as a serial busy light.' }),
-    homekit: homekitSchema.prefault({}).meta({ title: 'HomeKit', description: 'Accessories the Homebridge plugin exposes per user.' }),
-    onShutdown: z
-      .enum(['clear', 'keep'])
-      .default('clear')
-      .meta({ title: 'On shutdown', description: 'clear: end every asserted session when the bridge stops; keep: let sessions run until they expire.' }),
-    _bridge: z
-      .looseObject({})
-      .optional()
-      .meta({ title: 'Child bridge', description: 'Written by Homebridge when the plugin runs as a child bridge; not used by the bridge itself.' }),
-  })
-  .strict();
+/** Top-level options before the features' sections, in the order the form and the doc show them. */
+export const configHead = {
+  platform: z.literal('PresenceBridge').default('PresenceBridge').meta({ title: 'Platform', description: 'Always PresenceBridge.' }),
+  name: z.string().min(1).default('Presence Bridge').meta({ title: 'Name', description: 'Name of this bridge in logs and HomeKit.' }),
+  cloud: z
+    .enum(['global', 'usgov', 'dod', 'china'])
+    .default('global')
+    .meta({ title: 'Cloud', description: 'Microsoft cloud: global, usgov (GCC High, L4), dod (L5) or china (21Vianet; refused: Graph presence does not exist there).' }),
+  auth: authSchema.meta({ title: 'Sign-in', description: 'How the bridge signs in to Microsoft Entra ID.' }),
+  graph: graphSchema.prefault({}).meta({ title: 'Graph', description: 'Microsoft Graph presence settings.' }),
+  tls: z
+    .object({
+      caFile: z.string().optional().meta({ title: 'Extra CA file', description: 'PEM file of extra CA certificates to trust (a TLS-inspecting proxy, the emulator). A relative path starts at the config file\'s folder (Homebridge: its storage folder).' }),
+    })
+    .strict()
+    .prefault({})
+    .meta({ title: 'TLS', description: 'TLS settings for Graph and sign-in.' }),
+  proxy: z.string().optional().meta({ title: 'Proxy URL', description: 'HTTP(S) proxy for Graph and sign-in; HTTPS_PROXY and NO_PROXY are honoured when unset.' }),
+};
 
-export type PresenceBridgeConfig = z.output<typeof configSchema>;
-export type InputConfig = z.output<typeof inputSchema>;
-export type MqttInputConfig = z.output<typeof mqttInputSchema>;
-export type SerialInputConfig = z.output<typeof serialInputSchema>;
-export type OutputConfig = z.output<typeof outputSchema>;
-export type SerialOutputConfig = z.output<typeof serialOutputSchema>;
-export type UserConfig = z.output<typeof userSchema>;
-export type MqttConfig = z.output<typeof mqttSchema>;
+/** `users` is built from {@link userSchema} plus the features' user fields. */
+export const USERS_META = { title: 'Users', description: 'The people whose Teams presence this bridge sets.' };
+export const INPUTS_META = { title: 'Inputs', description: 'Devices whose signals set presence.' };
+export const OUTPUTS_META = { title: 'Outputs', description: 'Devices that show presence, such as a serial busy light.' };
+
+/** Top-level options after inputs and outputs. */
+export const configTail = {
+  homekit: homekitSchema.prefault({}).meta({ title: 'HomeKit', description: 'Accessories the Homebridge plugin exposes per user.' }),
+  onShutdown: z
+    .enum(['clear', 'keep'])
+    .default('clear')
+    .meta({ title: 'On shutdown', description: 'clear: end every asserted session when the bridge stops; keep: let sessions run until they expire.' }),
+  _bridge: z
+    .looseObject({})
+    .optional()
+    .meta({ title: 'Child bridge', description: 'Written by Homebridge when the plugin runs as a child bridge; not used by the bridge itself.' }),
+};
+
+/** What the core reads of any input, whatever its type. */
+export const inputBaseSchema = z.object({ type: z.string(), ...inputFields });
+/** What the core reads of any output, whatever its type. */
+export const outputBaseSchema = z.object({ type: z.string(), name: z.string(), user: z.string().optional() });
+
+/** The core options alone, for the static type; the runtime schema is assembled (assemble.ts). */
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- only its type is used
+const coreConfigSchema = z.object({
+  ...configHead,
+  users: z.array(userSchema),
+  inputs: z.array(inputBaseSchema),
+  outputs: z.array(outputBaseSchema),
+  ...configTail,
+});
+
+// Features declare their slices' types by augmenting these interfaces from their own folder
+// (`declare module '../config/schema.js'`), so the core's config type knows them without
+// importing upward. The runtime schema comes from the same features' zod schemas.
+/* eslint-disable @typescript-eslint/no-empty-object-type -- filled in by declaration merging */
+/** Top-level sections, e.g. `{ mqtt?: MqttConfig }`. */
+export interface FeatureSections {}
+/** Input variants by `type`, e.g. `{ mqtt: MqttInputConfig }`. */
+export interface FeatureInputTypes {}
+/** Output variants by `type`. */
+export interface FeatureOutputTypes {}
+/** Fields features add to every user entry (`userFields`). */
+export interface FeatureUserFields {}
+/** Fields features add to every input (`inputFields`). */
+export interface FeatureInputFields {}
+/* eslint-enable @typescript-eslint/no-empty-object-type */
+
+type Variant<Map, Base> = [keyof Map] extends [never] ? Base : Map[keyof Map];
+
+export type InputBase = z.output<typeof inputBaseSchema>;
+export type OutputBase = z.output<typeof outputBaseSchema>;
+export type InputConfig = Variant<FeatureInputTypes, InputBase> & FeatureInputFields;
+export type OutputConfig = Variant<FeatureOutputTypes, OutputBase>;
+export type UserConfig = z.output<typeof userSchema> & FeatureUserFields;
+type CoreConfig = z.output<typeof coreConfigSchema>;
+export type PresenceBridgeConfig = Omit<CoreConfig, 'users' | 'inputs' | 'outputs'> & {
+  users: UserConfig[];
+  inputs: InputConfig[];
+  outputs: OutputConfig[];
+} & FeatureSections;
+export type HomekitConfig = z.output<typeof homekitSchema>;
 export type MapEntry = z.output<typeof mapEntrySchema>;
 export type ValueEntry = z.output<typeof valueEntrySchema>;

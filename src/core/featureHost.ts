@@ -1,14 +1,14 @@
 import type { BridgeEvents, Startable } from '../bridgeTypes.js';
 import type { PresenceBridgeConfig } from '../config/schema.js';
 import type { EventListeners } from '../events.js';
-import type { BridgeControl, FeatureContext, FeatureDefinition, HttpClient, InstanceIdentity, PresenceGate, ReadinessRegistry, RouteRegistry } from '../feature.js';
+import type { BridgeControl, FeatureContext, HttpClient, InstanceIdentity, PresenceGate, ReadinessRegistry, RegisteredFeature, RouteRegistry } from '../feature.js';
 import type { Logger } from '../logger.js';
 import { errorMessage, prefixedLogger } from '../logger.js';
 import type { Clock } from '../shared/clock.js';
 
 export interface FeatureHostOptions {
   /** In start order; stopped in reverse. */
-  readonly definitions: readonly FeatureDefinition[];
+  readonly definitions: readonly RegisteredFeature[];
   readonly config: PresenceBridgeConfig;
   /** The bridge's logger; each feature gets it prefixed with its name (see FeatureDefinition.logPrefix). */
   readonly logger: Logger;
@@ -24,12 +24,12 @@ export interface FeatureHostOptions {
 }
 
 /** Input names the features the config uses deliver through `setIntent` (e.g. `mqtt-command`, `homekit`). */
-export function reservedInputsOf(definitions: readonly FeatureDefinition[], config: PresenceBridgeConfig): Set<string> {
+export function reservedInputsOf(definitions: readonly RegisteredFeature[], config: PresenceBridgeConfig): Set<string> {
   const names = new Set<string>();
   for (const definition of definitions) {
     if (!definition.reservedInputs) continue;
     try {
-      if (definition.select(config) !== null) for (const name of definition.reservedInputs) names.add(name);
+      if (definition.uses(config)) for (const name of definition.reservedInputs) names.add(name);
     } catch {
       // a feature that cannot read its config is left out (the host logs it)
     }
@@ -37,26 +37,20 @@ export function reservedInputsOf(definitions: readonly FeatureDefinition[], conf
   return names;
 }
 
-interface Selected {
-  readonly definition: FeatureDefinition;
-  readonly slice: unknown;
-}
-
 /**
- * Runs the registered features: picks each one's slice of the config once, builds its runtime part
+ * Runs the registered features: picks the ones the config uses once, builds each runtime part
  * with a {@link FeatureContext}, starts them in order and stops them in reverse. The host, not the
  * feature, logs a feature that fails to build, start or stop (once, with its name); a feature
  * rejects and says why, and the others run on.
  */
 export class FeatureHost {
-  private readonly selected: readonly Selected[];
+  private readonly selected: readonly RegisteredFeature[];
   private readonly running: { readonly name: string; readonly part: Startable }[] = [];
 
   constructor(private readonly options: FeatureHostOptions) {
     this.selected = options.definitions.flatMap((definition) => {
       try {
-        const slice = definition.select(options.config);
-        return slice === null ? [] : [{ definition, slice }];
+        return definition.uses(options.config) ? [definition] : [];
       } catch (error) {
         options.logger.error(`feature "${definition.name}" could not read its part of the config: ${errorMessage(error)}; left out`);
         return [];
@@ -67,10 +61,9 @@ export class FeatureHost {
   /** Every gate of the features in use, in registry order. */
   gates(): PresenceGate[] {
     const { clock, config } = this.options;
-    return this.selected.flatMap(({ definition, slice }) => {
-      if (!definition.gates) return [];
+    return this.selected.flatMap((definition) => {
       try {
-        return [...definition.gates(slice, { clock, config, logger: this.loggerFor(definition) })];
+        return [...definition.gatesFor(config, { clock, config, logger: this.loggerFor(definition) })];
       } catch (error) {
         this.options.logger.error(`feature "${definition.name}": its gates could not be built: ${errorMessage(error)}; none applied`);
         return [];
@@ -85,10 +78,10 @@ export class FeatureHost {
    */
   async start(): Promise<void> {
     const built: { readonly name: string; readonly part: Startable }[] = [];
-    for (const { definition, slice } of this.selected) {
-      if (!definition.create) continue;
+    for (const definition of this.selected) {
       try {
-        built.push({ name: definition.name, part: definition.create(slice, this.contextFor(definition)) });
+        const part = definition.build(this.options.config, this.contextFor(definition));
+        if (part) built.push({ name: definition.name, part });
       } catch (error) {
         this.options.logger.error(`feature "${definition.name}" failed to start: ${errorMessage(error)}`);
       }
@@ -115,12 +108,12 @@ export class FeatureHost {
     }
   }
 
-  private loggerFor(definition: FeatureDefinition): Logger {
+  private loggerFor(definition: RegisteredFeature): Logger {
     const prefix = definition.logPrefix === undefined ? `[${definition.name}]` : definition.logPrefix;
     return prefix === null ? this.options.logger : prefixedLogger(this.options.logger, prefix);
   }
 
-  private contextFor(definition: FeatureDefinition): FeatureContext {
+  private contextFor(definition: RegisteredFeature): FeatureContext {
     const { clock, storagePath, config, bridge, events, http, routes, instance, readiness } = this.options;
     return Object.freeze({ logger: this.loggerFor(definition), clock, storagePath, config, bridge, events, http, routes, instance, readiness });
   }

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import type { CoreBridge } from '../bridge.js';
 import { createBridge } from '../bridge.js';
 import type { PresenceBridgeConfig } from '../config/schema.js';
-import { validateConfig } from '../config/validate.js';
+import { validateConfig } from '../configuration.js';
 import type { Emulator } from '../emulator/index.js';
 import { startEmulator } from '../emulator/index.js';
-import { FEATURES } from '../features.js';
-import type { FeatureContext, FeatureDefinition } from '../feature.js';
+import { defineFeature, FEATURES } from '../features.js';
+import type { FeatureContext } from '../feature.js';
 import { httpFeature, HttpServerFeature, type HttpSectionConfig } from '../httpServer/index.js';
 import type { Logger } from '../logger.js';
 import { errorMessage, prefixedLogger } from '../logger.js';
@@ -102,8 +102,12 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       demo: { buttons: DEMO_STEPS.map((s) => ({ label: s.label, topic: s.topic, payload: s.payload })), publish: (topic, payload) => broker.publish(topic, payload) },
     });
     // The registry's features, with the demo's page in place of the plain one, and a hold on the server for its address.
-    const features = FEATURES.map((d): FeatureDefinition =>
-      d === statusPageFeature ? page : d === httpFeature ? { ...httpFeature, create: (slice: HttpSectionConfig, context: FeatureContext) => (server = new HttpServerFeature(slice, context)) } : d,
+    const features = FEATURES.map((d) =>
+      d.name === statusPageFeature.name
+        ? defineFeature(page)
+        : d.name === httpFeature.name
+          ? defineFeature({ ...httpFeature, create: (slice: HttpSectionConfig, context: FeatureContext) => (server = new HttpServerFeature(slice, context)) })
+          : d,
     );
     const bridge = createBridge(config, { logger, clock: emulator.clock, storagePath: folder, features });
     undo.push(() => bridge.stop());

@@ -4,7 +4,7 @@ import { createBridge, type CoreBridge } from '../bridge.js';
 import type { Bridge } from '../bridgeTypes.js';
 import type { PresenceBridgeConfig } from '../config/schema.js';
 import { resolveConfigPaths } from '../config/load.js';
-import { validateConfig } from '../config/validate.js';
+import { validateConfig } from '../configuration.js';
 import { TOKEN_CACHE_FILE } from '../graph/index.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';

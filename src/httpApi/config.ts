@@ -23,3 +23,9 @@ export const apiSchema = z
   .strict();
 
 export type ApiConfig = z.output<typeof apiSchema>;
+
+declare module '../config/schema.js' {
+  interface FeatureSections {
+    api?: ApiConfig;
+  }
+}

@@ -9,11 +9,10 @@ export { apiSchema } from './config.js';
 export type { ApiConfig } from './config.js';
 export { openApiDocument, API_BASE } from './openapi.js';
 
-/** The `api` section of a validated config, or undefined when absent (read by key: the registry assembles the config type). */
+/** The `api` section with its defaults applied, or undefined when absent or not valid. */
 function apiSection(config: PresenceBridgeConfig): ApiConfig | undefined {
-  const raw = (config as unknown as Readonly<Record<string, unknown>>)[API_SECTION_KEY];
-  if (raw === undefined) return undefined;
-  const parsed = apiSchema.safeParse(raw);
+  if (config.api === undefined) return undefined;
+  const parsed = apiSchema.safeParse(config.api);
   return parsed.success ? parsed.data : undefined;
 }
 
@@ -27,6 +26,8 @@ export const httpApiFeature: FeatureDefinition<ApiConfig> = {
     description: 'A local HTTP API (/api/v1) to read every user\'s state and set, time-limit or clear a presence, for scripts, Stream Deck, Shortcuts and Home Assistant. Served by the local HTTP server (http section).',
   },
   reservedInputs: [API_INPUT],
+  reservedFor: 'local HTTP API',
+  form: { title: 'HTTP API', description: 'Read and set presence over HTTP on the local server (needs the http section).', expanded: false, paths: ['api'] },
   check(config, report) {
     const api = apiSection(config);
     if (api?.enabled && api.preferredPresence && !api.commands) {

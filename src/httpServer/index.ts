@@ -56,10 +56,11 @@ export const httpFeature: FeatureDefinition<HttpSectionConfig> = {
   name: 'http',
   section: {
     key: 'http',
-    schema: httpSectionSchema,
+    schema: httpSectionSchema.optional(),
     title: 'Local HTTP server',
     description: 'One local HTTP server for the status page, health probes (/healthz, /readyz) and the API. Off unless set.',
   },
+  form: { title: 'Local HTTP server', description: 'The status page, health probes and the local API, on one port. Off unless a port is set.', expanded: false, paths: ['http'] },
   select: (config) => config.http ?? null,
   create: (slice, context) => new HttpServerFeature(slice, context),
 };

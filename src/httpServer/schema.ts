@@ -18,3 +18,9 @@ export const httpSectionSchema = z
   .strict();
 
 export type HttpSectionConfig = z.output<typeof httpSectionSchema>;
+
+declare module '../config/schema.js' {
+  interface FeatureSections {
+    http?: HttpSectionConfig;
+  }
+}

@@ -1,4 +1,5 @@
-import type { MqttConfig, UserConfig } from '../config/schema.js';
+import type { UserConfig } from '../config/schema.js';
+import type { MqttConfig } from './configSchema.js';
 import { SESSION_PAIRS, formatPresence } from '../presence/presencePair.js';
 import { STATUS_OFFLINE, STATUS_ONLINE, statusTopic } from './mqttConnection.js';
 import { userTopics } from './stateTopics.js';

@@ -1,5 +1,7 @@
-import type { FeatureBridge, FeatureDeps, FeatureFactory, Startable, UserState } from '../bridgeTypes.js';
-import type { MqttConfig, MqttInputConfig, PresenceBridgeConfig } from '../config/schema.js';
+import type { FeatureDeps, FeatureFactory, Startable, UserState } from '../bridgeTypes.js';
+import type { PresenceBridgeConfig } from '../config/schema.js';
+import type { FeatureBridge } from '../feature.js';
+import type { MqttConfig, MqttInputConfig } from './configSchema.js';
 import type { Logger } from '../logger.js';
 import { errorMessage, prefixedLogger } from '../logger.js';
 import { discoveryMessages } from './homeAssistant.js';

@@ -1,4 +1,4 @@
-import type { FeatureBridge } from '../bridgeTypes.js';
+import type { BridgeControl } from '../feature.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 import { GraphError } from '../graph/types.js';
@@ -42,7 +42,7 @@ export class MqttCommands {
   constructor(
     private readonly baseTopic: string,
     userKeys: readonly string[],
-    private readonly bridge: FeatureBridge,
+    private readonly bridge: Pick<BridgeControl, 'setIntent' | 'prefer'>,
     private readonly publish: Publish,
     private readonly clock: Clock,
     private readonly logger: Logger,

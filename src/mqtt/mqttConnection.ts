@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import mqtt from 'mqtt';
 import type { IClientOptions, IClientPublishOptions, ISubscriptionGrant, MqttClient } from 'mqtt';
-import type { MqttConfig } from '../config/schema.js';
+import type { MqttConfig } from './configSchema.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 import { maskUrl } from '../maskUrl.js';

@@ -1,4 +1,4 @@
-import type { MqttInputConfig } from '../config/schema.js';
+import type { MqttInputConfig } from './configSchema.js';
 import type { SignalSink } from '../bridgeTypes.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';

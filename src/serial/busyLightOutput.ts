@@ -1,6 +1,7 @@
-import type { FeatureBridge, UserState } from '../bridgeTypes.js';
+import type { UserState } from '../bridgeTypes.js';
+import type { FeatureBridge } from '../feature.js';
 import type { ObservedPresence } from '../presence/presencePair.js';
-import type { SerialOutputConfig } from '../config/schema.js';
+import type { SerialOutputConfig } from './configSchema.js';
 import type { Logger } from '../logger.js';
 import { decodeEscapes } from './escapes.js';
 import { LineDecoder } from './lineDecoder.js';

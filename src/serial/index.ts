@@ -1,5 +1,7 @@
-import type { FeatureBridge, FeatureDeps, FeatureFactory, Startable } from '../bridgeTypes.js';
-import type { PresenceBridgeConfig, SerialInputConfig, SerialOutputConfig } from '../config/schema.js';
+import type { FeatureDeps, FeatureFactory, Startable } from '../bridgeTypes.js';
+import type { PresenceBridgeConfig } from '../config/schema.js';
+import type { FeatureBridge } from '../feature.js';
+import type { SerialInputConfig, SerialOutputConfig } from './configSchema.js';
 import { prefixedLogger, type Logger } from '../logger.js';
 import { BusyLightOutput } from './busyLightOutput.js';
 import { SerialInputs } from './serialInputs.js';
@@ -17,7 +19,7 @@ export interface SerialFeatureOptions {
   readonly maxLineBytes?: number;
 }
 
-interface PortUse {
+export interface PortUse {
   readonly path: string;
   readonly baudRate: number;
   readonly inputs: SerialInputConfig[];
@@ -25,7 +27,7 @@ interface PortUse {
 }
 
 /** Serial inputs and busy lights, one open port per path however many entries use it. */
-class SerialFeature implements Startable {
+export class SerialFeature implements Startable {
   private readonly links: SerialPortLink[] = [];
   private readonly parts: { stop(): void }[] = [];
   private readonly logger: Logger;

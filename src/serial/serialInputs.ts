@@ -1,5 +1,5 @@
 import type { SignalSink } from '../bridgeTypes.js';
-import type { SerialInputConfig } from '../config/schema.js';
+import type { SerialInputConfig } from './configSchema.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../shared/clock.js';
 import { decodeEscapes } from './escapes.js';

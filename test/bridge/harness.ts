@@ -5,7 +5,7 @@ import type { CoreBridge } from '../../src/bridge.js';
 import { createBridge } from '../../src/bridge.js';
 import type { FeatureFactory, UserState } from '../../src/bridgeTypes.js';
 import type { FeatureDefinition, PresenceGate } from '../../src/feature.js';
-import { validateConfig } from '../../src/config/validate.js';
+import { validateConfig } from '../../src/configuration.js';
 import type { PresenceBridgeConfig } from '../../src/config/schema.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { startEmulator } from '../../src/emulator/index.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBridge, STARTUP_GRACE_MS, type CoreBridge } from '../../src/bridge.js';
 import type { UserState } from '../../src/bridgeTypes.js';
-import { validateConfig } from '../../src/config/validate.js';
+import { validateConfig } from '../../src/configuration.js';
 import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { ManualClock, yieldToEventLoop } from '../../src/shared/clock.js';

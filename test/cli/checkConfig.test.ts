@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { EXIT, type CliIo } from '../../src/cli/command.js';
-import { validateConfig } from '../../src/config/validate.js';
+import { validateConfig } from '../../src/configuration.js';
 import { readFileSync } from 'node:fs';
 import { Collect } from '../helpers/collect.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/command.js';
 import { main } from '../../src/cli/main.js';
-import { loadConfigFile } from '../../src/config/load.js';
+import { loadConfigFile } from '../../src/configuration.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { configFor, tempDir, testIo, writeConfigFile } from '../graph/helpers.js';
 

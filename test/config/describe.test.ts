@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeConfig, describeMapEntry, formatSummary, humanDuration, withoutCredentials } from '../../src/config/describe.js';
-import { validateConfig } from '../../src/config/validate.js';
+import { validateConfig } from '../../src/configuration.js';
 import type { PresenceBridgeConfig } from '../../src/config/schema.js';
 
 function valid(raw: Record<string, unknown>): PresenceBridgeConfig {

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildConfigSchema, configFields, DOC_EXAMPLE, flattenFields, FORM_GROUPS, groupOf, renderConfigSchema, renderConfigurationDoc } from '../../src/config/formSchema.js';
-import { configSchema } from '../../src/config/schema.js';
-import { validateConfig } from '../../src/config/validate.js';
+import { DOC_EXAMPLE } from '../../src/config/configDoc.js';
+import { configFields, flattenFields } from '../../src/config/fields.js';
+import { formGroups, groupOf } from '../../src/config/formSchema.js';
+import { buildConfigSchema, CONFIG, renderConfigSchema, renderConfigurationDoc, validateConfig } from '../../src/configuration.js';
 
 type Json = Record<string, unknown>;
 const root = new URL('../../', import.meta.url);
@@ -76,11 +77,11 @@ describe('config.schema.json', () => {
 
   it('covers every option of the zod schema except those Homebridge writes itself', () => {
     const formPaths = properties(schemaFile['schema'] as Json).map(([path]) => path).sort();
-    const zodPaths = flattenFields(configFields()).map((f) => f.path).sort();
+    const zodPaths = flattenFields(configFields(CONFIG.schema)).map((f) => f.path).sort();
     expect(formPaths).toEqual(zodPaths);
     expect(formPaths).not.toContain('platform');
     expect(formPaths).not.toContain('_bridge');
-    for (const key of Object.keys(configSchema.shape).filter((k) => k !== 'platform' && k !== '_bridge')) expect(formPaths).toContain(key);
+    for (const key of Object.keys(CONFIG.schema.shape).filter((k) => k !== 'platform' && k !== '_bridge')) expect(formPaths).toContain(key);
   });
 
   it('shows secrets as password fields, and nothing else', () => {
@@ -120,8 +121,8 @@ describe('config.schema.json', () => {
   });
 
   it('lays out the sections in order, each expandable', () => {
-    expect(layout.map((s) => s['title'])).toEqual(['Sign-in', 'Users', 'MQTT', 'Inputs', 'Outputs', 'HomeKit', 'Advanced']);
-    expect(layout.map((s) => s['title'])).toEqual(FORM_GROUPS.map((g) => g.title));
+    expect(layout.map((s) => s['title'])).toEqual(['Sign-in', 'Users', 'MQTT', 'HTTP API', 'Local HTTP server', 'Inputs', 'Outputs', 'HomeKit', 'Advanced']);
+    expect(layout.map((s) => s['title'])).toEqual(formGroups(CONFIG).map((g) => g.title));
     for (const section of layout) expect(section).toMatchObject({ type: 'fieldset', expandable: true });
     expect(section('Users')[0]).toMatchObject({ key: 'users', type: 'array', buttonText: 'Add user' });
     // Title and description shown once: a section that is one list leaves them to the list.
@@ -135,7 +136,7 @@ describe('config.schema.json', () => {
     const keys = layoutKeys(layout);
     const duplicates = keys.filter((k, i) => keys.indexOf(k) !== i);
     expect(duplicates).toEqual([]);
-    const fields = flattenFields(configFields());
+    const fields = flattenFields(configFields(CONFIG.schema));
     // Objects become sections or fieldsets; maps cannot be edited by the form.
     const expected = fields.filter((f) => f.kind !== 'object' && f.kind !== 'record').map((f) => f.path);
     expect([...keys].sort()).toEqual([...expected].sort());
@@ -174,7 +175,7 @@ describe('config.schema.json', () => {
     ['graph.expiration', 'Advanced'],
     ['someFutureOption', 'Advanced'],
   ])('puts %s in section %s (options no section claims go to Advanced)', (path, section) => {
-    expect(groupOf(path)).toBe(section);
+    expect(groupOf(path, formGroups(CONFIG))).toBe(section);
   });
 
   it('renders the same object as the file holds', () => {
@@ -187,7 +188,7 @@ describe('docs/configuration.md', () => {
 
   it('has one table row per option, with type, default and description', () => {
     const rows = doc.split('\n').filter((l) => l.startsWith('| `'));
-    const fields = flattenFields(configFields({ includeHomebridgeOwned: true }));
+    const fields = flattenFields(configFields(CONFIG.schema, { includeHomebridgeOwned: true }));
     expect(rows.map((r) => /^\| `([^`]+)`/.exec(r)?.[1])).toEqual(fields.map((f) => f.path));
     expect(doc).toContain('| `graph.expiration` | text | `"PT1H"` | Session expiration: expirationDuration sent with setPresence (PT5M to PT4H).');
     expect(doc).toContain('| `auth.tenantId` | text | **required** |');

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lineColumn, loadConfigFile, locateJsonError, parseJson } from '../../src/config/load.js';
+import { lineColumn, locateJsonError, parseJson } from '../../src/config/load.js';
+import { loadConfigFile } from '../../src/configuration.js';
 
 const fixtures = new URL('../fixtures/config/', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'pb-load-'));

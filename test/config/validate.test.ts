@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { formatPath, topicFilterProblem, userIdProblem, validateConfig } from '../../src/config/validate.js';
+import { formatPath, userIdProblem } from '../../src/config/validate.js';
+import { topicFilterProblem } from '../../src/mqtt/configChecks.js';
+import { validateConfig } from '../../src/configuration.js';
 
 const GUID = 'fa8bf3dc-eca7-46b7-bad1-db199b62afc3';
 const SECRET = 'fixture-secret-value-not-real';
@@ -275,7 +277,7 @@ describe('validateConfig: valid variations come back normalised', () => {
     change(config);
     const result = validateConfig(config);
     if (!result.ok) throw new Error(result.errors.join('\n'));
-    check(result.config);
+    check({ ...result.config });
   });
 
   it('does not change the object it was given', () => {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { DOC_EXAMPLE, REPOSITORY_URL } from '../../src/config/formSchema.js';
+import { DOC_EXAMPLE } from '../../src/config/configDoc.js';
+import { REPOSITORY_URL } from '../../src/config/formSchema.js';
 
 type Json = Record<string, unknown>;
 const root = new URL('../../', import.meta.url);

@@ -1,8 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfigFile } from '../../src/config/load.js';
-import { validateConfig } from '../../src/config/validate.js';
+import { loadConfigFile } from '../../src/configuration.js';
+import { validateConfig } from '../../src/configuration.js';
 import { discoveryMessages } from '../../src/mqtt/homeAssistant.js';
 
 /* Every example people copy must be a config the bridge accepts, and the prose around them must match the code. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateConfig } from '../../src/config/validate.js';
+import { validateConfig } from '../../src/configuration.js';
 import { emulatorConfigBlock, startEmulator, type Emulator } from '../../src/emulator/index.js';
 
 describe('emulatorConfigBlock', () => {

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { validateConfig } from '../../src/config/validate.js';
+import { validateConfig } from '../../src/configuration.js';
 import type { PresenceBridgeConfig } from '../../src/config/schema.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';

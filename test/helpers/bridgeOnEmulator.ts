@@ -1,4 +1,4 @@
-import { validateConfig } from '../../src/config/validate.js';
+import { validateConfig } from '../../src/configuration.js';
 import type { PresenceBridgeConfig } from '../../src/config/schema.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import type { ManualClock } from '../../src/shared/clock.js';

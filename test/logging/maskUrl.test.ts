@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeConfig, formatSummary, withoutCredentials } from '../../src/config/describe.js';
-import { validateConfig } from '../../src/config/validate.js';
+import { validateConfig } from '../../src/configuration.js';
 import { maskUrl } from '../../src/maskUrl.js';
 import { MqttConnection, safeUrl } from '../../src/mqtt/mqttConnection.js';
 import { capturingLogger } from '../helpers/logger.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema } from '../../src/configuration.js';
 import { createCertificateAuthority, createServerCertificate } from '../../src/emulator/certificates.js';
 import { MqttFeature, defaultClientId } from '../../src/mqtt/index.js';
 import { ManualClock } from '../../src/shared/clock.js';

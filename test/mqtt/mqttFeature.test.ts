@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema } from '../../src/configuration.js';
 import type { PresenceBridgeConfig } from '../../src/config/schema.js';
 import { GraphError } from '../../src/graph/types.js';
 import { MqttFeature, createMqttFeature } from '../../src/mqtt/index.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema } from '../../src/configuration.js';
 import { MqttFeature } from '../../src/mqtt/index.js';
 import { MAX_PAYLOAD_BYTES } from '../../src/mqtt/payloadGuard.js';
 import { ManualClock } from '../../src/shared/clock.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PACKET_OVERHEAD_BYTES, credentialWarning, isLoopbackHost, packetLimitFor } from '../../src/mqtt/mqttConnection.js';
 import { printable } from '../../src/mqtt/printable.js';
 import { discoveryMessages } from '../../src/mqtt/homeAssistant.js';
-import { validateConfig } from '../../src/config/validate.js';
+import { validateConfig } from '../../src/configuration.js';
 
 describe('printable: network text in a log line', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema } from '../../src/configuration.js';
 import { MqttFeature, STATE_CLIENT_ID_SUFFIX } from '../../src/mqtt/index.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';

@@ -6,7 +6,7 @@ import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBridge, type CoreBridge } from '../../src/bridge.js';
-import { validateConfig } from '../../src/config/validate.js';
+import { validateConfig } from '../../src/configuration.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { BUILT_IN_FEATURES } from '../../src/features.js';
 import { silentLogger } from '../../src/logger.js';

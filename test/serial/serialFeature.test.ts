@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Startable } from '../../src/bridgeTypes.js';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema } from '../../src/configuration.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { createSerialFeature, createSerialFeatureWith } from '../../src/serial/index.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { validateConfig } from '../../src/config/validate.js';
+import { validateConfig } from '../../src/configuration.js';
 import type { UserState } from '../../src/bridgeTypes.js';
 import { ShownAvailability, templateFor } from '../../src/serial/busyLightOutput.js';
 import { RECONNECT_MAX_MS, serialReconnectDelay } from '../../src/serial/serialPortLink.js';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema } from '../../src/configuration.js';
 import { serialPortUses } from '../../src/serial/index.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { userState } from '../helpers/userState.js';

@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CliCommand, CliIo } from '../command.js';
 import { EXIT } from '../command.js';
-import { loadConfigFile } from '../../config/load.js';
+import { loadConfigFile } from '../../configuration.js';
 import { describeConfig, formatSummary } from '../../config/describe.js';
 import { cloudWarnings, upnNotes } from '../../config/cloudChecks.js';
 

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { CoreBridge } from '../../bridge.js';
 import { createBridge } from '../../bridge.js';
 import type { PresenceBridgeConfig } from '../../config/schema.js';
-import { loadConfigFile } from '../../config/load.js';
+import { loadConfigFile } from '../../configuration.js';
 import type { Logger } from '../../logger.js';
 import { errorMessage } from '../../logger.js';
 import type { Clock } from '../../shared/clock.js';
