@@ -24,8 +24,8 @@ import { RequestLimiter } from './session/requestLimiter.js';
 import { SessionLedger } from './session/sessionLedger.js';
 import { IntentStore } from './session/intentStore.js';
 import { RenewalMargin } from './session/renewalMargin.js';
-import { LogLimiter } from './mqtt/logLimiter.js';
-import { excerpt } from './mqtt/payloadGuard.js';
+import { LogLimiter } from './shared/logLimiter.js';
+import { excerpt } from './shared/payloadGuard.js';
 
 /** What createBridge needs to talk to Graph; built from the config when not given. */
 export interface GraphStack {

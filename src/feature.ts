@@ -13,6 +13,10 @@ import type { PresenceBridgeConfig } from './config/schema.js';
 import type { Logger } from './logger.js';
 import type { ActiveIntent } from './presence/presenceArbiter.js';
 import type { Clock } from './shared/clock.js';
+import type { HttpClient, RouteRegistry } from './shared/httpTypes.js';
+
+/** The HTTP seam's types live below every layer (src/shared/httpTypes.ts); re-exported here, where features look for them. */
+export type { RouteRequest, RouteResponse, RouteHandler, RouteAccess, RouteRegistry, RouteMatch, HttpRequest, HttpResult, HttpClient } from './shared/httpTypes.js';
 
 /** Listen-only view of the bridge's event bus: a feature can hear events but never emit one. */
 export interface EventSubscription<Events extends { [K in keyof Events]: unknown }> {
@@ -22,76 +26,6 @@ export interface EventSubscription<Events extends { [K in keyof Events]: unknown
 
 /** What a feature may do to the core: deliver signals and intents, read states. No `events.emit`. */
 export type BridgeControl = Omit<Bridge, 'events' | 'start' | 'stop'>;
-
-/** One HTTP request as a route handler sees it (body already read and size-limited). */
-export interface RouteRequest {
-  readonly method: string;
-  /** Path without the query string, e.g. `/api/v1/users/alice`. */
-  readonly path: string;
-  /** Named segments of the route pattern (`/api/v1/users/:user` gives `{ user: 'alice' }`). */
-  readonly params: Readonly<Record<string, string>>;
-  readonly query: URLSearchParams;
-  /** Lower-case header names. */
-  readonly headers: Readonly<Record<string, string | undefined>>;
-  /** Raw body (empty string when none). */
-  readonly body: string;
-  readonly remoteAddress: string | undefined;
-}
-
-export interface RouteResponse {
-  readonly status: number;
-  readonly headers?: Readonly<Record<string, string>>;
-  /** A string is sent as is; anything else as JSON. Omit for no body. */
-  readonly body?: unknown;
-}
-
-export type RouteHandler = (request: RouteRequest) => RouteResponse | Promise<RouteResponse>;
-
-/** How a route is guarded by the shared server before its handler runs. */
-export type RouteAccess =
-  /** The server's access token is required whenever it is bound beyond loopback (and when one is set). */
-  | 'token'
-  /** Always open (health probes, metrics scraped from inside a cluster). */
-  | 'open';
-
-/**
- * The one local HTTP server (status page, API, health, metrics). Features register routes while
- * being created; the server owner starts listening after every feature was created.
- */
-export interface RouteRegistry {
-  /** `pattern` is a path with `:name` segments; method `GET`, `POST`, `PUT`, `DELETE`… Throws when taken. */
-  add(method: string, pattern: string, handler: RouteHandler, options?: { readonly access?: RouteAccess }): void;
-  /** For the server: which route serves a request (HEAD is served by GET routes). */
-  match(method: string, path: string): RouteMatch;
-}
-
-export type RouteMatch =
-  | { readonly kind: 'found'; readonly handler: RouteHandler; readonly params: Readonly<Record<string, string>>; readonly access: RouteAccess }
-  /** The path exists for other methods only (405 with `Allow`). */
-  | { readonly kind: 'method'; readonly allowed: readonly string[] }
-  | { readonly kind: 'none' };
-
-/** An outgoing HTTP request (lights, webhooks). Implemented with undici in src/shared/httpClient.ts. */
-export interface HttpRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
-  /** Abort after this long (connect + response). */
-  readonly timeoutMs: number;
-  /** PEM file of a CA to trust for this request, besides the system's. */
-  readonly caFile?: string;
-}
-
-export interface HttpResult {
-  readonly status: number;
-  readonly body: string;
-}
-
-export interface HttpClient {
-  /** Rejects on network errors and timeouts; any HTTP status resolves. */
-  request(request: HttpRequest): Promise<HttpResult>;
-}
 
 /** Which instance of a fleet this is (issue 19); a lone bridge is shard 0 of 1. */
 export interface InstanceIdentity {

@@ -20,7 +20,7 @@ import type { PresenceBridgeConfig } from '../config/schema.js';
 import type { Clock } from '../shared/clock.js';
 import { errorMessage, type Logger } from '../logger.js';
 import { parseRetryAfter } from '../presence/retryDelay.js';
-import type { Endpoints } from './clouds.js';
+import type { Endpoints } from '../shared/clouds.js';
 import { GraphConfigError, LOGIN_HINT, transportError } from './errors.js';
 import { createMsalNetworkClient, SignInTransportError } from './msalNetworkClient.js';
 import type { HttpStack } from './httpStack.js';

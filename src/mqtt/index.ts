@@ -3,13 +3,13 @@ import type { MqttConfig, MqttInputConfig, PresenceBridgeConfig } from '../confi
 import type { Logger } from '../logger.js';
 import { errorMessage, prefixedLogger } from '../logger.js';
 import { discoveryMessages } from './homeAssistant.js';
-import { LogLimiter } from './logLimiter.js';
-import type { LogLimiterOptions } from './logLimiter.js';
+import { LogLimiter } from '../shared/logLimiter.js';
+import type { LogLimiterOptions } from '../shared/logLimiter.js';
 import type { CommandGateOptions } from './commandGate.js';
 import { MqttCommands } from './mqttCommands.js';
 import { MqttConnection, packetLimitFor } from './mqttConnection.js';
-import { MAX_PAYLOAD_BYTES } from './payloadGuard.js';
-import { printable } from './printable.js';
+import { MAX_PAYLOAD_BYTES } from '../shared/payloadGuard.js';
+import { printable } from '../shared/printable.js';
 import type { MqttConnectionOptions } from './mqttConnection.js';
 import { MqttInputs } from './mqttInputs.js';
 import { presencePayload, statePayload, userTopics } from './stateTopics.js';

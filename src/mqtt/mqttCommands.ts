@@ -7,9 +7,9 @@ import { parsePreferCommand, parseSetCommand } from './commandPayload.js';
 import type { PreferCommand, SetCommand } from './commandPayload.js';
 import { CommandGate } from './commandGate.js';
 import type { CommandGateOptions } from './commandGate.js';
-import type { LogLimiter } from './logLimiter.js';
-import { printable } from './printable.js';
-import { checkPayload, excerpt } from './payloadGuard.js';
+import type { LogLimiter } from '../shared/logLimiter.js';
+import { printable } from '../shared/printable.js';
+import { checkPayload, excerpt } from '../shared/payloadGuard.js';
 import { userTopics } from './stateTopics.js';
 
 /** Name of the built-in input the set topic drives; it has its own place in the arbiter. */

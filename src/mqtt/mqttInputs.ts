@@ -3,9 +3,9 @@ import type { SignalSink } from '../bridgeTypes.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 import type { Clock } from '../shared/clock.js';
-import type { LogLimiter } from './logLimiter.js';
-import { checkPayload, excerpt } from './payloadGuard.js';
-import { printable } from './printable.js';
+import type { LogLimiter } from '../shared/logLimiter.js';
+import { checkPayload, excerpt } from '../shared/payloadGuard.js';
+import { printable } from '../shared/printable.js';
 import { reduceFilters, topicFilterProblem, topicMatches } from './topicFilter.js';
 
 /**

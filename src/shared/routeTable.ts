@@ -1,4 +1,4 @@
-import type { RouteAccess, RouteHandler, RouteMatch, RouteRegistry } from '../feature.js';
+import type { RouteAccess, RouteHandler, RouteMatch, RouteRegistry } from './httpTypes.js';
 
 interface Route {
   readonly method: string;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { MqttFeature } from '../../src/mqtt/index.js';
-import { MAX_PAYLOAD_BYTES } from '../../src/mqtt/payloadGuard.js';
+import { MAX_PAYLOAD_BYTES } from '../../src/shared/payloadGuard.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
