@@ -5,6 +5,7 @@ import { BUILT_IN_FEATURES } from './features.js';
 import { createGraphStack } from './graph/index.js';
 import type { AccessTokenProvider, GraphPresenceClient } from './graph/types.js';
 import { GraphError } from './graph/types.js';
+import { graphCallEvent, type CallOutcome } from './graph/graphCallEvent.js';
 import { isObjectId } from './graph/userIdResolver.js';
 import type { Logger } from './logger.js';
 import { secretFilesOf, warnAboutReadableSecrets } from './files/secretFiles.js';
@@ -404,26 +405,16 @@ class PresenceBridgeCore implements CoreBridge {
         const call = presence
           ? graph.client.setUserPreferredPresence(slot.config.id, presence, expirationDuration)
           : graph.client.clearUserPreferredPresence(slot.config.id);
-        const report = (ok: boolean, error?: unknown): void => {
-          const graphError = error instanceof GraphError ? error : undefined;
-          this.events.emit('graphCall', {
-            userKey,
-            operation,
-            detail,
-            ok,
-            status: graphError?.status,
-            errorCode: error === undefined ? undefined : (graphError?.code ?? 'UNEXPECTED'),
-            startedAt,
-            durationMs: this.clock.now() - startedAt,
-          });
+        const report = (outcome: CallOutcome): void => {
+          this.events.emit('graphCall', graphCallEvent({ userKey, operation, detail, startedAt, endedAt: this.clock.now(), outcome }));
         };
         return call.then(
           () => {
-            report(true);
+            report({ ok: true });
             resolve();
           },
           (error: unknown) => {
-            report(false, error);
+            report({ ok: false, error });
             reject(error instanceof Error ? error : new Error(String(error)));
           },
         );
@@ -531,12 +522,12 @@ class PresenceBridgeCore implements CoreBridge {
       const startedAt = this.clock.now();
       return client.clearPresence(userId).then(
         () => {
-          this.events.emit('graphCall', { userKey: null, operation: 'clearPresence', ok: true, startedAt, durationMs: this.clock.now() - startedAt });
+          this.events.emit('graphCall', graphCallEvent({ userKey: null, operation: 'clearPresence', startedAt, endedAt: this.clock.now(), outcome: { ok: true } }));
           this.ledger.release(userId, false);
         },
         (error: unknown) => {
           const graphError = error instanceof GraphError ? error : undefined;
-          this.events.emit('graphCall', { userKey: null, operation: 'clearPresence', ok: false, status: graphError?.status, errorCode: graphError?.code ?? 'UNEXPECTED', startedAt, durationMs: this.clock.now() - startedAt });
+          this.events.emit('graphCall', graphCallEvent({ userKey: null, operation: 'clearPresence', startedAt, endedAt: this.clock.now(), outcome: { ok: false, error } }));
           // Retryable: keep it listed so the next start tries again; refused: it expires by itself.
           const retry = graphError === undefined || graphError.retryable;
           this.logger.warn(`clearing the session of user ${userId} failed: ${errorMessage(error)}; ${retry ? 'the next start tries again' : 'it expires by itself'}`);
