@@ -86,12 +86,16 @@ export class MqttFeature implements Startable {
       },
     });
     const mqttInputs = config.inputs.filter((i): i is MqttInputConfig => i.type === 'mqtt');
-    this.inputs = new MqttInputs(mqttInputs, bridge, deps.clock, this.logger, this.dropLog, options.maxPayloadBytes, this.debugLog);
-    const publish = (topic: string, payload: string, o?: { retain?: boolean }) => this.connection.publish(topic, payload, o);
-    this.commands = new MqttCommands(this.mqtt.baseTopic, config.users.map((u) => u.key), bridge, publish, deps.clock, this.logger, this.dropLog, {
-      set: this.mqtt.commandTopics,
-      prefer: this.mqtt.preferTopic,
-      gate: options.commandGate,
+    this.inputs = new MqttInputs({ inputs: mqttInputs, sink: bridge, clock: deps.clock, logger: this.logger, dropLog: this.dropLog, maxPayloadBytes: options.maxPayloadBytes, debugLog: this.debugLog });
+    this.commands = new MqttCommands({
+      baseTopic: this.mqtt.baseTopic,
+      userKeys: config.users.map((u) => u.key),
+      bridge,
+      publish: (topic, payload, o) => this.connection.publish(topic, payload, o),
+      clock: deps.clock,
+      logger: this.logger,
+      dropLog: this.dropLog,
+      topics: { set: this.mqtt.commandTopics, prefer: this.mqtt.preferTopic, gate: options.commandGate },
     });
   }
 

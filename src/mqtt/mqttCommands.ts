@@ -34,24 +34,44 @@ export interface CommandTopicOptions {
  * subscription) is ignored with a rate-limited note. Commands of one user and topic pass a
  * {@link CommandGate}: one at a time, a bounded number per window, the latest waiting one wins.
  */
+export interface MqttCommandsOptions {
+  readonly baseTopic: string;
+  readonly userKeys: readonly string[];
+  readonly bridge: Bridge;
+  /** Answers on `<base>/<user>/error`. */
+  readonly publish: Publish;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Rate limit for dropped-command warnings and answers. */
+  readonly dropLog: LogLimiter;
+  /** Which command topics exist; `set` only by default. */
+  readonly topics?: CommandTopicOptions;
+}
+
 export class MqttCommands {
   private readonly users: Set<string>;
   private readonly prefix: string;
   private readonly gate: CommandGate;
 
-  constructor(
-    private readonly baseTopic: string,
-    userKeys: readonly string[],
-    private readonly bridge: Bridge,
-    private readonly publish: Publish,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-    private readonly dropLog: LogLimiter,
-    private readonly topics: CommandTopicOptions = { set: true, prefer: false },
-  ) {
-    this.users = new Set(userKeys);
-    this.prefix = `${baseTopic}/`;
-    this.gate = new CommandGate(clock, logger, topics.gate);
+  private readonly baseTopic: string;
+  private readonly bridge: Bridge;
+  private readonly publish: Publish;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly dropLog: LogLimiter;
+  private readonly topics: CommandTopicOptions;
+
+  constructor(options: MqttCommandsOptions) {
+    this.baseTopic = options.baseTopic;
+    this.bridge = options.bridge;
+    this.publish = options.publish;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.dropLog = options.dropLog;
+    this.topics = options.topics ?? { set: true, prefer: false };
+    this.users = new Set(options.userKeys);
+    this.prefix = `${this.baseTopic}/`;
+    this.gate = new CommandGate(this.clock, this.logger, this.topics.gate);
   }
 
   filters(): string[] {
