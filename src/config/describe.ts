@@ -1,5 +1,5 @@
 import type { MapEntry, PresenceBridgeConfig } from './schema.js';
-import { CLOUDS, resolveEndpoints } from '../graph/clouds.js';
+import { CLOUDS, resolveEndpoints } from '../shared/clouds.js';
 import { parseIsoDuration } from '../presence/duration.js';
 import { maskUrl } from '../maskUrl.js';
 

@@ -1,5 +1,6 @@
 import type { AccessTokenProvider, GraphPresenceClient } from '../graph/types.js';
 import { GraphError } from '../graph/types.js';
+import { graphCallEvent } from '../graph/graphCallEvent.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 import type { Clock } from '../shared/clock.js';
@@ -39,11 +40,9 @@ export function lazyClient(current: () => GraphStack | undefined): GraphPresence
   };
 }
 
-/** The graphCall event of one finished call (errorCode UNEXPECTED for anything but a GraphError). */
+/** The graphCall event of one finished call, through the one builder (src/graph/graphCallEvent.ts). */
 function callEvent(base: Omit<GraphCallEvent, 'ok' | 'durationMs'>, now: number, error?: unknown): GraphCallEvent {
-  const graphError = error instanceof GraphError ? error : undefined;
-  const outcome = error === undefined ? { ok: true } : { ok: false, status: graphError?.status, errorCode: graphError?.code ?? 'UNEXPECTED' };
-  return { ...base, ...outcome, durationMs: now - base.startedAt };
+  return graphCallEvent({ ...base, endedAt: now, outcome: error === undefined ? { ok: true } : { ok: false, error } });
 }
 
 export interface PreferOptions {

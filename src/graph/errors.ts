@@ -1,12 +1,6 @@
 import { GraphError } from './types.js';
 
-/**
- * The config cannot work for talking to Microsoft (a URL that is not https, an unreadable key or
- * CA file, no credential). Found before any request is made; the CLI exits 2 on it.
- */
-export class GraphConfigError extends Error {
-  override readonly name = 'GraphConfigError';
-}
+export { GraphConfigError } from '../shared/errors.js';
 
 export const LOGIN_HINT = 'run `presence-bridge login` to sign in again';
 

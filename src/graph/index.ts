@@ -3,7 +3,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../logger.js';
 import { cloudWarnings } from '../config/cloudChecks.js';
 import { createTokenProvider, type MsalTokenProvider } from './auth.js';
-import { resolveEndpoints, type Endpoints } from './clouds.js';
+import { resolveEndpoints, type Endpoints } from '../shared/clouds.js';
 import { HttpGraphPresenceClient } from './graphPresenceClient.js';
 import { createHttpStack } from './httpStack.js';
 import type { GraphPresenceClient } from './types.js';
@@ -56,4 +56,4 @@ export { withRetry, RetriesExhaustedError, type RetryInfo, type WithRetryOptions
 export { GraphError, type AccessTokenProvider, type GraphPresenceClient, type UserPresence, type GraphErrorCode } from './types.js';
 export { TOKEN_CACHE_FILE, type DeviceCodePrompt, type MsalTokenProvider, type SignedInAccount } from './auth.js';
 export { USER_ID_CACHE_FILE, isObjectId } from './userIdResolver.js';
-export { CLOUDS, resolveEndpoints, type Endpoints, type CloudName } from './clouds.js';
+export { CLOUDS, resolveEndpoints, type Endpoints, type CloudName } from '../shared/clouds.js';

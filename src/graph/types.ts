@@ -1,3 +1,4 @@
+import { BridgeError } from '../shared/errors.js';
 import type { ObservedPresence, PresencePair } from '../presence/presencePair.js';
 
 /** Gives a bearer token for Graph. Implementations: MSAL client credentials and MSAL device code. */
@@ -72,8 +73,8 @@ export interface GraphErrorDetails {
   readonly cause?: unknown;
 }
 
-export class GraphError extends Error implements GraphErrorDetails {
-  readonly code: GraphErrorCode;
+/** A Graph or sign-in call failed; {@link GraphErrorCode} says how. */
+export class GraphError extends BridgeError<GraphErrorCode> implements GraphErrorDetails {
   readonly status?: number;
   readonly graphCode?: string;
   readonly requestId?: string;
@@ -82,9 +83,7 @@ export class GraphError extends Error implements GraphErrorDetails {
   readonly retryAfterMs?: number;
 
   constructor(message: string, details: GraphErrorDetails) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = 'GraphError';
-    this.code = details.code;
+    super(message, details.code, { cause: details.cause });
     this.status = details.status;
     this.graphCode = details.graphCode;
     this.requestId = details.requestId;

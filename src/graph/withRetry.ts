@@ -1,3 +1,4 @@
+import { BridgeError } from '../shared/errors.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../logger.js';
 import { retryDelay } from '../presence/retryDelay.js';
@@ -23,13 +24,12 @@ export interface WithRetryOptions {
 }
 
 /** Thrown by {@link withRetry} when the attempts ran out on a retryable error. */
-export class RetriesExhaustedError extends Error {
-  override readonly name = 'RetriesExhaustedError';
+export class RetriesExhaustedError extends BridgeError<'RETRIES_EXHAUSTED'> {
   constructor(
     readonly attempts: number,
     readonly lastError: GraphError,
   ) {
-    super(`gave up after ${attempts} attempts: ${lastError.message}`, { cause: lastError });
+    super(`gave up after ${attempts} attempts: ${lastError.message}`, 'RETRIES_EXHAUSTED', { cause: lastError });
   }
 }
 

@@ -5,15 +5,16 @@ import type { MqttConfig, MqttInputConfig } from './configSchema.js';
 import type { Logger } from '../logger.js';
 import { errorMessage, prefixedLogger } from '../logger.js';
 import { discoveryMessages } from './homeAssistant.js';
-import { LogLimiter } from './logLimiter.js';
-import type { LogLimiterOptions } from './logLimiter.js';
+import { LogLimiter } from '../shared/logLimiter.js';
+import type { LogLimiterOptions } from '../shared/logLimiter.js';
 import type { CommandGateOptions } from './commandGate.js';
 import { MqttCommands } from './mqttCommands.js';
 import { MqttConnection, packetLimitFor } from './mqttConnection.js';
-import { MAX_PAYLOAD_BYTES } from './payloadGuard.js';
-import { printable } from './printable.js';
+import { MAX_PAYLOAD_BYTES } from '../shared/payloadGuard.js';
+import { printable } from '../shared/printable.js';
 import type { MqttConnectionOptions } from './mqttConnection.js';
 import { MqttInputs } from './mqttInputs.js';
+import { RetainedPublisher } from './retainedPublisher.js';
 import { presencePayload, statePayload, userTopics } from './stateTopics.js';
 import { PACKAGE_VERSION } from './version.js';
 
@@ -22,7 +23,8 @@ export { MqttConnection, defaultClientId } from './mqttConnection.js';
 
 /** Tuning that is not user config (reconnect backoff, log rate limit, payload size limit). */
 export interface MqttFeatureOptions {
-  readonly connection?: Pick<MqttConnectionOptions, 'reconnectMinMs' | 'reconnectMaxMs' | 'connectTimeoutMs' | 'keepaliveSeconds' | 'stopTimeoutMs'>;
+  /** `clock` times reconnects and the stop bound (real time by default, see {@link MqttConnectionOptions.clock}). */
+  readonly connection?: Pick<MqttConnectionOptions, 'clock' | 'reconnectMinMs' | 'reconnectMaxMs' | 'connectTimeoutMs' | 'keepaliveSeconds' | 'stopTimeoutMs'>;
   readonly dropLog?: LogLimiterOptions;
   readonly maxPayloadBytes?: number;
   /** Per user and command topic: commands applied per window (latest wins past it). */
@@ -53,14 +55,7 @@ export class MqttFeature implements Startable {
   private readonly dropLog: LogLimiter;
   /** Debug lines that quote topics or payloads: a few per topic a minute, each cut short. */
   private readonly debugLog: LogLimiter;
-  /** Last payload sent per retained topic, so an unchanged state is not republished. */
-  private readonly sent = new Map<string, string>();
-  /** Latest payload wanted per retained topic, not sent yet (latest wins). */
-  private readonly wanted = new Map<string, string>();
-  /** Topics with a publish awaiting the broker's PUBACK (at most one each), by a token of that publish. */
-  private readonly inFlight = new Map<string, symbol>();
-  private flushScheduled: NodeJS.Immediate | undefined;
-  private stopped = false;
+  private readonly retained: RetainedPublisher;
   private unsubscribeState: (() => void) | undefined;
   /** True once the input connection subscribed (its connect handlers run after the subscription). */
   private subscribed = false;
@@ -87,13 +82,24 @@ export class MqttFeature implements Startable {
       ...options.connection,
       publishOnly: { clientIdSuffix: STATE_CLIENT_ID_SUFFIX },
     });
+    const stateConnection = this.stateConnection;
+    this.retained = new RetainedPublisher({
+      publish: (topic, payload) => stateConnection.publish(topic, payload, { retain: true }),
+      get connected() {
+        return stateConnection.connected;
+      },
+    });
     const mqttInputs = config.inputs.filter((i): i is MqttInputConfig => i.type === 'mqtt');
-    this.inputs = new MqttInputs(mqttInputs, bridge, deps.clock, this.logger, this.dropLog, options.maxPayloadBytes, this.debugLog);
-    const publish = (topic: string, payload: string, o?: { retain?: boolean }) => this.connection.publish(topic, payload, o);
-    this.commands = new MqttCommands(this.mqtt.baseTopic, config.users.map((u) => u.key), bridge, publish, deps.clock, this.logger, this.dropLog, {
-      set: this.mqtt.commandTopics,
-      prefer: this.mqtt.preferTopic,
-      gate: options.commandGate,
+    this.inputs = new MqttInputs({ inputs: mqttInputs, sink: bridge, clock: deps.clock, logger: this.logger, dropLog: this.dropLog, maxPayloadBytes: options.maxPayloadBytes, debugLog: this.debugLog });
+    this.commands = new MqttCommands({
+      baseTopic: this.mqtt.baseTopic,
+      userKeys: config.users.map((u) => u.key),
+      bridge,
+      publish: (topic, payload, o) => this.connection.publish(topic, payload, o),
+      clock: deps.clock,
+      logger: this.logger,
+      dropLog: this.dropLog,
+      topics: { set: this.mqtt.commandTopics, prefer: this.mqtt.preferTopic, gate: options.commandGate },
     });
     deps.readiness?.add('mqtt', () => (!this.connection.connected ? 'not connected to the broker' : this.subscribed ? null : 'not subscribed yet'));
   }
@@ -113,14 +119,10 @@ export class MqttFeature implements Startable {
   async stop(): Promise<void> {
     this.unsubscribeState?.();
     this.unsubscribeState = undefined;
-    this.stopped = true;
     this.commands.close();
-    if (this.flushScheduled) clearImmediate(this.flushScheduled);
-    this.flushScheduled = undefined;
     // The final state goes out before `offline`, even where an older publish is still awaiting its
     // PUBACK: the state connection stops first, and a graceful stop waits for its publishes.
-    for (const [topic, payload] of this.wanted) this.send(topic, payload);
-    this.wanted.clear();
+    this.retained.stop();
     this.dropLog.flush();
     this.debugLog.flush();
     await this.stateConnection.stop();
@@ -139,64 +141,17 @@ export class MqttFeature implements Startable {
 
   /** After every (re)connection: the broker may have lost retained messages, so send them all again. */
   private publishAll(): void {
-    this.sent.clear();
-    this.wanted.clear();
-    this.inFlight.clear(); // a publish of the previous connection must not hold back this one's
+    this.retained.reset();
     if (this.mqtt.homeAssistant) {
-      for (const message of discoveryMessages(this.mqtt, this.config.users, PACKAGE_VERSION)) this.publishRetained(message.topic, message.payload);
+      for (const message of discoveryMessages(this.mqtt, this.config.users, PACKAGE_VERSION)) this.retained.want(message.topic, message.payload);
     }
     for (const state of this.bridge.states()) this.publishState(state);
   }
 
   private publishState(state: UserState): void {
     const topics = userTopics(this.mqtt.baseTopic, state.userKey);
-    this.publishRetained(topics.state, statePayload(state));
-    this.publishRetained(topics.presence, presencePayload(state));
-  }
-
-  /**
-   * Coalesced: the latest payload per topic is kept and sent on a later turn of the event loop,
-   * so a state change never publishes ahead of the Graph request that caused it, and a burst of
-   * changes costs one publish per topic in flight instead of one each. The last wanted payload is
-   * always the last one sent.
-   */
-  private publishRetained(topic: string, payload: string): void {
-    if (this.stopped) return;
-    if (this.sent.get(topic) === payload && !this.inFlight.has(topic)) {
-      this.wanted.delete(topic); // back to what the broker holds
-      return;
-    }
-    this.wanted.set(topic, payload);
-    this.flushScheduled ??= setImmediate(() => {
-      this.flushScheduled = undefined;
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    for (const [topic, payload] of this.wanted) {
-      if (this.inFlight.has(topic)) continue; // sent when the one in flight is answered
-      this.wanted.delete(topic);
-      this.send(topic, payload);
-    }
-  }
-
-  private send(topic: string, payload: string): void {
-    if (this.sent.get(topic) === payload) return;
-    if (!this.stateConnection.connected) return; // sent in full on the next connection
-    this.sent.set(topic, payload);
-    const token = Symbol(topic);
-    this.inFlight.set(topic, token);
-    void this.stateConnection.publish(topic, payload, { retain: true }).then((ok) => {
-      if (this.inFlight.get(topic) !== token) return; // a reconnection took over this topic
-      this.inFlight.delete(topic);
-      if (!ok && this.sent.get(topic) === payload) this.sent.delete(topic);
-      const next = this.wanted.get(topic);
-      if (!this.stopped && next !== undefined) {
-        this.wanted.delete(topic);
-        this.send(topic, next);
-      }
-    });
+    this.retained.want(topics.state, statePayload(state));
+    this.retained.want(topics.presence, presencePayload(state));
   }
 }
 

@@ -7,9 +7,9 @@ import { parsePreferCommand, parseSetCommand } from './commandPayload.js';
 import type { PreferCommand, SetCommand } from './commandPayload.js';
 import { CommandGate } from './commandGate.js';
 import type { CommandGateOptions } from './commandGate.js';
-import type { LogLimiter } from './logLimiter.js';
-import { printable } from './printable.js';
-import { checkPayload, excerpt } from './payloadGuard.js';
+import type { LogLimiter } from '../shared/logLimiter.js';
+import { printable } from '../shared/printable.js';
+import { checkPayload, excerpt } from '../shared/payloadGuard.js';
 import { userTopics } from './stateTopics.js';
 
 /** Name of the built-in input the set topic drives; it has its own place in the arbiter. */
@@ -34,24 +34,44 @@ export interface CommandTopicOptions {
  * subscription) is ignored with a rate-limited note. Commands of one user and topic pass a
  * {@link CommandGate}: one at a time, a bounded number per window, the latest waiting one wins.
  */
+export interface MqttCommandsOptions {
+  readonly baseTopic: string;
+  readonly userKeys: readonly string[];
+  readonly bridge: Pick<BridgeControl, 'setIntent' | 'prefer'>;
+  /** Answers on `<base>/<user>/error`. */
+  readonly publish: Publish;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Rate limit for dropped-command warnings and answers. */
+  readonly dropLog: LogLimiter;
+  /** Which command topics exist; `set` only by default. */
+  readonly topics?: CommandTopicOptions;
+}
+
 export class MqttCommands {
   private readonly users: Set<string>;
   private readonly prefix: string;
   private readonly gate: CommandGate;
 
-  constructor(
-    private readonly baseTopic: string,
-    userKeys: readonly string[],
-    private readonly bridge: Pick<BridgeControl, 'setIntent' | 'prefer'>,
-    private readonly publish: Publish,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-    private readonly dropLog: LogLimiter,
-    private readonly topics: CommandTopicOptions = { set: true, prefer: false },
-  ) {
-    this.users = new Set(userKeys);
-    this.prefix = `${baseTopic}/`;
-    this.gate = new CommandGate(clock, logger, topics.gate);
+  private readonly baseTopic: string;
+  private readonly bridge: Pick<BridgeControl, 'setIntent' | 'prefer'>;
+  private readonly publish: Publish;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly dropLog: LogLimiter;
+  private readonly topics: CommandTopicOptions;
+
+  constructor(options: MqttCommandsOptions) {
+    this.baseTopic = options.baseTopic;
+    this.bridge = options.bridge;
+    this.publish = options.publish;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.dropLog = options.dropLog;
+    this.topics = options.topics ?? { set: true, prefer: false };
+    this.users = new Set(options.userKeys);
+    this.prefix = `${this.baseTopic}/`;
+    this.gate = new CommandGate(this.clock, this.logger, this.topics.gate);
   }
 
   filters(): string[] {

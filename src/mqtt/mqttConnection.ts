@@ -7,6 +7,7 @@ import type { MqttConfig } from './configSchema.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 import { maskUrl } from '../maskUrl.js';
+import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { isLoopbackHost } from '../shared/httpHelpers.js';
 
 /** True for `localhost`, 127.0.0.0/8 and ::1: a broker only this machine can reach (one test for every local server and client). */
@@ -20,6 +21,12 @@ export type ConnectHandler = (info: { readonly first: boolean; readonly sessionP
 export interface MqttConnectionOptions {
   readonly config: MqttConfig;
   readonly logger: Logger;
+  /**
+   * Times the reconnect backoff, the stop bound and how long a connection lasted; the system
+   * clock by default. Real time, not the bridge's clock: the demo's sped-up clock must not speed
+   * up retries against a real broker. Tests inject a ManualClock to move these timers.
+   */
+  readonly clock?: Clock;
   /** Real-time reconnect backoff: first delay, doubled per failure up to the maximum. */
   readonly reconnectMinMs?: number;
   readonly reconnectMaxMs?: number;
@@ -101,7 +108,7 @@ export class MqttConnection {
   private filters: string[] = [];
   private readonly messageHandlers: MessageHandler[] = [];
   private readonly connectHandlers: ConnectHandler[] = [];
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: TimerHandle | undefined;
   private failures = 0;
   private firstConnectDone = false;
   private stopping = false;
@@ -109,9 +116,11 @@ export class MqttConnection {
   private connectCount = 0;
   private connectedAt: number | undefined;
   readonly statusTopic: string;
+  private readonly clock: Clock;
 
   constructor(private readonly options: MqttConnectionOptions) {
     this.statusTopic = statusTopic(options.config);
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Filters to subscribe to (QoS 1); set before `start`. */
@@ -188,15 +197,15 @@ export class MqttConnection {
    */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.clock.clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
     const client = this.client;
     this.client = undefined;
     if (!client) return;
     const limit = this.options.stopTimeoutMs ?? 3000;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TimerHandle | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), limit);
+      timer = this.clock.setTimeout(() => resolve('timeout'), limit);
     });
     try {
       const graceful = async (): Promise<void> => {
@@ -212,7 +221,7 @@ export class MqttConnection {
       this.options.logger.warn(`closing the broker connection failed: ${errorMessage(error)}`);
       client.end(true);
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
     }
   }
 
@@ -235,7 +244,7 @@ export class MqttConnection {
   }
 
   private handleConnect(client: MqttClient, sessionPresent: boolean): void {
-    this.connectedAt = Date.now();
+    this.connectedAt = this.clock.now();
     const first = !this.firstConnectDone;
     this.firstConnectDone = true;
     this.wasConnected = true;
@@ -268,7 +277,7 @@ export class MqttConnection {
     if (this.wasConnected) {
       // Backoff starts over only after a connection that lasted: a broker that accepts and drops
       // at once (another client with the same client id, an ACL kick) must not be hammered.
-      const lasted = Date.now() - (this.connectedAt ?? 0);
+      const lasted = this.clock.now() - (this.connectedAt ?? 0);
       if (lasted >= STABLE_CONNECTION_MS) this.failures = 0;
       this.options.logger.warn(
         lasted < STABLE_CONNECTION_MS
@@ -282,7 +291,7 @@ export class MqttConnection {
     const max = this.options.reconnectMaxMs ?? 60_000;
     const delay = Math.min(max, min * 2 ** Math.min(this.failures, 16));
     this.failures++;
-    this.reconnectTimer = setTimeout(() => {
+    this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.stopping || this.client !== client) return;
       this.guard('reconnect', () => client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore }));

@@ -3,9 +3,9 @@ import type { SignalSink } from '../bridgeTypes.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 import type { Clock } from '../shared/clock.js';
-import type { LogLimiter } from './logLimiter.js';
-import { checkPayload, excerpt } from './payloadGuard.js';
-import { printable } from './printable.js';
+import type { LogLimiter } from '../shared/logLimiter.js';
+import { checkPayload, excerpt } from '../shared/payloadGuard.js';
+import { printable } from '../shared/printable.js';
 import { reduceFilters, topicFilterProblem, topicMatches } from './topicFilter.js';
 
 /**
@@ -14,22 +14,39 @@ import { reduceFilters, topicFilterProblem, topicMatches } from './topicFilter.j
  * state and is delivered like any other. An empty payload (how a retained value is deleted) is
  * not a device value and is ignored.
  */
+export interface MqttInputsOptions {
+  readonly inputs: readonly MqttInputConfig[];
+  readonly sink: SignalSink;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Rate limit for dropped-message warnings. */
+  readonly dropLog: LogLimiter;
+  readonly maxPayloadBytes?: number;
+  /** Rate limit for debug lines that quote payloads; without it they are not written. */
+  readonly debugLog?: LogLimiter;
+}
+
 export class MqttInputs {
   private readonly inputs: MqttInputConfig[];
   /** Inputs on a plain topic by that topic, and inputs on a wildcard filter, each with its config order. */
   private readonly exact = new Map<string, { input: MqttInputConfig; order: number }[]>();
   private readonly wildcard: { input: MqttInputConfig; order: number }[] = [];
 
-  constructor(
-    inputs: readonly MqttInputConfig[],
-    private readonly sink: SignalSink,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-    private readonly dropLog: LogLimiter,
-    private readonly maxPayloadBytes?: number,
-    /** Rate limit for debug lines that quote payloads; without it they are not written. */
-    private readonly debugLog?: LogLimiter,
-  ) {
+  private readonly sink: SignalSink;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly dropLog: LogLimiter;
+  private readonly maxPayloadBytes: number | undefined;
+  private readonly debugLog: LogLimiter | undefined;
+
+  constructor(options: MqttInputsOptions) {
+    const { inputs, logger } = options;
+    this.sink = options.sink;
+    this.clock = options.clock;
+    this.logger = logger;
+    this.dropLog = options.dropLog;
+    this.maxPayloadBytes = options.maxPayloadBytes;
+    this.debugLog = options.debugLog;
     this.inputs = inputs.filter((input) => {
       const problem = topicFilterProblem(input.topic);
       if (problem) logger.error(`input "${input.name}": topic "${input.topic}" is not a valid MQTT topic filter (${problem}); it is ignored`);

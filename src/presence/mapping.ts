@@ -1,6 +1,7 @@
 import { MAX_HOLD_MS, MAX_HOLD_TEXT, formatIsoDuration, parseIsoDuration } from './duration.js';
 import type { Intent, Signal } from './intent.js';
 import { formatPresence, parseSessionPair, SESSION_PAIR_LIST, type PresencePair } from './presencePair.js';
+import { BridgeError } from '../shared/errors.js';
 
 /**
  * Mapping (pure): one input's config turns a signal `{input, value, at}` into an intent.
@@ -101,43 +102,60 @@ function compileAction(inputName: string, key: string, entry: MapEntryInput, tog
     const word = entry.trim().toLowerCase();
     if (word === 'clear') return { kind: 'clear' };
     if (word === 'toggle') {
-      if (toggleList.length === 0) throw new Error(`${where}: "toggle" needs a non-empty toggle list on the input`);
+      if (toggleList.length === 0) throw new MappingError('TOGGLE_WITHOUT_LIST', `${where}: "toggle" needs a non-empty toggle list on the input`);
       return { kind: 'toggle' };
     }
     const pair = parseSessionPair(entry);
-    if (!pair) throw new Error(`${where}: "${entry}" is not clear, toggle or a presence setPresence accepts (${SESSION_PAIR_LIST})`);
+    if (!pair) throw new MappingError('UNKNOWN_PRESENCE', `${where}: "${entry}" is not clear, toggle or a presence setPresence accepts (${SESSION_PAIR_LIST})`);
     return { kind: 'set', pair };
   }
   if (typeof entry !== 'object' || entry === null || typeof entry.set !== 'string' || typeof entry.for !== 'string') {
-    throw new Error(`${where}: expected a presence, clear, toggle or {"set": presence, "for": duration}`);
+    throw new MappingError('BAD_ENTRY', `${where}: expected a presence, clear, toggle or {"set": presence, "for": duration}`);
   }
   const pair = parseSessionPair(entry.set);
-  if (!pair) throw new Error(`${where}: "${entry.set}" is not a presence setPresence accepts (${SESSION_PAIR_LIST})`);
+  if (!pair) throw new MappingError('UNKNOWN_PRESENCE', `${where}: "${entry.set}" is not a presence setPresence accepts (${SESSION_PAIR_LIST})`);
   const forMs = parseIsoDuration(entry.for);
-  if (forMs === undefined || forMs <= 0) throw new Error(`${where}: "${entry.for}" is not a positive ISO 8601 duration such as PT30M`);
-  if (forMs > MAX_HOLD_MS) throw new Error(`${where}: "for" of "${entry.for}" is longer than the ${MAX_HOLD_TEXT} limit`);
+  if (forMs === undefined || forMs <= 0) throw new MappingError('BAD_DURATION', `${where}: "${entry.for}" is not a positive ISO 8601 duration such as PT30M`);
+  if (forMs > MAX_HOLD_MS) throw new MappingError('HOLD_TOO_LONG', `${where}: "for" of "${entry.for}" is longer than the ${MAX_HOLD_TEXT} limit`);
   return { kind: 'set', pair, forMs };
 }
 
-/** Compile one input's config. Throws an Error naming the input and value on anything invalid. */
+/** Why an input's mapping cannot be compiled; the message names the input and the value. */
+export type MappingErrorCode =
+  | 'NO_NAME' // the input has no name
+  | 'UNKNOWN_PRESENCE' // a map value or toggle entry is not a pair setPresence accepts
+  | 'TOGGLE_WITHOUT_LIST' // "toggle" with no toggle list on the input
+  | 'BAD_ENTRY' // neither a presence, clear, toggle nor {"set", "for"}
+  | 'BAD_DURATION' // "for" is not a positive ISO 8601 duration
+  | 'HOLD_TOO_LONG' // "for" is longer than the hold limit
+  | 'EMPTY_FIELD_PART' // "field" has an empty dotted part
+  | 'DUPLICATE_VALUE'; // two map keys normalise to the same value
+
+export class MappingError extends BridgeError<MappingErrorCode> {
+  constructor(code: MappingErrorCode, message: string) {
+    super(message, code);
+  }
+}
+
+/** Compile one input's config. Throws a {@link MappingError} naming the input and value on anything invalid. */
 export function compileMapping(input: MappingInput): InputMapping {
-  if (typeof input.name !== 'string' || input.name.trim() === '') throw new Error('input without a name');
+  if (typeof input.name !== 'string' || input.name.trim() === '') throw new MappingError('NO_NAME', 'input without a name');
   const toggle = (input.toggle ?? []).map((text, i) => {
     const pair = typeof text === 'string' ? parseSessionPair(text) : undefined;
-    if (!pair) throw new Error(`input "${input.name}", toggle[${i}]: "${String(text)}" is not a presence setPresence accepts (${SESSION_PAIR_LIST})`);
+    if (!pair) throw new MappingError('UNKNOWN_PRESENCE', `input "${input.name}", toggle[${i}]: "${String(text)}" is not a presence setPresence accepts (${SESSION_PAIR_LIST})`);
     return pair;
   });
   let field: string[] | undefined;
   if (input.field !== undefined && input.field.trim() !== '') {
     field = input.field.trim().split('.');
-    if (field.some((part) => part === '')) throw new Error(`input "${input.name}": field "${input.field}" has an empty part`);
+    if (field.some((part) => part === '')) throw new MappingError('EMPTY_FIELD_PART', `input "${input.name}": field "${input.field}" has an empty part`);
   }
   const entries = new Map<string, MapAction>();
   const keys = new Map<string, string>();
   for (const [key, entry] of Object.entries(input.map)) {
     const normal = normaliseValue(key);
     const previous = keys.get(normal);
-    if (previous !== undefined) throw new Error(`input "${input.name}": map values "${previous}" and "${key}" mean the same value`);
+    if (previous !== undefined) throw new MappingError('DUPLICATE_VALUE', `input "${input.name}": map values "${previous}" and "${key}" mean the same value`);
     keys.set(normal, key);
     entries.set(normal, compileAction(input.name, key, entry, toggle));
   }

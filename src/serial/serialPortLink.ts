@@ -42,9 +42,11 @@ export function serialReconnectDelay(attempt: number, random: () => number = Mat
 }
 
 type SerialPortClass = typeof SerialPort;
+/** What opens, reads and writes ports: the detected native binding, or one a test or host gives. */
+export type SerialBinding = SerialPortClass['binding'];
 interface SerialPortKit {
   readonly SerialPort: SerialPortClass;
-  readonly binding: SerialPortClass['binding'];
+  readonly binding: SerialBinding;
 }
 let serialPortKit: Promise<SerialPortKit> | undefined;
 
@@ -66,6 +68,12 @@ export interface SerialPortLinkOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly reconnectDelay?: ReconnectDelay;
+  /**
+   * The binding to open the port with, used as given. By default the platform's native binding,
+   * loaded on first use and made to notice hang-ups (hangupAwareBinding.ts). An in-memory binding
+   * (@serialport/binding-mock) lets a test drive the link without a PTY.
+   */
+  readonly binding?: SerialBinding;
 }
 
 type LinkState = 'idle' | 'opening' | 'open' | 'waiting' | 'stopped';
@@ -77,6 +85,7 @@ export class SerialPortLink {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly reconnectDelay: ReconnectDelay;
+  private readonly binding: SerialBinding | undefined;
   private state: LinkState = 'idle';
   private port: SerialPort | undefined;
   private timer: TimerHandle | undefined;
@@ -95,6 +104,7 @@ export class SerialPortLink {
     this.clock = options.clock;
     this.logger = options.logger;
     this.reconnectDelay = options.reconnectDelay ?? ((attempt) => serialReconnectDelay(attempt));
+    this.binding = options.binding;
     this.events = new TypedEvents<SerialPortLinkEvents>(options.logger);
   }
 
@@ -142,7 +152,7 @@ export class SerialPortLink {
     this.state = 'opening';
     loadSerialPort().then(
       (kit) => {
-        if (this.state === 'opening') this.openWith(kit);
+        if (this.state === 'opening') this.openWith(this.binding === undefined ? kit : { SerialPort: kit.SerialPort, binding: this.binding });
       },
       (error: unknown) => {
         if (this.state === 'opening') this.openFailed(new Error(`serial ports are unavailable on this system: ${errorMessage(error)}`));

@@ -1,4 +1,5 @@
 import type { GraphCallEvent, UserErrorInfo, UserHealth, UserState } from './userState.js';
+import { graphCallEvent } from '../graph/graphCallEvent.js';
 import type { GraphPresenceClient } from '../graph/types.js';
 import { GraphError } from '../graph/types.js';
 import type { Logger } from '../logger.js';
@@ -356,23 +357,14 @@ export class PresencePublisher {
     this.attempt = 0;
     this.retryAt = null;
     this.lastError = null;
-    this.emitCall({ userKey: this.user.key, operation, detail, ok: true, startedAt, durationMs: this.deps.clock.now() - startedAt });
+    this.emitCall(graphCallEvent({ userKey: this.user.key, operation, detail, startedAt, endedAt: this.deps.clock.now(), outcome: { ok: true } }));
   }
 
   private failed(error: unknown, operation: GraphCallEvent['operation'], detail: string | undefined, startedAt: number): void {
     const { clock, logger } = this.deps;
     const now = clock.now();
     const graphError = error instanceof GraphError ? error : undefined;
-    this.emitCall({
-      userKey: this.user.key,
-      operation,
-      detail,
-      ok: false,
-      status: graphError?.status,
-      errorCode: graphError?.code ?? 'UNEXPECTED',
-      startedAt,
-      durationMs: now - startedAt,
-    });
+    this.emitCall(graphCallEvent({ userKey: this.user.key, operation, detail, startedAt, endedAt: now, outcome: { ok: false, error } }));
     this.lastError = errorInfo(error, now);
     // Without an answer the request may have reached Graph: the session's state is unknown.
     if (!graphError || graphError.code === 'NETWORK' || graphError.status === 504) this.uncertain = true;

@@ -1,4 +1,5 @@
 import type { GraphCallEvent } from './userState.js';
+import { graphCallEvent, type CallOutcome } from '../graph/graphCallEvent.js';
 import type { GraphPresenceClient, UserPresence } from '../graph/types.js';
 import { GraphError } from '../graph/types.js';
 import type { Logger } from '../logger.js';
@@ -90,7 +91,7 @@ export class PresenceReadback {
       .getPresences(ids)
       .then(
         (presences) => {
-          this.report(true, startedAt);
+          this.report(startedAt, { ok: true });
           this.recovered();
           const byId = new Map(presences.map((p) => [p.id.toLowerCase(), p]));
           for (const id of ids) {
@@ -114,7 +115,7 @@ export class PresenceReadback {
       .getMyPresence()
       .then(
         async (presence) => {
-          this.report(true, startedAt);
+          this.report(startedAt, { ok: true });
           this.recovered();
           const account = await this.signedInAs(presence.id);
           const mine = userIds.filter((id) => account.ids.has(id.toLowerCase()));
@@ -164,7 +165,7 @@ export class PresenceReadback {
   /** Logs a failure the first time, and again only when it changes. */
   private failed(error: unknown, startedAt: number): void {
     const graphError = error instanceof GraphError ? error : undefined;
-    this.report(false, startedAt, graphError);
+    this.report(startedAt, { ok: false, error });
     const text = `(${graphError?.code ?? 'UNEXPECTED'}): ${graphError?.hint ?? errorMessage(error)}`;
     if (text === this.lastFailure) {
       this.deps.logger.debug(`read-back failed again ${text}`);
@@ -180,17 +181,9 @@ export class PresenceReadback {
     this.deps.logger.info('read-back works again');
   }
 
-  private report(ok: boolean, startedAt: number, error?: GraphError): void {
+  private report(startedAt: number, outcome: CallOutcome): void {
     try {
-      this.deps.onCall?.({
-        userKey: null,
-        operation: 'getPresences',
-        ok,
-        status: error?.status,
-        errorCode: error?.code,
-        startedAt,
-        durationMs: this.deps.clock.now() - startedAt,
-      });
+      this.deps.onCall?.(graphCallEvent({ userKey: null, operation: 'getPresences', startedAt, endedAt: this.deps.clock.now(), outcome }));
     } catch (e) {
       this.deps.logger.error(`graphCall listener failed: ${errorMessage(e)}`);
     }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
-import type { HttpClient, HttpRequest, HttpResult } from '../feature.js';
+import type { HttpClient, HttpRequest, HttpResult } from './httpTypes.js';
 
 /** Longest response body kept (a light's answer is small; anything bigger is cut). */
 const MAX_BODY_BYTES = 64 * 1024;

@@ -1,4 +1,4 @@
-import type { RouteAccess, RouteHandler, RouteMatch, RouteOptions, RouteRegistry } from '../feature.js';
+import type { RouteAccess, RouteHandler, RouteMatch, RouteOptions, RouteRegistry } from './httpTypes.js';
 
 interface Route {
   readonly method: string;

@@ -1,4 +1,4 @@
-import { constants, sign } from 'node:crypto';
+import { constants, createPublicKey, sign, verify, type JsonWebKeyInput, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Agent } from 'undici';
 import { startEmulator } from '../../src/emulator/index.js';
@@ -167,10 +167,52 @@ describe('certificate client assertions (private_key_jwt)', () => {
       scope: 'https://graph.microsoft.com/.default',
     });
 
-  it('accepts a valid RS256 and PS256 assertion', async () => {
+  /** Verifies a compact JWT's signature with `key` under `alg`, by node:crypto directly. */
+  function verifiesAs(jwt: string, key: KeyObject, alg: 'RS256' | 'PS256'): boolean {
+    const [h, p, sig] = jwt.split('.');
+    const input = Buffer.from(`${h}.${p}`);
+    const signature = Buffer.from(sig!, 'base64url');
+    return alg === 'PS256'
+      ? verify('sha256', input, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO }, signature)
+      : verify('sha256', input, key, signature);
+  }
+  const headerOf = (jwt: string): Record<string, unknown> => JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+
+  it.each(['RS256', 'PS256'] as const)(
+    'accepts a valid %s assertion (its header names the alg its signature verifies with) and answers with an RS256 token signed by the published key',
+    async (alg) => {
+      const t = env.current;
+      const jwt = assertion(t, {}, alg);
+      const certKey = createPublicKey(t.emulator.apps[0]!.certificate!.certPem);
+      expect(headerOf(jwt).alg).toBe(alg);
+      expect(verifiesAs(jwt, certKey, alg)).toBe(true);
+      expect(verifiesAs(jwt, certKey, alg === 'RS256' ? 'PS256' : 'RS256')).toBe(false); // the two algs are not interchangeable
+
+      const res = await redeem(t, jwt);
+      expect(res.status).toBe(200);
+      const accessToken = res.body.access_token as string;
+      const keys = await call(t, 'GET', `/${t.emulator.tenantId}/discovery/v2.0/keys`);
+      const jwk = keys.body.keys[0] as { kid: string; alg: string };
+      expect(headerOf(accessToken)).toMatchObject({ typ: 'JWT', alg: 'RS256', kid: jwk.kid });
+      const published = createPublicKey({ key: jwk as unknown as JsonWebKeyInput['key'], format: 'jwk' });
+      expect(verifiesAs(accessToken, published, 'RS256')).toBe(true);
+      expect(verifiesAs(accessToken, certKey, 'RS256')).toBe(false); // signed by the emulator's key, not the app's
+    },
+  );
+
+  it.each([
+    ['a header naming PS256 over an RS256 signature', 'RS256', 'PS256'],
+    ['a header naming RS256 over a PS256 signature', 'PS256', 'RS256'],
+    ['alg none', 'RS256', 'none'],
+    ['HS256 (a symmetric alg keyed with public data)', 'RS256', 'HS256'],
+  ] as const)('refuses %s with invalid_client', async (_name, signedWith, claimed) => {
     const t = env.current;
-    expect((await redeem(t, assertion(t, {}))).status).toBe(200);
-    expect((await redeem(t, assertion(t, {}, 'PS256'))).status).toBe(200);
+    const [, p, sig] = assertion(t, {}, signedWith).split('.');
+    const cert = t.emulator.apps[0]!.certificate!;
+    const header = Buffer.from(JSON.stringify({ alg: claimed, typ: 'JWT', 'x5t#S256': Buffer.from(cert.thumbprintSha256, 'hex').toString('base64url') })).toString('base64url');
+    const res = await redeem(t, `${header}.${p}.${claimed === 'none' ? '' : sig}`);
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ error: 'invalid_client' });
   });
 
   it.each([

@@ -1,9 +1,10 @@
 import { lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ICachePlugin } from '@azure/msal-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadState, saveState, type EmulatorState } from '../../src/emulator/state.js';
 import { temporaryName, writeFileAtomic } from '../../src/files/atomicFile.js';
-import { writeFileAtomic as tokenCacheWriter } from '../../src/graph/auth.js';
+import { fileCachePlugin } from '../../src/graph/tokenCacheFile.js';
 import { StateFileWriter, stateFilePath } from '../../src/homebridge/stateFile.js';
 import { silentLogger } from '../../src/logger.js';
 import { SESSION_LEDGER_FILE, SessionLedger } from '../../src/session/sessionLedger.js';
@@ -143,7 +144,24 @@ describe('every state file goes through the shared writer', () => {
     expect(await modeOf(join(root, 'new'))).toBe(0o700);
   });
 
-  it('token cache: the same writer', () => {
-    expect(tokenCacheWriter).toBe(writeFileAtomic);
+  it('token cache: 0600 in a new 0700 folder, a planted temp file left alone, read back by the next access', async () => {
+    const root = await scratch();
+    const file = join(root, 'storage', 'token-cache.json');
+    await mkdir(join(root, 'storage'), { mode: 0o700 });
+    await plantStale(file);
+    const plugin = fileCachePlugin(file, silentLogger);
+    let read = '';
+    // The two members of MSAL's TokenCacheContext the plugin touches.
+    const context = (serialized: string) =>
+      ({ cacheHasChanged: true, tokenCache: { serialize: () => serialized, deserialize: (text: string) => void (read = text) } }) as unknown as Parameters<ICachePlugin['afterCacheAccess']>[0];
+    await plugin.afterCacheAccess(context('{"Account":{}}'));
+    expect(await modeOf(file)).toBe(0o600);
+    expect(await readFile(`${file}.${process.pid}.tmp`, 'utf8')).toBe('stale');
+    await plugin.beforeCacheAccess(context(''));
+    expect(read).toBe('{"Account":{}}');
+    const nested = join(root, 'new', 'token-cache.json');
+    await fileCachePlugin(nested, silentLogger).afterCacheAccess(context('{}'));
+    expect(await modeOf(join(root, 'new'))).toBe(0o700);
+    expect(await modeOf(nested)).toBe(0o600);
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { resolveEndpoints } from '../../src/graph/clouds.js';
+import { resolveEndpoints } from '../../src/shared/clouds.js';
 import { GraphConfigError } from '../../src/graph/errors.js';
 
 const tenantId = 'contoso.onmicrosoft.com';
-const base = { auth: { mode: 'application' as const, tenantId, clientId: 'c' }, graph: { expiration: 'PT1H', maxRequestsPer30s: 1000, pollSeconds: 60, timeoutSeconds: 30 } };
+const base = { auth: { mode: 'application' as const, tenantId, clientId: 'c' }, graph: { baseUrl: undefined as string | undefined, expiration: 'PT1H', maxRequestsPer30s: 1000, pollSeconds: 60, timeoutSeconds: 30 } };
 
 describe('national clouds pick the Graph and sign-in hosts', () => {
   it.each([
@@ -39,5 +39,19 @@ describe('national clouds pick the Graph and sign-in hosts', () => {
     [{ authorityHost: 'not a url' }, {}],
   ])('refuses non-https or broken overrides (%j %j)', (auth, graph) => {
     expect(() => resolveEndpoints({ ...base, cloud: 'global', auth: { ...base.auth, ...auth }, graph: { ...base.graph, ...graph } })).toThrow(GraphConfigError);
+  });
+});
+
+describe('the cloud table below the config layer', () => {
+  it('names exactly the clouds the config schema accepts, each with https hosts', async () => {
+    const { CLOUD_NAMES, CLOUDS } = await import('../../src/shared/clouds.js');
+    const { configHead } = await import('../../src/config/schema.js');
+    const accepted = configHead.cloud.unwrap().options;
+    expect([...CLOUD_NAMES].sort()).toEqual([...accepted].sort());
+    expect(Object.keys(CLOUDS).sort()).toEqual([...CLOUD_NAMES].sort());
+    for (const hosts of Object.values(CLOUDS)) {
+      expect(new URL(hosts.graphOrigin).protocol).toBe('https:');
+      expect(new URL(hosts.authorityOrigin).protocol).toBe('https:');
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AuthError, InteractionRequiredAuthError, ServerError } from '@azure/msal-node';
-import { signInError } from '../../src/graph/auth.js';
+import { signInError } from '../../src/graph/signInError.js';
 import { SignInTransportError } from '../../src/graph/msalNetworkClient.js';
 
 const now = Date.UTC(2026, 0, 5, 9, 0, 0);

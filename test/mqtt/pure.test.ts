@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { filterCovers, reduceFilters, topicFilterProblem, topicMatches } from '../../src/mqtt/topicFilter.js';
-import { checkPayload, MAX_PAYLOAD_BYTES } from '../../src/mqtt/payloadGuard.js';
+import { checkPayload, MAX_PAYLOAD_BYTES } from '../../src/shared/payloadGuard.js';
 import { parsePreferCommand, parseSetCommand } from '../../src/mqtt/commandPayload.js';
-import { LogLimiter } from '../../src/mqtt/logLimiter.js';
+import { LogLimiter } from '../../src/shared/logLimiter.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import type { Logger } from '../../src/logger.js';
 

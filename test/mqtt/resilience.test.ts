@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/configuration.js';
-import { MqttFeature } from '../../src/mqtt/index.js';
-import { MAX_PAYLOAD_BYTES } from '../../src/mqtt/payloadGuard.js';
+import { MqttFeature, type MqttFeatureOptions } from '../../src/mqtt/index.js';
+import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
+import { MAX_PAYLOAD_BYTES } from '../../src/shared/payloadGuard.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
@@ -61,14 +62,54 @@ function fuzzPayload(random: () => number): Fuzz {
   return { payload: Buffer.from(text), expect: text };
 }
 
+/**
+ * A TCP relay in front of the real broker that can stop passing bytes towards the bridge while
+ * keeping both connections open: a broker (or a network path) that has stopped answering.
+ */
+async function startFreezableRelay(brokerPort: number): Promise<{ url: string; freeze(): void; thaw(): void; close(): Promise<void> }> {
+  let frozen = false;
+  const sockets = new Set<Socket>();
+  const held: { to: Socket; data: Buffer }[] = [];
+  const server = createServer((client) => {
+    const upstream = createConnection({ host: '127.0.0.1', port: brokerPort });
+    sockets.add(client).add(upstream);
+    client.on('data', (data) => upstream.write(data));
+    upstream.on('data', (data) => (frozen ? held.push({ to: client, data }) : client.write(data)));
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const s of [client, upstream]) {
+      s.on('close', end);
+      s.on('error', end);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    freeze: () => {
+      frozen = true;
+    },
+    thaw: () => {
+      frozen = false;
+      for (const { to, data } of held.splice(0)) if (!to.destroyed) to.write(data);
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 describe.each([5, 4] as const)('MQTT resilience over MQTT %s', (protocolVersion) => {
   const cleanups = cleanupAfterEach();
 
-  async function setup(base: string) {
+  async function setup(base: string, connection: MqttFeatureOptions['connection'] = {}, url: string = broker.url) {
     const config = configSchema.parse({
       auth: { tenantId: 't', clientId: 'c', clientSecret: 's' },
       users: USERS,
-      mqtt: { url: broker.url, protocolVersion, baseTopic: base, clientId: `res-${base}` },
+      mqtt: { url, protocolVersion, baseTopic: base, clientId: `res-${base}` },
       inputs: [
         { name: 'Button', type: 'mqtt', topic: `${base}-dev/button`, map: { single: 'Busy/InACall' } },
         { name: 'Hooks', type: 'mqtt', topic: `${base}-dev/hook/+`, map: { OFFHOOK: 'Busy/InACall', ONHOOK: 'clear' } },
@@ -79,7 +120,7 @@ describe.each([5, 4] as const)('MQTT resilience over MQTT %s', (protocolVersion)
     const logger = recordingLogger();
     const watcher = await Watcher.connect(broker.url, protocolVersion);
     cleanups.push(() => watcher.close());
-    const feature = new MqttFeature({ ...config, mqtt: config.mqtt! }, bridge, { logger, clock, storagePath: '/x' }, { connection: { reconnectMinMs: 50, reconnectMaxMs: 400 } });
+    const feature = new MqttFeature({ ...config, mqtt: config.mqtt! }, bridge, { logger, clock, storagePath: '/x' }, { connection: { reconnectMinMs: 50, reconnectMaxMs: 400, ...connection } });
     cleanups.push(() => feature.stop());
     feature.connection.onConnect(changed); // the state topics come over their own connection, maybe before this one counts
     await feature.start();
@@ -118,19 +159,57 @@ describe.each([5, 4] as const)('MQTT resilience over MQTT %s', (protocolVersion)
     await waitFor(() => bridge.intents.length === 1, 'command after restart');
   });
 
-  it('stops promptly while the broker is down, with messages waiting to be sent', async () => {
+  it('stops promptly while the broker is down, with messages waiting to be sent: no time passes on its clock', async () => {
     const base = `down${protocolVersion}`;
-    const { bridge, feature, logger } = await setup(base);
+    // The connections' timers (reconnect backoff, stop bound) run on this clock, which never moves:
+    // a stop that waited for any timer would not finish.
+    const connectionClock = new ManualClock();
+    const { bridge, feature, logger } = await setup(base, { clock: connectionClock });
     await broker.stop();
     try {
-      await waitFor(() => logger.lines.some((l) => l.message.includes('lost the broker connection')), 'the bridge notices');
+      await waitFor(() => logger.lines.filter((l) => l.message.includes('lost the broker connection')).length === 2, 'both connections notice');
+      expect(connectionClock.pending()).toBe(2); // one reconnect each, waiting for the clock
       bridge.update('alex', { health: 'retrying' }); // not sent: offline
       void feature.connection.publish(`${base}/alex/error`, 'queued while offline');
+      const startedAt = connectionClock.now();
       await feature.stop();
+      expect(connectionClock.now()).toBe(startedAt);
+      expect(connectionClock.pending()).toBe(0); // reconnects cancelled, no stop bound left armed
       expect(feature.connection.connected).toBe(false);
+      expect(logger.lines.some((l) => l.message.includes('did not answer'))).toBe(false);
     } finally {
       await broker.restart();
     }
+  });
+
+  it('a broker that stops answering holds stop for exactly stopTimeoutMs on the connection clock, then is cut off', async () => {
+    const base = `frozen${protocolVersion}`;
+    const relay = await startFreezableRelay(broker.port);
+    cleanups.push(() => relay.close());
+    const connectionClock = new ManualClock();
+    const stopTimeoutMs = 3_000;
+    const { feature, logger, watcher } = await setup(base, { clock: connectionClock, stopTimeoutMs }, relay.url);
+    await waitFor(() => feature.stateConnection.connected, 'state connection up');
+    relay.freeze(); // the TCP connections stay open; nothing reaches the bridge any more
+    let stopped = false;
+    const stopping = feature.stop().then(() => {
+      stopped = true;
+    });
+    // The offline publish waits for a PUBACK that never comes: only the clock ends the wait.
+    await connectionClock.advance(stopTimeoutMs - 1);
+    expect(stopped).toBe(false);
+    let advances = 0;
+    while (!stopped && advances < 2) {
+      await connectionClock.advance(stopTimeoutMs);
+      advances++;
+    }
+    await stopping;
+    expect(stopped).toBe(true);
+    expect(logger.lines.filter((l) => l.message.includes(`did not answer within ${stopTimeoutMs} ms`)).length).toBeGreaterThanOrEqual(1);
+    expect(connectionClock.pending()).toBe(0);
+    // The broker publishes the last will when the cut connection drops: the bridge still reads offline.
+    relay.thaw();
+    await waitFor(() => watcher.last(`${base}/status`)?.text === 'offline', 'offline through the will');
   });
 
   it('keeps its session while it is away: an input sent during a bridge restart is delivered when it is back', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PACKET_OVERHEAD_BYTES, credentialWarning, isLoopbackHost, packetLimitFor } from '../../src/mqtt/mqttConnection.js';
-import { printable } from '../../src/mqtt/printable.js';
+import { printable } from '../../src/shared/printable.js';
 import { discoveryMessages } from '../../src/mqtt/homeAssistant.js';
 import { validateConfig } from '../../src/configuration.js';
 

@@ -8,7 +8,10 @@ import {
   type InputMapping,
   type MappingInput,
   type ToggleState,
+  MappingError,
+  type MappingErrorCode,
 } from '../../src/presence/mapping.js';
+import { BridgeError } from '../../src/shared/errors.js';
 import type { Intent } from '../../src/presence/intent.js';
 import { formatPresence } from '../../src/presence/presencePair.js';
 
@@ -195,23 +198,34 @@ describe('mapSignal: toggle', () => {
 });
 
 describe('compileMapping rejects invalid config', () => {
-  it.each<[string, MappingInput, RegExp]>([
-    ['unknown pair', { name: 'I', map: { a: 'Busy/Lunch' } }, /input "I", map value "a": "Busy\/Lunch" is not clear, toggle or a presence setPresence accepts \(Available\/Available, Busy\/InACall/],
-    ['preferred-only pair', { name: 'I', map: { a: 'Busy/Busy' } }, /"Busy\/Busy" is not/],
-    ['toggle without a list', { name: 'I', map: { a: 'toggle' } }, /"toggle" needs a non-empty toggle list/],
-    ['toggle with an empty list', { name: 'I', map: { a: 'toggle' }, toggle: [] }, /"toggle" needs a non-empty toggle list/],
-    ['bad toggle entry', { name: 'I', map: { a: 'toggle' }, toggle: ['Busy/InACall', 'clear'] }, /toggle\[1\]: "clear" is not a presence/],
-    ['timed with bad pair', { name: 'I', map: { a: { set: 'Nope', for: 'PT5M' } } }, /"Nope" is not a presence/],
-    ['timed with bad duration', { name: 'I', map: { a: { set: 'Busy/InACall', for: '30 minutes' } } }, /"30 minutes" is not a positive ISO 8601 duration/],
-    ['timed with zero duration', { name: 'I', map: { a: { set: 'Busy/InACall', for: 'PT0S' } } }, /"PT0S" is not a positive/],
-    ['timed longer than a day', { name: 'I', map: { a: { set: 'Busy/InACall', for: 'P30D' } } }, /"for" of "P30D" is longer than the P1D limit/],
-    ['keys equal after normalising case', { name: 'I', map: { OFFHOOK: 'clear', offhook: 'Busy/InACall' } }, /map values "OFFHOOK" and "offhook" mean the same value/],
-    ['keys equal as booleans', { name: 'I', map: { on: 'clear', '1': 'Busy/InACall' } }, /mean the same value/],
-    ['empty field part', { name: 'I', field: 'a..b', map: { a: 'clear' } }, /field "a..b" has an empty part/],
-    ['no name', { name: ' ', map: {} }, /without a name/],
-    ['not a map entry', { name: 'I', map: { a: 42 as unknown as string } }, /expected a presence, clear, toggle or/],
-  ])('%s', (_name, input, message) => {
+  it.each<[string, MappingInput, RegExp, MappingErrorCode]>([
+    ['unknown pair', { name: 'I', map: { a: 'Busy/Lunch' } }, /input "I", map value "a": "Busy\/Lunch" is not clear, toggle or a presence setPresence accepts \(Available\/Available, Busy\/InACall/, 'UNKNOWN_PRESENCE'],
+    ['preferred-only pair', { name: 'I', map: { a: 'Busy/Busy' } }, /"Busy\/Busy" is not/, 'UNKNOWN_PRESENCE'],
+    ['toggle without a list', { name: 'I', map: { a: 'toggle' } }, /"toggle" needs a non-empty toggle list/, 'TOGGLE_WITHOUT_LIST'],
+    ['toggle with an empty list', { name: 'I', map: { a: 'toggle' }, toggle: [] }, /"toggle" needs a non-empty toggle list/, 'TOGGLE_WITHOUT_LIST'],
+    ['bad toggle entry', { name: 'I', map: { a: 'toggle' }, toggle: ['Busy/InACall', 'clear'] }, /toggle\[1\]: "clear" is not a presence/, 'UNKNOWN_PRESENCE'],
+    ['timed with bad pair', { name: 'I', map: { a: { set: 'Nope', for: 'PT5M' } } }, /"Nope" is not a presence/, 'UNKNOWN_PRESENCE'],
+    ['timed with bad duration', { name: 'I', map: { a: { set: 'Busy/InACall', for: '30 minutes' } } }, /"30 minutes" is not a positive ISO 8601 duration/, 'BAD_DURATION'],
+    ['timed with zero duration', { name: 'I', map: { a: { set: 'Busy/InACall', for: 'PT0S' } } }, /"PT0S" is not a positive/, 'BAD_DURATION'],
+    ['timed longer than a day', { name: 'I', map: { a: { set: 'Busy/InACall', for: 'P30D' } } }, /"for" of "P30D" is longer than the P1D limit/, 'HOLD_TOO_LONG'],
+    ['keys equal after normalising case', { name: 'I', map: { OFFHOOK: 'clear', offhook: 'Busy/InACall' } }, /map values "OFFHOOK" and "offhook" mean the same value/, 'DUPLICATE_VALUE'],
+    ['keys equal as booleans', { name: 'I', map: { on: 'clear', '1': 'Busy/InACall' } }, /mean the same value/, 'DUPLICATE_VALUE'],
+    ['empty field part', { name: 'I', field: 'a..b', map: { a: 'clear' } }, /field "a..b" has an empty part/, 'EMPTY_FIELD_PART'],
+    ['no name', { name: ' ', map: {} }, /without a name/, 'NO_NAME'],
+    ['not a map entry', { name: 'I', map: { a: 42 as unknown as string } }, /expected a presence, clear, toggle or/, 'BAD_ENTRY'],
+  ])('%s', (_name, input, message, code) => {
     expect(() => compileMapping(input)).toThrow(message);
+    const error = (() => {
+      try {
+        compileMapping(input);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(MappingError);
+    expect(error).toBeInstanceOf(BridgeError);
+    expect(error).toMatchObject({ code, name: 'MappingError' });
   });
 
   it('accepts canonical and loosely written pairs and words', () => {

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { Clock, TimerHandle } from '../shared/clock.js';
+import type { Clock, TimerHandle } from './clock.js';
 import { printable } from './printable.js';
 
 export interface LogLimiterOptions {

@@ -1,7 +1,20 @@
-import type { PresenceBridgeConfig } from '../config/schema.js';
+/**
+ * Where each Microsoft cloud lives, and the endpoints a config resolves to. Below the config and
+ * Graph layers (issue 17): the config describes endpoints and the Graph stack calls them, and
+ * neither should import the other for it.
+ */
 import { GraphConfigError } from './errors.js';
 
-export type CloudName = PresenceBridgeConfig['cloud'];
+/** The values of the config's `cloud` option (test/graph/clouds.test.ts holds them equal to the schema's enum). */
+export const CLOUD_NAMES = ['global', 'usgov', 'dod', 'china'] as const;
+export type CloudName = (typeof CLOUD_NAMES)[number];
+
+/** The part of the config the endpoints depend on. */
+export interface EndpointConfig {
+  readonly cloud: CloudName;
+  readonly auth: { readonly tenantId: string; readonly authorityHost?: string | undefined };
+  readonly graph: { readonly baseUrl?: string | undefined };
+}
 
 export interface CloudHosts {
   /** Origin of Microsoft Graph, e.g. `https://graph.microsoft.com`. */
@@ -59,7 +72,7 @@ function httpsOrigin(text: string, what: string): URL {
  * The hosts of the configured cloud, with `auth.authorityHost` and `graph.baseUrl` overriding
  * them. A `graph.baseUrl` with no version path gets `/v1.0`.
  */
-export function resolveEndpoints(config: Pick<PresenceBridgeConfig, 'cloud' | 'auth' | 'graph'>): Endpoints {
+export function resolveEndpoints(config: EndpointConfig): Endpoints {
   const cloud = CLOUDS[config.cloud];
   const authorityUrl = httpsOrigin(config.auth.authorityHost ?? cloud.authorityOrigin, 'auth.authorityHost');
   const graphUrl = httpsOrigin(config.graph.baseUrl ?? cloud.graphOrigin, 'graph.baseUrl');
