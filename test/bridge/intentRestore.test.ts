@@ -10,7 +10,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { ManualClock, yieldToEventLoop } from '../../src/shared/clock.js';
 import { INTENT_STORE_FILE } from '../../src/session/intentStore.js';
 import { SESSION_LEDGER_FILE } from '../../src/session/sessionLedger.js';
-import { memoryLogger } from './harness.js';
+import { memoryLogger } from '../helpers/harness.js';
 
 const MIN = 60_000;
 

@@ -111,7 +111,7 @@ function mismatches(): string[] {
  * Waits until the bridge's session ledger on disk lists every user Graph holds a session of ours
  * for, so that these tests exercise the listed path. (A kill before that write lands is covered by
  * the run's open mark instead: every configured user is then checked after the restart; see
- * RELIABILITY.md and test/bridge/sessionLedger.test.ts.)
+ * RELIABILITY.md and test/session/sessionLedger.test.ts.)
  */
 async function ledgerWritten(): Promise<void> {
   const file = join(dir, 'presence-bridge-sessions.json');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.js';
 import { INTENT_STORE_FILE, IntentStore } from '../../src/session/intentStore.js';
-import { memoryLogger } from '../bridge/harness.js';
+import { memoryLogger } from '../helpers/harness.js';
 
 const BUSY = { availability: 'Busy', activity: 'InACall' } as const;
 const DND = { availability: 'DoNotDisturb', activity: 'Presenting' } as const;

@@ -5,7 +5,7 @@ import type { CoreBridge } from '../../src/bridge.js';
 import { createBridge, STARTUP_GRACE_MS } from '../../src/bridge.js';
 import { yieldToEventLoop } from '../../src/shared/clock.js';
 import { INTENT_STORE_FILE } from '../../src/session/intentStore.js';
-import { Harness, HOUR, MINUTE } from './harness.js';
+import { Harness, HOUR, MINUTE } from '../helpers/harness.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {

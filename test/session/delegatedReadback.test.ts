@@ -9,7 +9,7 @@ import type { Emulator } from '../../src/emulator/index.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import { createGraphStack } from '../../src/graph/index.js';
 import { ManualClock, yieldToEventLoop } from '../../src/shared/clock.js';
-import { memoryLogger } from './harness.js';
+import { memoryLogger } from '../helpers/harness.js';
 import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 
 /**

@@ -6,7 +6,7 @@ import { USER_ID_CACHE_FILE } from '../../src/graph/index.js';
 import { INTENT_STORE_FILE } from '../../src/session/intentStore.js';
 import { SESSION_LEDGER_FILE } from '../../src/session/sessionLedger.js';
 import { UNAUTHORIZED_GRACE_MS } from '../../src/presence/retryDelay.js';
-import { Harness, MINUTE } from './harness.js';
+import { Harness, MINUTE } from '../helpers/harness.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {

@@ -9,7 +9,7 @@ import type { Logger } from '../../src/logger.js';
 import { yieldToEventLoop } from '../../src/shared/clock.js';
 import { SESSION_LEDGER_FILE } from '../../src/session/sessionLedger.js';
 import { createBridge, STARTUP_GRACE_MS } from '../../src/bridge.js';
-import { HOUR, Harness } from './harness.js';
+import { HOUR, Harness } from '../helpers/harness.js';
 
 /** The users the ledger file on disk lists right now (read synchronously, on the main thread). */
 function ledgerFile(storage: string): unknown {
