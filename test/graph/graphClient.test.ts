@@ -5,7 +5,8 @@ import { createGraphStack, GraphError, type GraphStack } from '../../src/graph/i
 import { ManualClock, systemClock } from '../../src/shared/clock.js';
 import { withRetry } from '../../src/graph/withRetry.js';
 import { MAX_PRESENCE_IDS } from '../../src/graph/graphPresenceClient.js';
-import { captureLogger, configFor, tempDir, until } from './helpers.js';
+import { configFor, tempDir, until } from './helpers.js';
+import { capturingLogger } from '../helpers/logger.js';
 
 describe('Graph presence client, application mode (client secret), against the emulator', () => {
   let emulator: Emulator;
@@ -15,7 +16,7 @@ describe('Graph presence client, application mode (client secret), against the e
   beforeAll(async () => {
     emulator = await startEmulator();
     storage = await tempDir();
-    stack = createGraphStack(configFor(emulator), { logger: captureLogger(), clock: systemClock, storagePath: storage.path });
+    stack = createGraphStack(configFor(emulator), { logger: capturingLogger(), clock: systemClock, storagePath: storage.path });
   });
   afterAll(async () => {
     await stack.close();
@@ -73,7 +74,7 @@ describe('Graph presence client, application mode (client secret), against the e
   });
 
   it('many users at once share one token request', async () => {
-    const fresh = createGraphStack(configFor(emulator), { logger: captureLogger(), clock: systemClock, storagePath: storage.path });
+    const fresh = createGraphStack(configFor(emulator), { logger: capturingLogger(), clock: systemClock, storagePath: storage.path });
     try {
       emulator.clearRequestLog();
       await Promise.all(emulator.users.flatMap((u) => [fresh.client.getPresence(u.id), fresh.client.getPresence(u.id)]));
@@ -113,7 +114,7 @@ describe('retries and token refresh on a moved clock', () => {
   let clock: ManualClock;
   let stack: GraphStack;
   let storage: { path: string; remove(): Promise<void> };
-  const logger = captureLogger();
+  const logger = capturingLogger();
   const bearer = new Set<string>();
   const onRequest = (message: unknown) => {
     for (const m of JSON.stringify((message as { request: { headers: unknown } }).request.headers).matchAll(/Bearer ([A-Za-z0-9._~+/=-]+)/g)) bearer.add(m[1]!);
@@ -187,7 +188,7 @@ describe('retries and token refresh on a moved clock', () => {
   });
 
   it('logged every request, and no token or secret, at debug level', () => {
-    const all = logger.lines.join('\n');
+    const all = logger.texts().join('\n');
     expect(all).toContain('POST /users/');
     expect(all).toContain('-> 401');
     expect(bearer.size).toBeGreaterThanOrEqual(2);

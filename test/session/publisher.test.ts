@@ -196,7 +196,7 @@ describe('publisher against the emulator, one shared ManualClock', () => {
     await h.signal('desk', 'no-such-value');
     await h.settle();
     expect(h.calls()).toEqual([]);
-    expect(h.logger.lines.filter((l) => l.startsWith('warn'))).toEqual([
+    expect(h.logger.texts().filter((l) => l.startsWith('warn'))).toEqual([
       'warn signal from unknown input "nope" dropped',
       'warn intent for unknown user "ghost" from "homekit" dropped',
       'warn disconnect of unknown input "nope" ignored',
@@ -315,7 +315,7 @@ describe('createBridge wiring', () => {
     await h.bridge.start();
     await h.settle();
     expect(h.presenceOf()).toBe('Busy/InACall');
-    expect(h.logger.lines).toContain('error a feature failed to start: port busy');
+    expect(h.logger.texts()).toContain('error a feature failed to start: port busy');
     await h.stop();
     expect(order).toEqual(['good start', 'broken stop', 'good stop while Busy/InACall']);
     expect(h.presenceOf()).toBe('Offline/Offline');
