@@ -48,11 +48,31 @@ describe('Graph presence client, application mode (client secret), against the e
   });
 
   it('chunks getPresencesByUserId at 650 ids', async () => {
-    emulator.clearRequestLog();
+    const [a, b, c] = emulator.users;
+    await stack.client.setPresence(a!.id, { availability: 'Busy', activity: 'InACall' }, 'PT1H');
+    // Real users first in the first chunk, first in the second and last of all; the rest unknown ids.
     const ids = Array.from({ length: MAX_PRESENCE_IDS + 5 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
-    await stack.client.getPresences(ids).catch(() => undefined);
+    ids[0] = a!.id;
+    ids[MAX_PRESENCE_IDS] = b!.id;
+    ids[ids.length - 1] = c!.id;
+    emulator.clearRequestLog();
+
+    const presences = await stack.client.getPresences(ids);
+
     const calls = emulator.requestLog().filter((e) => e.route === '/communications/getPresencesByUserId');
-    expect(calls.map((c) => (c.body as { ids: string[] }).ids.length)).toEqual([MAX_PRESENCE_IDS, 5]);
+    const sent = calls.map((call) => (call.body as { ids: string[] }).ids);
+    expect(sent.map((chunk) => chunk.length)).toEqual([MAX_PRESENCE_IDS, 5]);
+    expect(sent.flat()).toEqual(ids.map((id) => id.toLowerCase())); // every id once, in order
+    // The merged result: one presence per id asked, in order, each user's own.
+    expect(presences.map((p) => p.id)).toEqual(ids);
+    expect(presences[0]).toMatchObject({ availability: 'Busy', activity: 'InACall' });
+    for (const [index, user] of [[0, a!], [MAX_PRESENCE_IDS, b!], [ids.length - 1, c!]] as const) {
+      const shown = emulator.presenceOf(user.id);
+      expect(presences[index], user.id).toMatchObject({ id: user.id, availability: shown.availability, activity: shown.activity });
+    }
+    const unknown = presences.filter((p) => !(p.id === a!.id || p.id === b!.id || p.id === c!.id));
+    expect(unknown).toHaveLength(ids.length - 3);
+    for (const p of unknown) expect(p, p.id).toMatchObject({ availability: 'PresenceUnknown', activity: 'PresenceUnknown' });
   });
 
   it('sets and clears a preferred presence', async () => {
