@@ -1,5 +1,4 @@
 import type { TestProject } from 'vitest/node';
-import '../helpers/builtProduct.js';
 import { buildProduct } from '../helpers/productBuild.js';
 
 /**
