@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/.work/', 'homebridge-ui/public/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/.work/', 'test-output/', 'homebridge-ui/public/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

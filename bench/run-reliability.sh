@@ -2,11 +2,10 @@
 # Runs the reliability suite (test/reliability/) and writes its results table into RELIABILITY.md.
 #   bash bench/run-reliability.sh                      bounded form (as in CI, about a minute)
 #   RELIABILITY_LONG=1 bash bench/run-reliability.sh   long form (5 desk days, 100,000 fuzz inputs, 10 kills)
-# Needs Node 22, mosquitto and socat; builds first (the kill -9 test runs the built CLI).
+# Needs Node 22, mosquitto and socat; the tests' global setup builds the CLI the kill -9 test runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/node22.sh
-npm run build >/dev/null
 rm -rf test-output/reliability
 npx vitest run test/reliability/
 node --input-type=module -e "

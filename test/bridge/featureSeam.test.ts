@@ -3,7 +3,7 @@ import type { BridgeEvents, UserState } from '../../src/bridgeTypes.js';
 import { TypedEvents } from '../../src/events.js';
 import type { FeatureContext, FeatureDefinition } from '../../src/feature.js';
 import { RouteTable } from '../../src/shared/routeTable.js';
-import { Harness } from './harness.js';
+import { Harness } from '../helpers/harness.js';
 
 let harness: Harness | undefined;
 
@@ -37,7 +37,7 @@ describe('the FeatureContext createBridge gives each feature (issue 17)', () => 
     const h = harness;
     expect(seen).toHaveLength(1);
     const context = seen[0]!;
-    expect(h.logger.lines).toContain('info [probe] started');
+    expect(h.logger.texts()).toContain('info [probe] started');
     expect(context.clock).toBe(h.clock);
     expect(context.storagePath).toBe(h.storage);
     expect(context.config).toBe(h.config);
@@ -117,7 +117,7 @@ describe('the FeatureContext createBridge gives each feature (issue 17)', () => 
       ],
     });
     expect(built).toBe(0);
-    expect(harness.logger.lines).toContain('error feature "broken" failed to start: bad wiring');
+    expect(harness.logger.texts()).toContain('error feature "broken" failed to start: bad wiring');
     expect(seen).toHaveLength(1);
   });
 
@@ -134,6 +134,6 @@ describe('the FeatureContext createBridge gives each feature (issue 17)', () => 
     });
     expect(events).toBeDefined();
     expect('emit' in events!).toBe(false);
-    expect(harness.logger.lines).toContain('info [legacy] up');
+    expect(harness.logger.texts()).toContain('info [legacy] up');
   });
 });

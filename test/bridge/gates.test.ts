@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GateInput, PresenceGate } from '../../src/feature.js';
-import { Harness, MINUTE } from './harness.js';
+import { Harness, MINUTE } from '../helpers/harness.js';
 
 let harness: Harness | undefined;
 
@@ -97,8 +97,8 @@ describe('gates between the arbiter and the publisher (issue 17 item 4), on the 
     await h.signal('desk', 'busy');
     expect(h.callNames()).toEqual(['set Busy/InACall']);
     expect(h.bridge.state('u0')?.gated).toBeNull();
-    expect(h.logger.lines).toContain('error gate "broken": u0: gate exploded; let through');
-    expect(h.logger.lines).toContain('error gate "broken": u0: no idea when');
-    expect(h.logger.lines.some((l) => l.startsWith('error gate "nonsense": u0: Offline/Offline is no presence a session can hold'))).toBe(true);
+    expect(h.logger.texts()).toContain('error gate "broken": u0: gate exploded; let through');
+    expect(h.logger.texts()).toContain('error gate "broken": u0: no idea when');
+    expect(h.logger.texts().some((l) => l.startsWith('error gate "nonsense": u0: Offline/Offline is no presence a session can hold'))).toBe(true);
   });
 });

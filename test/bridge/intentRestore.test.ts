@@ -10,7 +10,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { ManualClock, yieldToEventLoop } from '../../src/shared/clock.js';
 import { INTENT_STORE_FILE } from '../../src/session/intentStore.js';
 import { SESSION_LEDGER_FILE } from '../../src/session/sessionLedger.js';
-import { memoryLogger } from './harness.js';
+import { capturingLogger, type CapturingLogger } from '../helpers/logger.js';
 
 const MIN = 60_000;
 
@@ -23,13 +23,13 @@ let clock: ManualClock;
 let emulator: Emulator;
 let storage: string;
 let running: CoreBridge[] = [];
-let logger: ReturnType<typeof memoryLogger>;
+let logger: CapturingLogger;
 
 beforeEach(async () => {
   clock = new ManualClock();
   emulator = await startEmulator({ clock });
   storage = await mkdtemp(join(tmpdir(), 'pb-restore-'));
-  logger = memoryLogger();
+  logger = capturingLogger();
 });
 
 afterEach(async () => {
@@ -131,7 +131,7 @@ describe('intents restored at start', () => {
     expect(calls(samId, mark)).toEqual(['set DoNotDisturb/Presenting']);
     expect(second.activeIntents('sam').map((i) => i.input)).toEqual(['homekit']);
     expect(states.some((s) => s.userKey === 'sam' && s.source === 'homekit')).toBe(true);
-    expect(logger.lines).toContain(`info alex: restored Busy/InACall from input "desk" (asked ${new Date(askedAt).toISOString()})`);
+    expect(logger.texts()).toContain(`info alex: restored Busy/InACall from input "desk" (asked ${new Date(askedAt).toISOString()})`);
     // The crash ledger's grace finds both wanted: nothing is cleared, and both are renewed.
     await clock.advance(STARTUP_GRACE_MS + 50 * MIN, () => settle(second));
     expect(calls(alexId, mark)).toEqual(['set Busy/InACall', 'set Busy/InACall']);
@@ -194,7 +194,7 @@ describe('intents restored at start', () => {
     await second.start();
     await settle(second);
     expect(second.activeIntents('alex')).toEqual([]);
-    expect(logger.lines.some((l) => l.includes('not restoring Busy/InACall from input "desk": the bridge was down longer than graph.expiration (PT1H)'))).toBe(true);
+    expect(logger.texts().some((l) => l.includes('not restoring Busy/InACall from input "desk": the bridge was down longer than graph.expiration (PT1H)'))).toBe(true);
     await clock.advance(STARTUP_GRACE_MS, () => settle(second));
     expect(calls(alexId, mark)).toEqual(['clear']);
   });
@@ -226,6 +226,6 @@ describe('intents restored at start', () => {
     await bridge.start();
     await settle(bridge);
     expect(bridge.activeIntents('alex')).toEqual([]);
-    expect(logger.lines.some((l) => l.startsWith('warn [intents] ignoring'))).toBe(true);
+    expect(logger.texts().some((l) => l.startsWith('warn [intents] ignoring'))).toBe(true);
   });
 });

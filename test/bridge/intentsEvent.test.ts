@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IntentsEvent } from '../../src/bridgeTypes.js';
 import { formatPresence, parseSessionPair } from '../../src/presence/presencePair.js';
-import { Harness, MINUTE } from './harness.js';
+import { Harness, MINUTE } from '../helpers/harness.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SESSION_LEDGER_FILE } from '../../src/session/sessionLedger.js';
-import { Harness, MINUTE } from './harness.js';
+import { Harness, MINUTE } from '../helpers/harness.js';
 
 let harness: Harness | undefined;
 
@@ -31,7 +31,7 @@ describe('setUsers: users added and removed at runtime (fleet, issue 19), on the
     expect(h.bridge.states().map((s) => s.userKey)).toEqual(['u1']);
     expect(h.presenceOf('u0')).toBe('Offline/Offline'); // our session of u0 was cleared
     expect(h.emulator.sessionsOf(u0.id)).toEqual([]);
-    expect(h.logger.lines).toContain('info u0 is no longer served; clearing their session');
+    expect(h.logger.texts()).toContain('info u0 is no longer served; clearing their session');
     // inputs of the removed user no longer reach Graph
     const mark = h.emulator.requestLog().length;
     await h.signal('desk', 'free');

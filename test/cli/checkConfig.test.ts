@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { EXIT, type CliIo } from '../../src/cli/command.js';
 import { validateConfig } from '../../src/configuration.js';
 import { readFileSync } from 'node:fs';
+import { builtProduct } from '../helpers/builtProduct.js';
 import { Collect } from '../helpers/collect.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -195,15 +195,10 @@ describe('presence-bridge check-config (built CLI, real process)', () => {
   let cli: string;
 
   beforeAll(async () => {
-    // Its own build folder, so this never races another test building the shared dist/.
+    // The CLI of the run's one build (test/setup/buildProduct.ts); this folder holds only test files.
+    cli = builtProduct().cli;
     dir = await mkdtemp(join(tmpdir(), 'pb-check-config-'));
-    await copyFile(join(ROOT, 'package.json'), join(dir, 'package.json'));
-    await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-    // tsc emits even when a file elsewhere in the tree has a type error; dist/ is what counts.
-    await promisify(execFile)(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')], { cwd: ROOT, maxBuffer: 16 << 20 }).catch(() => undefined);
-    cli = join(dir, 'dist/cli/main.js');
-  }, 180_000);
+  });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });

@@ -8,7 +8,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { main } from '../../src/cli/main.js';
 import { EXIT } from '../../src/cli/command.js';
 import { TOKEN_CACHE_FILE } from '../../src/graph/index.js';
-import { buildPluginFolder } from '../homebridge/homebridgeRunner.js';
+import { builtProduct, type ProductBuild } from '../helpers/builtProduct.js';
 import { configFor, tempDir, testIo, until, watchOutgoing, writeConfigFile, type TestIo } from '../graph/helpers.js';
 
 async function run(args: string[], io: TestIo = testIo()): Promise<{ code: number; stdout: string; stderr: string; io: TestIo }> {
@@ -259,20 +259,20 @@ describe('presence-bridge login and a delegated run, with every line of output c
 describe('the built presence-bridge binary, as a real process', () => {
   let emulator: Emulator;
   let dir: { path: string; remove(): Promise<void> };
-  let build: Awaited<ReturnType<typeof buildPluginFolder>>;
+  let build: ProductBuild;
 
   beforeAll(async () => {
-    [emulator, dir, build] = await Promise.all([startEmulator(), tempDir('pb-cli-proc-'), buildPluginFolder()]);
-  }, 180_000);
+    build = builtProduct();
+    [emulator, dir] = await Promise.all([startEmulator(), tempDir('pb-cli-proc-')]);
+  });
   afterAll(async () => {
     await emulator?.close();
     await dir?.remove();
-    await build?.cleanup();
   });
 
   /** The built CLI as a child process; `output` grows while it runs, `done` resolves when it exits. */
   function startCli(args: string[], home = dir.path) {
-    const child = spawn(process.execPath, [join(build.packageDir, 'dist', 'cli', 'main.js'), ...args], {
+    const child = spawn(process.execPath, [build.cli, ...args], {
       env: { PATH: process.env.PATH, HOME: home },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -3,9 +3,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MIN_NODE, nodeVersionProblem } from '../../src/nodeVersion.js';
-import { buildPluginFolder, REPO, tempDir } from '../homebridge/homebridgeRunner.js';
+import { builtProduct, type ProductBuild } from '../helpers/builtProduct.js';
+import { REPO, tempDir } from '../homebridge/homebridgeRunner.js';
 
 /** The machine's own Node (20 on this kind of machine), older than the bridge needs. */
 const OLD_NODE = '/usr/bin/node';
@@ -32,22 +33,19 @@ describe('nodeVersionProblem', () => {
 });
 
 describe('on an older Node (the machine\'s /usr/bin/node)', () => {
-  let plugin: Awaited<ReturnType<typeof buildPluginFolder>>;
+  let plugin: ProductBuild;
   let oldVersion = '';
 
   beforeAll(async () => {
     expect(existsSync(OLD_NODE), `${OLD_NODE} is the older Node this test runs the bridge with`).toBe(true);
     oldVersion = (await promisify(execFile)(OLD_NODE, ['-p', 'process.versions.node'])).stdout.trim();
     expect(nodeVersionProblem(oldVersion), `${OLD_NODE} is Node ${oldVersion}, not older than the bridge needs`).toBeDefined();
-    plugin = await buildPluginFolder();
-  }, 180_000);
-  afterAll(async () => {
-    await plugin.cleanup();
+    plugin = builtProduct();
   });
 
   it('presence-bridge check-config prints one sentence naming the Node needed, and no stack trace', async () => {
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(OLD_NODE, [join(plugin.packageDir, 'dist/cli/bin.js'), 'check-config', join(REPO, 'test/fixtures/config/platform-block.json')], (error, stdout, stderr) => {
+      execFile(OLD_NODE, [plugin.bin, 'check-config', join(REPO, 'test/fixtures/config/platform-block.json')], (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
       });
     });

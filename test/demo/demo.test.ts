@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserState } from '../../src/bridgeTypes.js';
 import { validateConfig } from '../../src/configuration.js';
 import type { StatusSnapshot } from '../../src/statusPage/index.js';
+import { builtProduct } from '../helpers/builtProduct.js';
 
 /*
  * `presence-bridge demo` as a newcomer meets it: the built CLI, its printed commands run exactly
@@ -16,7 +17,8 @@ import type { StatusSnapshot } from '../../src/statusPage/index.js';
  */
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/cli/main.js');
+/** The CLI of the run's one build (test/setup/buildProduct.ts); the demo runs from the repo as a newcomer runs it. */
+const CLI = builtProduct().cli;
 
 interface Step {
   readonly what: string;
@@ -116,7 +118,6 @@ describe('presence-bridge demo (built CLI, commands run as printed)', () => {
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    await run('npm run build', 'npm', ['run', 'build']);
     shimDir = await mkdtemp(join(tmpdir(), 'pb-demo-test-'));
     env = { ...process.env, NO_COLOR: '1' };
     if (!onPath('mosquitto_pub')) {

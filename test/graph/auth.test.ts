@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { createGraphStack, GraphConfigError, GraphError, TOKEN_CACHE_FILE, type DeviceCodePrompt, type GraphStack } from '../../src/graph/index.js';
 import { ManualClock, systemClock } from '../../src/shared/clock.js';
-import { captureLogger, configFor, tempDir } from './helpers.js';
+import { configFor, tempDir } from './helpers.js';
+import { capturingLogger } from '../helpers/logger.js';
 
 async function signIn(emulator: Emulator, stack: GraphStack, userIndex = 0): Promise<DeviceCodePrompt> {
   let prompt: DeviceCodePrompt | undefined;
@@ -21,7 +22,7 @@ describe('delegated mode: device code sign-in, cached refresh token, silent refr
   let clock: ManualClock;
   let storage: { path: string; remove(): Promise<void> };
   const stacks: GraphStack[] = [];
-  const open = (logger = captureLogger()) => {
+  const open = (logger = capturingLogger()) => {
     const stack = createGraphStack(configFor(emulator, { auth: { mode: 'delegated', clientSecret: undefined } }), { logger, clock, storagePath: storage.path });
     stacks.push(stack);
     return stack;
@@ -130,7 +131,7 @@ describe('delegated mode: device code sign-in, cached refresh token, silent refr
   it('an app without public client flows is refused with the hint to allow them', async () => {
     const app = emulator.apps[1]!;
     const stack = createGraphStack(configFor(emulator, { auth: { mode: 'delegated', clientSecret: undefined, clientId: app.clientId } }), {
-      logger: captureLogger(),
+      logger: capturingLogger(),
       clock,
       storagePath: storage.path,
     });
@@ -153,7 +154,7 @@ describe('application mode credentials and refusals', () => {
   let storage: { path: string; remove(): Promise<void> };
   const stacks: GraphStack[] = [];
   const open = (patch: Parameters<typeof configFor>[1]) => {
-    const stack = createGraphStack(configFor(emulator, patch), { logger: captureLogger(), clock: systemClock, storagePath: storage.path });
+    const stack = createGraphStack(configFor(emulator, patch), { logger: capturingLogger(), clock: systemClock, storagePath: storage.path });
     stacks.push(stack);
     return stack;
   };
@@ -250,7 +251,7 @@ describe('application mode credentials and refusals', () => {
 
   it('NODE_EXTRA_CA_CERTS from the environment is trusted too', async () => {
     const stack = createGraphStack(configFor(emulator, { tls: { caFile: undefined } }), {
-      logger: captureLogger(),
+      logger: capturingLogger(),
       clock: systemClock,
       storagePath: storage.path,
       env: { NODE_EXTRA_CA_CERTS: emulator.caCertFile },
@@ -262,7 +263,7 @@ describe('application mode credentials and refusals', () => {
   it('application mode without a credential is a config error', () => {
     const config = configFor(emulator);
     const bare = { ...config, auth: { ...config.auth, clientSecret: undefined } };
-    expect(() => createGraphStack(bare, { logger: captureLogger(), clock: systemClock, storagePath: storage.path })).toThrow(GraphConfigError);
+    expect(() => createGraphStack(bare, { logger: capturingLogger(), clock: systemClock, storagePath: storage.path })).toThrow(GraphConfigError);
   });
 });
 
@@ -271,7 +272,7 @@ describe('MSAL shares the clock-free path: a ManualClock far from wall time stil
     const clock = new ManualClock();
     const emulator = await startEmulator({ clock });
     const storage = await tempDir();
-    const stack = createGraphStack(configFor(emulator), { logger: captureLogger(), clock, storagePath: storage.path });
+    const stack = createGraphStack(configFor(emulator), { logger: capturingLogger(), clock, storagePath: storage.path });
     try {
       await stack.client.setPresence(emulator.users[0]!.id, { availability: 'Busy', activity: 'InACall' }, 'PT1H');
       expect(emulator.presenceOf(emulator.users[0]!.id)).toMatchObject({ availability: 'Busy' });

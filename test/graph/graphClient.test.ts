@@ -5,7 +5,8 @@ import { createGraphStack, GraphError, type GraphStack } from '../../src/graph/i
 import { ManualClock, systemClock } from '../../src/shared/clock.js';
 import { withRetry } from '../../src/graph/withRetry.js';
 import { MAX_PRESENCE_IDS } from '../../src/graph/graphPresenceClient.js';
-import { captureLogger, configFor, tempDir, until } from './helpers.js';
+import { configFor, tempDir, until } from './helpers.js';
+import { capturingLogger } from '../helpers/logger.js';
 
 describe('Graph presence client, application mode (client secret), against the emulator', () => {
   let emulator: Emulator;
@@ -15,7 +16,7 @@ describe('Graph presence client, application mode (client secret), against the e
   beforeAll(async () => {
     emulator = await startEmulator();
     storage = await tempDir();
-    stack = createGraphStack(configFor(emulator), { logger: captureLogger(), clock: systemClock, storagePath: storage.path });
+    stack = createGraphStack(configFor(emulator), { logger: capturingLogger(), clock: systemClock, storagePath: storage.path });
   });
   afterAll(async () => {
     await stack.close();
@@ -47,11 +48,31 @@ describe('Graph presence client, application mode (client secret), against the e
   });
 
   it('chunks getPresencesByUserId at 650 ids', async () => {
-    emulator.clearRequestLog();
+    const [a, b, c] = emulator.users;
+    await stack.client.setPresence(a!.id, { availability: 'Busy', activity: 'InACall' }, 'PT1H');
+    // Real users first in the first chunk, first in the second and last of all; the rest unknown ids.
     const ids = Array.from({ length: MAX_PRESENCE_IDS + 5 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
-    await stack.client.getPresences(ids).catch(() => undefined);
+    ids[0] = a!.id;
+    ids[MAX_PRESENCE_IDS] = b!.id;
+    ids[ids.length - 1] = c!.id;
+    emulator.clearRequestLog();
+
+    const presences = await stack.client.getPresences(ids);
+
     const calls = emulator.requestLog().filter((e) => e.route === '/communications/getPresencesByUserId');
-    expect(calls.map((c) => (c.body as { ids: string[] }).ids.length)).toEqual([MAX_PRESENCE_IDS, 5]);
+    const sent = calls.map((call) => (call.body as { ids: string[] }).ids);
+    expect(sent.map((chunk) => chunk.length)).toEqual([MAX_PRESENCE_IDS, 5]);
+    expect(sent.flat()).toEqual(ids.map((id) => id.toLowerCase())); // every id once, in order
+    // The merged result: one presence per id asked, in order, each user's own.
+    expect(presences.map((p) => p.id)).toEqual(ids);
+    expect(presences[0]).toMatchObject({ availability: 'Busy', activity: 'InACall' });
+    for (const [index, user] of [[0, a!], [MAX_PRESENCE_IDS, b!], [ids.length - 1, c!]] as const) {
+      const shown = emulator.presenceOf(user.id);
+      expect(presences[index], user.id).toMatchObject({ id: user.id, availability: shown.availability, activity: shown.activity });
+    }
+    const unknown = presences.filter((p) => !(p.id === a!.id || p.id === b!.id || p.id === c!.id));
+    expect(unknown).toHaveLength(ids.length - 3);
+    for (const p of unknown) expect(p, p.id).toMatchObject({ availability: 'PresenceUnknown', activity: 'PresenceUnknown' });
   });
 
   it('sets and clears a preferred presence', async () => {
@@ -73,7 +94,7 @@ describe('Graph presence client, application mode (client secret), against the e
   });
 
   it('many users at once share one token request', async () => {
-    const fresh = createGraphStack(configFor(emulator), { logger: captureLogger(), clock: systemClock, storagePath: storage.path });
+    const fresh = createGraphStack(configFor(emulator), { logger: capturingLogger(), clock: systemClock, storagePath: storage.path });
     try {
       emulator.clearRequestLog();
       await Promise.all(emulator.users.flatMap((u) => [fresh.client.getPresence(u.id), fresh.client.getPresence(u.id)]));
@@ -113,7 +134,7 @@ describe('retries and token refresh on a moved clock', () => {
   let clock: ManualClock;
   let stack: GraphStack;
   let storage: { path: string; remove(): Promise<void> };
-  const logger = captureLogger();
+  const logger = capturingLogger();
   const bearer = new Set<string>();
   const onRequest = (message: unknown) => {
     for (const m of JSON.stringify((message as { request: { headers: unknown } }).request.headers).matchAll(/Bearer ([A-Za-z0-9._~+/=-]+)/g)) bearer.add(m[1]!);
@@ -187,7 +208,7 @@ describe('retries and token refresh on a moved clock', () => {
   });
 
   it('logged every request, and no token or secret, at debug level', () => {
-    const all = logger.lines.join('\n');
+    const all = logger.texts().join('\n');
     expect(all).toContain('POST /users/');
     expect(all).toContain('-> 401');
     expect(bearer.size).toBeGreaterThanOrEqual(2);

@@ -8,7 +8,6 @@ import { validateConfig } from '../../src/configuration.js';
 import type { PresenceBridgeConfig } from '../../src/config/schema.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
-import type { Logger } from '../../src/logger.js';
 import type { CliIo } from '../../src/cli/command.js';
 import { Collect } from '../helpers/collect.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -50,19 +49,6 @@ export async function writeConfigFile(dir: string, config: unknown, name = 'conf
 export async function tempDir(prefix = 'pb-graph-'): Promise<{ path: string; remove(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
-}
-
-export interface CapturedLogger extends Logger {
-  readonly lines: string[];
-}
-
-/** A Logger that keeps every line, debug included, parameters rendered. */
-export function captureLogger(): CapturedLogger {
-  const lines: string[] = [];
-  const add = (level: string) => (message: string, ...parameters: unknown[]) => {
-    lines.push(`${level} ${message} ${parameters.map((p) => (p instanceof Error ? `${p.message} ${String(p.stack)}` : JSON.stringify(p))).join(' ')}`);
-  };
-  return { lines, debug: add('debug'), info: add('info'), warn: add('warn'), error: add('error') };
 }
 
 export interface TestIo extends CliIo {

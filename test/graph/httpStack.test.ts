@@ -4,14 +4,15 @@ import { createGraphStack, GraphError, type GraphStack } from '../../src/graph/i
 import { graphErrorFrom } from '../../src/graph/graphPresenceClient.js';
 import { redactProxy } from '../../src/graph/httpStack.js';
 import { ManualClock, systemClock } from '../../src/shared/clock.js';
-import { captureLogger, configFor, startConnectProxy, tempDir, watchOutgoing } from './helpers.js';
+import { configFor, startConnectProxy, tempDir, watchOutgoing } from './helpers.js';
+import { capturingLogger } from '../helpers/logger.js';
 
 describe('one HTTP stack: proxy, CAs, timeouts', () => {
   let emulator: Emulator;
   let proxy: Awaited<ReturnType<typeof startConnectProxy>>;
   let storage: { path: string; remove(): Promise<void> };
   const stacks: GraphStack[] = [];
-  const open = (patch: Parameters<typeof configFor>[1], env: NodeJS.ProcessEnv = {}, logger = captureLogger()) => {
+  const open = (patch: Parameters<typeof configFor>[1], env: NodeJS.ProcessEnv = {}, logger = capturingLogger()) => {
     const stack = createGraphStack(configFor(emulator, patch), { logger, clock: systemClock, storagePath: storage.path, env });
     stacks.push(stack);
     return stack;
@@ -32,14 +33,14 @@ describe('one HTTP stack: proxy, CAs, timeouts', () => {
   it('sends sign-in and Graph through the configured proxy (CONNECT tunnels)', async () => {
     proxy.targets.length = 0;
     emulator.clearRequestLog();
-    const logger = captureLogger();
+    const logger = capturingLogger();
     const stack = open({ proxy: proxy.url }, {}, logger);
     await stack.client.setPresence(emulator.users[0]!.id, { availability: 'Busy', activity: 'InACall' }, 'PT1H');
     const target = new URL(emulator.graphBaseUrl).host;
     expect(proxy.targets.length).toBeGreaterThanOrEqual(1);
     expect(new Set(proxy.targets)).toEqual(new Set([target]));
     expect(emulator.requestLog().map((e) => e.kind)).toEqual(['identity', 'graph']);
-    expect(logger.lines.some((l) => l.includes(`proxy ${proxy.url}`))).toBe(true);
+    expect(logger.texts().some((l) => l.includes(`proxy ${proxy.url}`))).toBe(true);
   });
 
   it('uses HTTPS_PROXY from the environment, and NO_PROXY bypasses it', async () => {
@@ -97,7 +98,7 @@ describe('a token Graph keeps refusing after a refresh', () => {
     // Tokens that live 0 s on a clock that does not move: every token is expired on arrival.
     const emulator = await startEmulator({ clock: new ManualClock(Date.now()), tokenLifetimeSeconds: 0 });
     const storage = await tempDir();
-    const stack = createGraphStack(configFor(emulator), { logger: captureLogger(), clock: systemClock, storagePath: storage.path });
+    const stack = createGraphStack(configFor(emulator), { logger: capturingLogger(), clock: systemClock, storagePath: storage.path });
     try {
       const error = await stack.client.setPresence(emulator.users[0]!.id, { availability: 'Busy', activity: 'InACall' }, 'PT1H').catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'UNAUTHORIZED', status: 401, retryable: false });

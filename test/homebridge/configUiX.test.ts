@@ -9,7 +9,8 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { createPtyPair, type PtyPair } from '../helpers/socat.js';
-import { buildPluginFolder, freePort, REPO, tempDir } from './homebridgeRunner.js';
+import { builtProduct } from '../helpers/builtProduct.js';
+import { freePort, REPO, tempDir } from './homebridgeRunner.js';
 import { HbService, installConfigUiX, openPluginSettings } from './configUiX.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -37,8 +38,7 @@ describe('Homebridge UI (homebridge-config-ui-x) as a new user', () => {
 
   beforeAll(async () => {
     const ui = await installConfigUiX();
-    const plugin = await buildPluginFolder();
-    cleanups.push(plugin.cleanup);
+    const plugin = builtProduct();
     emulator = await startEmulator();
     cleanups.push(() => emulator.close());
     mosquitto = await startMosquitto();

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { execFile } from 'node:child_process';
-import { copyFile, cp, mkdir, rm, symlink, writeFile, access } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterEach } from 'vitest';
+import { builtProduct } from '../helpers/builtProduct.js';
 import { tempDir } from '../helpers/tempDir.js';
 
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
@@ -12,38 +11,9 @@ const stripAnsi = (text: string): string => text.replace(ANSI, '');
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HOMEBRIDGE_BIN = join(REPO, 'node_modules', 'homebridge', 'bin', 'homebridge.js');
-const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
 
 export { freePort } from '../helpers/net.js';
 export { tempDir };
-
-/**
- * Builds the plugin into a private package folder (its own dist/, the repo's node_modules and
- * custom UI linked in) so a test never races another build of the shared dist/. Returns the
- * folder to pass to Homebridge's `-P` (it holds `homebridge-presence-bridge`).
- */
-export async function buildPluginFolder(): Promise<{ pluginPath: string; packageDir: string; cleanup: () => Promise<void> }> {
-  const pluginPath = await tempDir('pb-plugins-');
-  const packageDir = join(pluginPath, 'homebridge-presence-bridge');
-  await mkdir(packageDir, { recursive: true });
-  await copyFile(join(REPO, 'package.json'), join(packageDir, 'package.json'));
-  await symlink(join(REPO, 'node_modules'), join(packageDir, 'node_modules'), 'dir');
-  // Copied, not linked: server.js finds ../dist relative to its real path.
-  await cp(join(REPO, 'homebridge-ui'), join(packageDir, 'homebridge-ui'), { recursive: true });
-  try {
-    await access(join(REPO, 'config.schema.json'));
-    await copyFile(join(REPO, 'config.schema.json'), join(packageDir, 'config.schema.json'));
-  } catch {
-    // Not generated yet: Homebridge runs without it.
-  }
-  // tsc emits even when a file elsewhere in the tree has a type error; what matters is dist/.
-  await promisify(execFile)(process.execPath, [TSC, '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(packageDir, 'dist')], {
-    cwd: REPO,
-    maxBuffer: 16 * 1024 * 1024,
-  }).catch(() => undefined);
-  await access(join(packageDir, 'dist', 'index.js'));
-  return { pluginPath, packageDir, cleanup: () => rm(pluginPath, { recursive: true, force: true }) };
-}
 
 export interface HomebridgeOptions {
   readonly storagePath: string;
@@ -174,26 +144,19 @@ export function homebridgeConfig(port: number, pin: string, platforms: unknown[]
 }
 
 /**
- * The per-file setup of a test that runs Homebridge: the plugin built once for the file; after each
- * test, Homebridge's output kept when it failed and the test's cleanups run, newest first.
+ * The per-file setup of a test that runs Homebridge: the plugin folder of the run's one build
+ * (test/setup/buildProduct.ts); after each test, Homebridge's output kept when it failed and the
+ * test's cleanups run, newest first.
  */
 export function homebridgeFixture(): { readonly pluginPath: string; readonly cleanups: (() => Promise<unknown>)[] } {
-  let plugin: Awaited<ReturnType<typeof buildPluginFolder>> | undefined;
   const cleanups: (() => Promise<unknown>)[] = [];
-  beforeAll(async () => {
-    plugin = await buildPluginFolder();
-  }, 180_000);
-  afterAll(async () => {
-    await plugin?.cleanup();
-  });
   afterEach(async (context) => {
     await keepHomebridgeOutputOnFailure(context);
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   });
   return {
     get pluginPath(): string {
-      if (!plugin) throw new Error('the plugin folder is not built yet');
-      return plugin.pluginPath;
+      return builtProduct().pluginPath;
     },
     cleanups,
   };

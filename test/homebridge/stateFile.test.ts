@@ -2,7 +2,8 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateFileWriter, stateFilePath, type StateSnapshot } from '../../src/homebridge/stateFile.js';
-import { silentLogger, type Logger } from '../../src/logger.js';
+import { silentLogger } from '../../src/logger.js';
+import { capturingLogger } from '../helpers/logger.js';
 import { tempDir } from './homebridgeRunner.js';
 
 const folders: string[] = [];
@@ -38,13 +39,14 @@ describe('StateFileWriter', () => {
     folders.push(storage);
     // A file where the folder should be: mkdir fails.
     await writeFile(join(storage, 'presence-bridge'), 'not a folder');
-    const warnings: string[] = [];
-    const logger: Logger = { ...silentLogger, warn: (m: string) => void warnings.push(m) };
+    const logger = capturingLogger();
+    const warnings = () => logger.lines.filter((l) => l.level === 'warn').map((l) => l.message);
     const writer = new StateFileWriter(storage, logger);
     writer.write(() => ({ writtenAt: 1, users: [] }));
     await writer.flush();
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/could not write .*state\.json/);
+    expect(warnings()).toHaveLength(1);
+    expect(logger.count('error', /./)).toBe(0);
+    expect(warnings()[0]).toMatch(/could not write .*state\.json/);
     await rm(join(storage, 'presence-bridge'));
     await mkdir(join(storage, 'presence-bridge'));
     writer.write(() => ({ writtenAt: 2, users: [] }));

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
-import { buildPluginFolder, REPO } from './homebridgeRunner.js';
+import { builtProduct, type ProductBuild } from '../helpers/builtProduct.js';
+import { REPO } from './homebridgeRunner.js';
 
-type PluginFolder = Awaited<ReturnType<typeof buildPluginFolder>>;
+type PluginFolder = ProductBuild;
 
 /**
  * Stands in for the Homebridge UI (homebridge-config-ui-x) around a plugin's custom UI, doing
@@ -181,23 +182,22 @@ function parentPage(pluginConfig: unknown[]): string {
 }
 
 /**
- * The plugin built once into its own package folder and one headless Chromium, for a test file:
+ * The plugin folder of the run's one build and one headless Chromium, for a test file:
  * registers beforeAll/afterAll; read `plugin` and `browser` inside tests.
  */
 export function pluginAndBrowser(setupTimeoutMs: number): { readonly plugin: PluginFolder; readonly browser: Browser } {
   let plugin: PluginFolder | undefined;
   let browser: Browser | undefined;
   beforeAll(async () => {
-    plugin = await buildPluginFolder();
+    plugin = builtProduct();
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   }, setupTimeoutMs);
   afterAll(async () => {
     await browser?.close();
-    await plugin?.cleanup();
   });
   return {
     get plugin() {
-      if (!plugin) throw new Error('the plugin folder is built in beforeAll');
+      if (!plugin) throw new Error('the plugin folder is read in beforeAll');
       return plugin;
     },
     get browser() {

@@ -11,6 +11,7 @@ import type { ActiveIntent } from '../../src/presence/presenceArbiter.js';
 import type { TeamsStatus } from '../../src/presence/teamsStatus.js';
 import { parseSessionPair, type ObservedPresence, type PresencePair } from '../../src/presence/presencePair.js';
 import { ManualClock } from '../../src/shared/clock.js';
+import { capturingLogger } from '../helpers/logger.js';
 import { RecordingBridge } from '../helpers/recordingBridge.js';
 import { userState } from '../helpers/userState.js';
 
@@ -66,17 +67,6 @@ class ThrowingBridge extends RecordingBridge {
   override setIntent(): void {
     throw new Error('core exploded');
   }
-}
-
-function recordingLogger(): Logger & { errors: string[] } {
-  const errors: string[] = [];
-  return {
-    ...silentLogger,
-    errors,
-    error: (m: string) => {
-      errors.push(m);
-    },
-  };
 }
 
 interface SetupOptions {
@@ -233,11 +223,12 @@ describe('UserAccessory on real HAP services', () => {
 
   it('a failing core or no running bridge: the error is logged and HomeKit gets a HAP error, nothing escapes', async () => {
     for (const bridge of [new ThrowingBridge(), null]) {
-      const logger = recordingLogger();
+      const logger = capturingLogger();
       const { on } = setup(bridge, { logger });
       await expect(on(BUSY).handleSetRequest(true)).rejects.toBe(-70402);
-      expect(logger.errors).toHaveLength(1);
-      expect(logger.errors[0]).toMatch(/HomeKit switch Busy\/InACall for alex failed/);
+      const errors = logger.lines.filter((l) => l.level === 'error').map((l) => l.message);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/HomeKit switch Busy\/InACall for alex failed/);
     }
   });
 

@@ -5,6 +5,7 @@ import { parsePreferCommand, parseSetCommand } from '../../src/mqtt/commandPaylo
 import { LogLimiter } from '../../src/shared/logLimiter.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import type { Logger } from '../../src/logger.js';
+import { capturingLogger } from '../helpers/logger.js';
 
 describe('topic filters', () => {
   it.each([
@@ -135,10 +136,15 @@ describe('prefer command payloads', () => {
 });
 
 describe('log limiter', () => {
+  /** The shared capturing logger, and the messages it kept, whatever their level. */
   function recorder(): { logger: Logger; lines: string[] } {
     const lines: string[] = [];
-    const push = (m: string) => lines.push(m);
-    return { lines, logger: { debug: push, info: push, warn: push, error: push } };
+    return {
+      lines,
+      logger: capturingLogger((line) => {
+        lines.push(line.message);
+      }),
+    };
   }
 
   it('logs at most perKey lines per topic per window, then one summary when the window ends', async () => {

@@ -9,8 +9,9 @@ import { createBridge, type CoreBridge } from '../../src/bridge.js';
 import { validateConfig } from '../../src/configuration.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { BUILT_IN_FEATURES } from '../../src/features.js';
-import { silentLogger } from '../../src/logger.js';
+import { RECONNECT_MAX_MS } from '../../src/serial/serialPortLink.js';
 import { ManualClock } from '../../src/shared/clock.js';
+import { capturingLogger } from '../helpers/logger.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { createPtyPair, type PtyPair } from '../helpers/socat.js';
 import { DeviceEnd } from '../serial/support.js';
@@ -36,6 +37,10 @@ const FUZZ_LINES = LONG ? 100_000 : 10_000;
 const GRAPH_RECOVERY_BOUND_MS = 90_000;
 /** Real time allowed for a broker restart to be ridden out (MQTT reconnect backoff is on real time). */
 const BROKER_RECOVERY_BOUND_MS = 30_000;
+/** Reopen attempts that may fail after the device is back (one may have been under way at the replug, one for jitter). */
+const MAX_FAILED_REOPENS_AFTER_REPLUG = 2;
+/** Emulated time allowed from the replug to the reopen: three backoff intervals at their cap, twice over. */
+const REPLUG_BOUND_MS = 2 * (MAX_FAILED_REOPENS_AFTER_REPLUG + 1) * RECONNECT_MAX_MS;
 /** The heap may end this much above its baseline (caches, JIT, the emulator's bounded request log). */
 const HEAP_TOLERANCE_BYTES = 24 * 1024 * 1024;
 
@@ -60,6 +65,13 @@ const base = `rel${process.pid}`;
 let baselineHeap = 0;
 const heapReadings: number[] = [];
 const signalsByInput = new Map<string, number>();
+/** What the headset's serial link reported, counted from the bridge's log. */
+const serialLink = { failedOpens: 0, backs: 0 };
+const bridgeLog = capturingLogger((line) => {
+  if (!line.message.includes(pty.a)) return;
+  if (line.message.endsWith(`${pty.a} is back`)) serialLink.backs++;
+  else if (line.message.includes(`cannot open ${pty.a}`)) serialLink.failedOpens++;
+});
 const deskSignals = (): number => USERS.reduce((n, u) => n + (signalsByInput.get(`${u} desk`) ?? 0), 0);
 
 /** The fault was really met: some request in the log was answered with one of these statuses. */
@@ -85,7 +97,7 @@ beforeAll(async () => {
   });
   if (!result.ok) throw new Error(result.errors.join('; '));
   storage = await mkdtemp(join(tmpdir(), 'pb-reliability-'));
-  bridge = createBridge(result.config, { logger: silentLogger, clock, storagePath: storage, features: BUILT_IN_FEATURES });
+  bridge = createBridge(result.config, { logger: bridgeLog, clock, storagePath: storage, features: BUILT_IN_FEATURES });
   bridge.events.on('signal', (e) => {
     signalsByInput.set(e.signal.input, (signalsByInput.get(e.signal.input) ?? 0) + 1);
   });
@@ -149,6 +161,7 @@ function afterFault(fault: string, unit: 'emulated' | 'real', recovery: { emulat
   expect(bridge.states()).toHaveLength(USERS.length); // the bridge answers
   expect(rejections.seen).toEqual([]);
   emulator.clearRequestLog();
+  bridgeLog.lines.length = 0; // counted as they came; kept lines would only weigh on the heap reading
   const heap = settledHeap();
   heapReadings.push(heap);
   const lost = mismatches().length;
@@ -184,6 +197,7 @@ describe(`a desk day compressed in time (${DAYS} day(s))`, () => {
     for (let i = 0; i < 15; i++) await clock.advance(60_000);
     await converge('renewals');
     emulator.clearRequestLog();
+    bridgeLog.lines.length = 0;
     baselineHeap = settledHeap();
     expect(rejections.seen).toEqual([]);
   });
@@ -209,25 +223,30 @@ describe(`a desk day compressed in time (${DAYS} day(s))`, () => {
       await pty.kill();
       model.set('alex', 'headset', null); // onDisconnect: clear
       await converge('headset unplugged');
+      const backsBefore = serialLink.backs;
       await pty.restart();
       device = await DeviceEnd.open(pty.b);
-      // The bridge reopens with backoff on the shared clock; the device repeats its state once it is back.
-      let recovered: { emulatedMs: number; realMs: number } | undefined;
+      // The bridge reopens with backoff on the shared clock: moved a second at a time until the
+      // link says the port is back, bounded by the reopen attempts that fail once it is there.
+      const failedBefore = serialLink.failedOpens;
       const start = clock.now();
       const realStart = Date.now();
-      for (let attempt = 0; attempt < 60 && !recovered; attempt++) {
-        await headset('OFFHOOK');
-        try {
-          await converge('headset replugged', 2000, 2000);
-          recovered = { emulatedMs: clock.now() - start, realMs: Date.now() - realStart };
-        } catch {
-          await clock.advance(5000);
-        }
+      while (serialLink.backs === backsBefore) {
+        const failed = serialLink.failedOpens - failedBefore;
+        expect(failed, 'reopen attempts that failed after the replug').toBeLessThanOrEqual(MAX_FAILED_REOPENS_AFTER_REPLUG);
+        expect(clock.now() - start, `emulated ms without a reopen (${failed} failed attempt(s))`).toBeLessThanOrEqual(REPLUG_BOUND_MS);
+        await clock.advance(1000);
+        await realSleep(50); // the reopen itself is real I/O on the PTY
       }
-      expect(recovered).toBeDefined();
+      expect(serialLink.backs).toBe(backsBefore + 1);
+      const attempts = serialLink.failedOpens - failedBefore + 1;
+      // Back: the device says its state once, and it reaches Graph.
+      await headset('OFFHOOK');
+      await converge('headset replugged');
+      const recovered = { emulatedMs: clock.now() - start, realMs: Date.now() - realStart };
       await headset('ONHOOK');
       await converge('headset on hook');
-      afterFault('serial unplug and replug (socat killed, restarted on the same path)', 'emulated', recovered!);
+      afterFault('serial unplug and replug (socat killed, restarted on the same path)', 'emulated', recovered, `${attempts} reopen attempt(s) after the replug`);
     });
 
     it(`day ${day}: a 429 storm with Retry-After`, async () => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { builtProduct } from '../helpers/builtProduct.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { DesiredModel, LONG, Results, sessionPair, watchRejections } from './support.js';
 import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
@@ -19,8 +20,8 @@ import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
  * The restarted process waits a start-up grace (5 s) before clearing what nobody asks for.
  */
 
-const ROOT = join(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/cli/main.js');
+/** The CLI of the run's one build (test/setup/buildProduct.ts). */
+const CLI = builtProduct().cli;
 const KILLS = LONG ? 10 : 2;
 /** Real time allowed from the restart to every user's latest desired state at Graph. */
 const RECOVERY_BOUND_MS = 20_000;
@@ -47,7 +48,6 @@ const base = `kill${process.pid}`;
 const rssReadings: number[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (CI builds before testing)`);
   broker = await startMosquitto();
   emulator = await startEmulator({ port: 0, host: '127.0.0.1' });
   USERS.forEach((u, i) => ids.set(u, emulator.users[i]!.id));
@@ -111,7 +111,7 @@ function mismatches(): string[] {
  * Waits until the bridge's session ledger on disk lists every user Graph holds a session of ours
  * for, so that these tests exercise the listed path. (A kill before that write lands is covered by
  * the run's open mark instead: every configured user is then checked after the restart; see
- * RELIABILITY.md and test/bridge/sessionLedger.test.ts.)
+ * RELIABILITY.md and test/session/sessionLedger.test.ts.)
  */
 async function ledgerWritten(): Promise<void> {
   const file = join(dir, 'presence-bridge-sessions.json');

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { createPtyPair, type PtyPair } from '../helpers/socat.js';
+import { builtProduct } from '../helpers/builtProduct.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { DeviceEnd } from '../serial/support.js';
 import { Results, sessionPair, watchRejections } from './support.js';
@@ -25,8 +26,8 @@ import { Results, sessionPair, watchRejections } from './support.js';
  * intent store reports every phase (RELIABILITY.md's "before" column).
  */
 
-const ROOT = join(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/cli/main.js');
+/** The CLI of the run's one build (test/setup/buildProduct.ts). */
+const CLI = builtProduct().cli;
 /** Real time from a restart until the start-up grace (5 s) has surely passed. */
 const PAST_GRACE_MS = 10_000;
 
@@ -53,7 +54,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const tally = { kept: 0, states: 0 };
 
 beforeAll(async () => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (CI builds before testing)`);
   broker = await startMosquitto();
   emulator = await startEmulator({ port: 0, host: '127.0.0.1' });
   USERS.forEach((u, i) => ids.set(u, emulator.users[i]!.id));

@@ -5,19 +5,19 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.js';
 import { INTENT_STORE_FILE, IntentStore } from '../../src/session/intentStore.js';
-import { memoryLogger } from '../bridge/harness.js';
+import { capturingLogger, type CapturingLogger } from '../helpers/logger.js';
 
 const BUSY = { availability: 'Busy', activity: 'InACall' } as const;
 const DND = { availability: 'DoNotDisturb', activity: 'Presenting' } as const;
 
 let dir: string;
 let clock: ManualClock;
-let logger: ReturnType<typeof memoryLogger>;
+let logger: CapturingLogger;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pb-intents-'));
   clock = new ManualClock();
-  logger = memoryLogger();
+  logger = capturingLogger();
 });
 
 afterEach(async () => {
@@ -68,10 +68,10 @@ describe('IntentStore', () => {
     await writeFile(store.file, JSON.stringify({ version: 1, aliveAt: 5, intents: [{ user: 'alex', input: 'desk', pair: 'Busy/InACall', at: 1 }, { user: 'alex', input: 'x', pair: 'Offline/OffWork', at: 1 }, null] }));
     const loaded = await store.load();
     expect(loaded).toEqual({ aliveAt: 5, intents: [{ user: 'alex', input: 'desk', pair: BUSY, at: 1 }] });
-    expect(logger.lines).toContain(`warn ${store.file}: skipped 2 unreadable intent(s)`);
+    expect(logger.texts()).toContain(`warn ${store.file}: skipped 2 unreadable intent(s)`);
     await writeFile(store.file, '{"intents": [');
     expect(await store.load()).toEqual({ intents: [], aliveAt: undefined });
-    expect(logger.lines.some((l) => l.startsWith(`warn ignoring ${store.file}`))).toBe(true);
+    expect(logger.texts().some((l) => l.startsWith(`warn ignoring ${store.file}`))).toBe(true);
   });
 
   it('adopting restored intents keeps one recorded meanwhile and drops the rest from the file', async () => {

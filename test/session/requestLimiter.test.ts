@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { MAX_QUEUED_COMMANDS, RequestLimiter } from '../../src/session/requestLimiter.js';
+import { capturingLogger } from '../helpers/logger.js';
 
 describe('RequestLimiter', () => {
   it('never grants more than the budget in any 30 s window and serves the soonest deadline first', async () => {
@@ -96,8 +97,9 @@ describe('RequestLimiter', () => {
 
   it('a failing job is logged, not thrown', async () => {
     const clock = new ManualClock();
-    const errors: string[] = [];
-    const limiter = new RequestLimiter(clock, 5, { ...silentLogger, error: (m: string) => errors.push(m) });
+    const logger = capturingLogger();
+    const errors = () => logger.texts().filter((t) => t.startsWith('error '));
+    const limiter = new RequestLimiter(clock, 5, logger);
     limiter.submit(clock.now(), () => {
       throw new Error('boom');
     });
@@ -107,8 +109,11 @@ describe('RequestLimiter', () => {
       return Promise.reject(new Error('later'));
     });
     await clock.advance(1);
-    expect(errors.join()).toContain('boom');
     expect(ran).toBe(true);
+    // A job that throws instead of returning a promise is a bug: an error. A rejected request is
+    // its caller's to report: debug only.
+    expect(errors()).toEqual(['error rate limiter: queued request failed to start: boom']);
+    expect(logger.count('debug', /rate limiter: request failed: later/)).toBe(1);
     limiter.close();
   });
 
@@ -134,13 +139,14 @@ describe('RequestLimiter', () => {
 
   it('the command queue is bounded: past the bound a command is refused at once, with one warning', () => {
     const clock = new ManualClock();
-    const warnings: string[] = [];
-    const limiter = new RequestLimiter(clock, 4, { ...silentLogger, warn: (m: string) => warnings.push(m) });
+    const logger = capturingLogger();
+    const limiter = new RequestLimiter(clock, 4, logger);
     let refused = 0;
     for (let i = 0; i < MAX_QUEUED_COMMANDS + 50; i++) limiter.submit(clock.now(), () => Promise.resolve(), { kind: 'command', onRefused: () => refused++ });
     expect(limiter.waiting()).toBe(MAX_QUEUED_COMMANDS);
     expect(refused).toBe(49); // one started at once (the share is 1 per 30 s), 1,000 wait, the rest is refused
-    expect(warnings).toHaveLength(1);
+    expect(logger.count('warn', /./)).toBe(1);
+    expect(logger.count('error', /./)).toBe(0);
     limiter.close();
   });
 

@@ -5,7 +5,7 @@ import type { CoreBridge } from '../../src/bridge.js';
 import { createBridge, STARTUP_GRACE_MS } from '../../src/bridge.js';
 import { yieldToEventLoop } from '../../src/shared/clock.js';
 import { INTENT_STORE_FILE } from '../../src/session/intentStore.js';
-import { Harness, HOUR, MINUTE } from './harness.js';
+import { Harness, HOUR, MINUTE } from '../helpers/harness.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -196,7 +196,7 @@ describe('publisher against the emulator, one shared ManualClock', () => {
     await h.signal('desk', 'no-such-value');
     await h.settle();
     expect(h.calls()).toEqual([]);
-    expect(h.logger.lines.filter((l) => l.startsWith('warn'))).toEqual([
+    expect(h.logger.texts().filter((l) => l.startsWith('warn'))).toEqual([
       'warn signal from unknown input "nope" dropped',
       'warn intent for unknown user "ghost" from "homekit" dropped',
       'warn disconnect of unknown input "nope" ignored',
@@ -324,9 +324,9 @@ describe('createBridge wiring', () => {
     await h.bridge.start();
     await h.settle();
     expect(h.presenceOf()).toBe('Busy/InACall');
-    expect(h.logger.lines).toContain('error feature "lamp" failed to start: port busy');
-    expect(h.logger.lines.filter((l) => l.includes('port busy'))).toHaveLength(1);
-    expect(h.logger.lines.some((l) => l.includes('built though unused'))).toBe(false);
+    expect(h.logger.texts()).toContain('error feature "lamp" failed to start: port busy');
+    expect(h.logger.texts().filter((l) => l.includes('port busy'))).toHaveLength(1);
+    expect(h.logger.texts().some((l) => l.includes('built though unused'))).toBe(false);
     await h.stop();
     expect(order).toEqual(['good start', 'broken stop', 'good stop while Busy/InACall']);
     expect(h.presenceOf()).toBe('Offline/Offline');

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Harness, MINUTE } from './harness.js';
+import { Harness, MINUTE } from '../helpers/harness.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {

@@ -11,6 +11,7 @@ import type { Emulator } from '../../src/emulator/index.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import type { Logger } from '../../src/logger.js';
 import { ManualClock, yieldToEventLoop } from '../../src/shared/clock.js';
+import { capturingLogger, type CapturingLogger } from './logger.js';
 import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 
 export const MINUTE = 60_000;
@@ -40,15 +41,6 @@ export interface LoggedCall {
   readonly status: number;
 }
 
-/** A logger that keeps lines, for asserting on warnings. */
-export function memoryLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const add = (level: string) => (m: string) => {
-    lines.push(`${level} ${m}`);
-  };
-  return { lines, debug: add('debug'), info: add('info'), warn: add('warn'), error: add('error') };
-}
-
 /** One emulator, one bridge, one ManualClock shared by both. */
 export class Harness {
   readonly states: UserState[] = [];
@@ -57,7 +49,7 @@ export class Harness {
     readonly emulator: Emulator,
     readonly bridge: CoreBridge,
     readonly config: PresenceBridgeConfig,
-    readonly logger: Logger & { lines: string[] },
+    readonly logger: CapturingLogger,
     readonly storage: string,
     readonly startedAt: number,
   ) {
@@ -85,7 +77,7 @@ export class Harness {
     const result = validateConfig(raw);
     if (!result.ok) throw new Error(`test config invalid: ${result.errors.join('; ')}`);
     const storage = await mkdtemp(join(tmpdir(), 'pb-bridge-'));
-    const logger = memoryLogger();
+    const logger = capturingLogger();
     const bridge = createBridge(result.config, { logger, clock, storagePath: storage, features: options.features ?? [], ...(options.gates ? { gates: options.gates } : {}), random: () => 0.5 });
     const harness = new Harness(clock, emulator, bridge, result.config, logger, storage, clock.now());
     if (options.start !== false) {

@@ -5,11 +5,11 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Logger } from '../../src/logger.js';
 import { yieldToEventLoop } from '../../src/shared/clock.js';
 import { SESSION_LEDGER_FILE } from '../../src/session/sessionLedger.js';
 import { createBridge, STARTUP_GRACE_MS } from '../../src/bridge.js';
-import { HOUR, Harness } from './harness.js';
+import { HOUR, Harness } from '../helpers/harness.js';
+import { capturingLogger } from '../helpers/logger.js';
 
 /** The users the ledger file on disk lists right now (read synchronously, on the main thread). */
 function ledgerFile(storage: string): unknown {
@@ -71,16 +71,10 @@ describe('session ledger and the first setPresence', () => {
   async function setup(): Promise<{ h: Harness; arrivals: string[][] }> {
     const arrivals: string[][] = [];
     const where: { storage?: string } = {};
-    const quiet = () => undefined;
-    const logger: Logger = {
-      info: quiet,
-      warn: quiet,
-      error: quiet,
-      // the emulator logs each request synchronously as it arrives, before answering
-      debug: (m) => {
-        if (where.storage !== undefined && /POST \/v1\.0\/users\/[^/]+\/presence\/setPresence /.test(m)) arrivals.push(ledgerOnDisk(where.storage));
-      },
-    };
+    // the emulator logs each request synchronously as it arrives, before answering
+    const logger = capturingLogger((line) => {
+      if (line.level === 'debug' && where.storage !== undefined && /POST \/v1\.0\/users\/[^/]+\/presence\/setPresence /.test(line.message)) arrivals.push(ledgerOnDisk(where.storage));
+    });
     const harness = await Harness.create({ emulator: { logger }, config: { onShutdown: 'keep' } }); // keep: a stop sends nothing, like a kill
     where.storage = harness.storage;
     return { h: harness, arrivals };
@@ -139,7 +133,7 @@ describe('session ledger and the first setPresence', () => {
       });
       expect(h.callNames()).toEqual(['set Busy/InACall', 'clear']);
       expect(h.presenceOf()).toBe('Offline/Offline');
-      expect(h.logger.lines.some((l) => l.includes('did not stop cleanly'))).toBe(true);
+      expect(h.logger.texts().some((l) => l.includes('did not stop cleanly'))).toBe(true);
     } finally {
       await next.stop();
       rmSync(crashDisk, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import type { Emulator } from '../../src/emulator/index.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import { createGraphStack } from '../../src/graph/index.js';
 import { ManualClock, yieldToEventLoop } from '../../src/shared/clock.js';
-import { memoryLogger } from './harness.js';
+import { capturingLogger } from '../helpers/logger.js';
 import { emulatorConfigBlock } from '../../src/emulator/configBlock.js';
 
 /**
@@ -38,11 +38,11 @@ describe('read-back in delegated mode', () => {
     });
     if (!result.ok) throw new Error(result.errors.join('; '));
     const config = result.config;
-    const login = createGraphStack(config, { logger: memoryLogger(), clock, storagePath: storage });
+    const login = createGraphStack(config, { logger: capturingLogger(), clock, storagePath: storage });
     await login.tokens.login((p) => emulator.approveDeviceCode(p.userCode, emulator.users[signInAs]!.id));
     await login.close();
     emulator.clearRequestLog();
-    const logger = memoryLogger();
+    const logger = capturingLogger();
     const bridge: CoreBridge = createBridge(config, { logger, clock, storagePath: storage, features: [], random: () => 0.5 });
     const settle = async () => {
       for (let i = 0; i < 3; i++) {
@@ -78,7 +78,7 @@ describe('read-back in delegated mode', () => {
     emulator.setPreferred(emulator.users[0]!.id, { availability: 'DoNotDisturb', activity: 'DoNotDisturb' });
     await advance(30_000);
     expect(bridge.states()[0]?.actual).toMatchObject({ availability: 'DoNotDisturb' });
-    expect(logger.lines.filter((l) => l.startsWith('warn') || l.startsWith('error'))).toEqual([]);
+    expect(logger.texts().filter((l) => l.startsWith('warn') || l.startsWith('error'))).toEqual([]);
   });
 
   it('matches a user configured by user principal name', async () => {
@@ -95,7 +95,7 @@ describe('read-back in delegated mode', () => {
       { key: 'megan', id: e.users[1]!.id },
     ]);
     await advance(5 * 30_000);
-    const warnings = logger.lines.filter((l) => l.startsWith('warn'));
+    const warnings = logger.texts().filter((l) => l.startsWith('warn'));
     const others = warnings.filter((l) => l.includes(emulator.users[1]!.id));
     expect(others).toHaveLength(1);
     expect(others[0]).toContain(`signed in as ${emulator.users[0]!.userPrincipalName}`);
@@ -107,10 +107,10 @@ describe('read-back in delegated mode', () => {
     const { emulator, logger, advance } = await setup((e) => [{ key: 'alex', id: e.users[0]!.id }]);
     emulator.injectFault({ kind: 'status', status: 503, count: 4, path: '/me/presence' });
     await advance(5 * 30_000);
-    const failures = () => logger.lines.filter((l) => l.startsWith('warn') && l.includes('read-back failed'));
+    const failures = () => logger.texts().filter((l) => l.startsWith('warn') && l.includes('read-back failed'));
     expect(failures()).toHaveLength(1);
     expect(failures()[0]).toContain('UNAVAILABLE');
-    expect(logger.lines.filter((l) => l.includes('read-back works again'))).toHaveLength(1);
+    expect(logger.texts().filter((l) => l.includes('read-back works again'))).toHaveLength(1);
     emulator.injectFault({ kind: 'status', status: 503, count: 1, path: '/me/presence' });
     await advance(2 * 30_000);
     expect(failures()).toHaveLength(2);

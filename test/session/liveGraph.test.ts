@@ -6,7 +6,7 @@ import { USER_ID_CACHE_FILE } from '../../src/graph/index.js';
 import { INTENT_STORE_FILE } from '../../src/session/intentStore.js';
 import { SESSION_LEDGER_FILE } from '../../src/session/sessionLedger.js';
 import { UNAUTHORIZED_GRACE_MS } from '../../src/presence/retryDelay.js';
-import { Harness, MINUTE } from './harness.js';
+import { Harness, MINUTE } from '../helpers/harness.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -53,7 +53,7 @@ describe('a user given by user principal name', () => {
       again.signal({ input: 'desk', value: 'dnd', at: h.clock.now() });
       await h.clock.advance(10 * SECOND, async () => again.whenIdle());
       expect(h.emulator.presenceOf(guid)).toEqual({ availability: 'DoNotDisturb', activity: 'Presenting' });
-      expect(h.logger.lines.filter((l) => l.includes('no longer configured'))).toEqual([]);
+      expect(h.logger.texts().filter((l) => l.includes('no longer configured'))).toEqual([]);
       expect(h.emulator.requestLog().filter((e) => e.route.startsWith('/users/') && !e.route.includes('/presence'))).toEqual([]);
       for (const e of presenceRoutes(h)) expect(e.route).toContain(guid);
     } finally {
@@ -80,7 +80,7 @@ describe('a user given by user principal name', () => {
       // the take-over waits for the (cached) resolution, real file I/O, then the clear lands
       await expect.poll(() => h.emulator.presenceOf(guid), { timeout: 10_000, interval: 50 }).toEqual({ availability: 'Offline', activity: 'Offline' });
       expect(h.emulator.requestLog().filter((e) => e.route.endsWith('/clearPresence')).map((e) => [e.route, e.status])).toEqual([[`/users/${guid}/presence/clearPresence`, 200]]);
-      expect(h.logger.lines.filter((l) => l.includes('no longer configured'))).toEqual([]);
+      expect(h.logger.texts().filter((l) => l.includes('no longer configured'))).toEqual([]);
     } finally {
       await again.stop();
     }
@@ -144,7 +144,7 @@ describe('401 from Graph', () => {
     const sets = h.emulator.requestLog().filter((e) => e.route.endsWith('/setPresence')).map((e) => e.status);
     expect(sets.slice(0, 4)).toEqual([200, 401, 401, 200]);
     expect(h.bridge.state('u0')).toMatchObject({ health: 'ok', lastError: null, confirmed: { availability: 'Available' } });
-    expect(h.logger.lines.filter((l) => l.startsWith('error'))).toEqual([]);
+    expect(h.logger.texts().filter((l) => l.startsWith('error'))).toEqual([]);
   });
 
   it(`401s that persist past ${UNAUTHORIZED_GRACE_MS / MINUTE} minutes fault with the sign-in hint; before that the user shows retrying`, async () => {
@@ -175,12 +175,12 @@ describe("the user's own Teams client", () => {
     await h.advance(2 * MINUTE);
     expect(h.presenceOf()).toBe('Busy/InAMeeting');
     expect(h.bridge.state('u0')).toMatchObject({ health: 'ok', lastError: null, confirmed: { availability: 'Available' }, actual: { availability: 'Busy', activity: 'InAMeeting' }, overridden: false, actualFrom: 'otherSession' });
-    expect(h.logger.lines.filter((l) => l.includes('Teams shows Busy/InAMeeting from another session'))).toHaveLength(1);
+    expect(h.logger.texts().filter((l) => l.includes('Teams shows Busy/InAMeeting from another session'))).toHaveLength(1);
     h.emulator.setPreferred(h.userId('u0'), { availability: 'BeRightBack', activity: 'BeRightBack' });
     await h.advance(MINUTE);
     expect(h.bridge.state('u0')).toMatchObject({ health: 'ok', overridden: true, actualFrom: 'preferred' });
-    expect(h.logger.lines.some((l) => l.includes('a preferred presence'))).toBe(true);
-    expect(h.logger.lines.filter((l) => l.startsWith('error') || l.startsWith('warn'))).toEqual([]);
+    expect(h.logger.texts().some((l) => l.includes('a preferred presence'))).toBe(true);
+    expect(h.logger.texts().filter((l) => l.startsWith('error') || l.startsWith('warn'))).toEqual([]);
   });
 });
 
@@ -195,7 +195,7 @@ describe('read-back of 650 users', () => {
     const states = h.bridge.states();
     expect(states.filter((s) => s.actual === null).map((s) => s.userKey)).toEqual(['u321']);
     expect(states.filter((s) => s.actual !== null)).toHaveLength(649);
-    expect(h.logger.lines.filter((l) => l.includes(bad) && l.startsWith('warn'))).toHaveLength(1);
+    expect(h.logger.texts().filter((l) => l.includes(bad) && l.startsWith('warn'))).toHaveLength(1);
     // later polls leave the refused id out: one request of 649 ids
     h.emulator.clearRequestLog();
     await h.advance(MINUTE);

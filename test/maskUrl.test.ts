@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { describeConfig, formatSummary, withoutCredentials } from '../../src/config/describe.js';
-import { validateConfig } from '../../src/configuration.js';
-import { maskUrl } from '../../src/maskUrl.js';
-import { MqttConnection, safeUrl } from '../../src/mqtt/mqttConnection.js';
-import { capturingLogger } from '../helpers/logger.js';
-import { freePort } from '../helpers/net.js';
+import { describeConfig, formatSummary, withoutCredentials } from '../src/config/describe.js';
+import { validateConfig } from '../src/configuration.js';
+import { maskUrl } from '../src/maskUrl.js';
+import { MqttConnection, safeUrl } from '../src/mqtt/mqttConnection.js';
+import { capturingLogger } from './helpers/logger.js';
+import { freePort } from './helpers/net.js';
 
 /*
  * Broker URLs reach log lines and the printed config summary. Over ws(s) a broker is often given

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PACKAGES } from '../../src/cli/demoPackages.js';
+import { builtProduct, type ProductBuild } from '../helpers/builtProduct.js';
 
 /*
  * aedes, selfsigned and @peculiar/x509 serve only the demo and the emulator, so they are
@@ -35,14 +36,12 @@ describe('demo-only packages', () => {
   describe('an install without them (built package, real processes)', () => {
     let dir: string;
     let register: string;
+    let built: ProductBuild;
 
     beforeAll(async () => {
+      // The run's one build; only the hook that hides the packages lives in this test's folder.
+      built = builtProduct();
       dir = await mkdtemp(join(tmpdir(), 'pb-no-demo-packages-'));
-      await copyFile(join(ROOT, 'package.json'), join(dir, 'package.json'));
-      await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-      const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-      // tsc emits even when a file elsewhere in the tree has a type error; dist/ is what counts.
-      await run(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')], { cwd: ROOT, maxBuffer: 16 << 20 }).catch(() => undefined);
       const pattern = DEMO_PACKAGES.map((n) => n.replace('/', '\\/')).join('|');
       await writeFile(
         join(dir, 'hooks.mjs'),
@@ -58,7 +57,7 @@ describe('demo-only packages', () => {
       );
       register = join(dir, 'register.mjs');
       await writeFile(register, `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
-    }, 180_000);
+    });
     afterAll(async () => {
       if (dir) await rm(dir, { recursive: true, force: true });
     });
@@ -77,20 +76,20 @@ describe('demo-only packages', () => {
     });
 
     it('the plugin entry loads and the CLI answers', async () => {
-      const plugin = await node(['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(dir, 'dist/index.js'))}); if (typeof m.default !== 'function') throw new Error('no plugin initializer');`]);
+      const plugin = await node(['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(built.packageDir, 'dist/index.js'))}); if (typeof m.default !== 'function') throw new Error('no plugin initializer');`]);
       expect(plugin.stderr).toBe('');
       expect(plugin.code).toBe(0);
-      const help = await node([join(dir, 'dist/cli/main.js'), '--help']);
+      const help = await node([built.cli, '--help']);
       expect(help.code).toBe(0);
       expect(help.stdout).toContain('demo');
-      const demoHelp = await node([join(dir, 'dist/cli/main.js'), 'demo', '--help']);
+      const demoHelp = await node([built.cli, 'demo', '--help']);
       expect(demoHelp.code).toBe(0);
       expect(demoHelp.stdout).toContain('default 60');
     });
 
     it('demo and emulator exit 1 naming the packages and how to get them', async () => {
       for (const command of ['demo', 'emulator']) {
-        const r = await node([join(dir, 'dist/cli/main.js'), command]);
+        const r = await node([built.cli, command]);
         expect(r.code, r.stderr).toBe(1);
         expect(r.stderr).toContain(`presence-bridge ${command}: presence-bridge ${command} needs the packages aedes, selfsigned, @peculiar/x509`);
         expect(r.stderr).toContain('`npm install` brings them');
