@@ -1,4 +1,5 @@
 import type { MapEntry, PresenceBridgeConfig } from './schema.js';
+import { describeTarget } from '../httpOutput/request.js';
 import { CLOUDS, resolveEndpoints } from '../graph/clouds.js';
 import { parseIsoDuration } from '../presence/duration.js';
 import { maskUrl } from '../maskUrl.js';
@@ -30,9 +31,10 @@ export interface InputSummary {
 
 export interface OutputSummary {
   readonly name: string;
-  readonly type: 'serial';
+  readonly type: 'serial' | 'http';
   readonly source: string;
-  readonly path: string;
+  /** Serial port path (serial outputs only). */
+  readonly path?: string;
   readonly user: string;
   readonly lines: readonly { readonly availability: string; readonly line: string }[];
 }
@@ -144,14 +146,24 @@ export function describeConfig(config: PresenceBridgeConfig): ConfigSummary {
       if (input.type === 'mqtt') return { name: input.name, type: input.type, source: `topic ${input.topic}`, topic: input.topic, ...field, user, values };
       return { name: input.name, type: input.type, source: `port ${input.path} at ${input.baudRate} baud`, path: input.path, ...field, user, values };
     }),
-    outputs: config.outputs.map((output) => ({
-      name: output.name,
-      type: output.type,
-      source: `port ${output.path} at ${output.baudRate} baud`,
-      path: output.path,
-      user: output.user ?? only ?? '?',
-      lines: Object.entries(output.templates).map(([availability, line]) => ({ availability, line })),
-    })),
+    outputs: config.outputs.map((output) =>
+      output.type === 'http'
+        ? {
+            name: output.name,
+            type: output.type,
+            source: `${describeTarget(output.method, output.url)}, follows ${output.follow}`,
+            user: output.user ?? only ?? '?',
+            lines: Object.entries(output.body).flatMap(([availability, line]) => (line === undefined ? [] : [{ availability, line }])),
+          }
+        : {
+            name: output.name,
+            type: output.type,
+            source: `port ${output.path} at ${output.baudRate} baud`,
+            path: output.path,
+            user: output.user ?? only ?? '?',
+            lines: Object.entries(output.templates).map(([availability, line]) => ({ availability, line })),
+          },
+    ),
     homekit: { switches: config.homekit.switches, sensor: config.homekit.sensor },
     onShutdown: config.onShutdown,
   };

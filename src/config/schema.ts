@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { httpOutputSchema } from '../httpOutput/schema.js';
+import { userWorkingHoursSchema, workingHoursExemptSchema, workingHoursSectionSchema } from '../workingHours/schema.js';
 import { TEAMS_STATUSES } from '../presence/teamsStatus.js';
 
 /**
@@ -74,6 +76,8 @@ const inputCommon = {
   values: valuesSchema.optional(),
   map: mapSchema.default({}),
   toggle: toggleSchema.optional(),
+  // issue 18 (working hours); the registry merges a feature's inputFields here once it assembles the schema
+  workingHoursExempt: workingHoursExemptSchema,
 };
 
 export const mqttInputSchema = z
@@ -86,6 +90,7 @@ export const mqttInputSchema = z
     values: inputCommon.values,
     map: inputCommon.map,
     toggle: inputCommon.toggle,
+    workingHoursExempt: inputCommon.workingHoursExempt,
   })
   .strict();
 
@@ -118,6 +123,7 @@ export const serialInputSchema = z
     values: inputCommon.values,
     map: inputCommon.map,
     toggle: inputCommon.toggle,
+    workingHoursExempt: inputCommon.workingHoursExempt,
   })
   .strict();
 
@@ -158,7 +164,7 @@ export const serialOutputSchema = z
   })
   .strict();
 
-export const outputSchema = z.discriminatedUnion('type', [serialOutputSchema]);
+export const outputSchema = z.discriminatedUnion('type', [serialOutputSchema, httpOutputSchema]);
 
 export const userSchema = z
   .object({
@@ -168,6 +174,7 @@ export const userSchema = z
       .meta({ title: 'Key', description: 'Short name for the user, used in inputs and MQTT topics (letters, digits, _ and -).' }),
     id: z.string().min(1).meta({ title: 'User id', description: 'The user\'s Entra object id (GUID) or user principal name; a user principal name is resolved once to the object id, which needs User.ReadBasic.All (application mode).' }),
     name: z.string().optional().meta({ title: 'Display name', description: 'Name shown in HomeKit and Home Assistant; defaults to the key.' }),
+    workingHours: userWorkingHoursSchema.optional(),
   })
   .strict();
 
@@ -287,6 +294,9 @@ export const configSchema = z
     proxy: z.string().optional().meta({ title: 'Proxy URL', description: 'HTTP(S) proxy for Graph and sign-in; HTTPS_PROXY and NO_PROXY are honoured when unset.' }),
     users: z.array(userSchema).min(1).meta({ title: 'Users', description: 'The people whose Teams presence this bridge sets.' }),
     mqtt: mqttSchema.optional().meta({ title: 'MQTT', description: 'Broker connection for MQTT inputs, the command topic, state topics and Home Assistant discovery.' }),
+    workingHours: workingHoursSectionSchema
+      .optional()
+      .meta({ title: 'Working hours', description: 'When inputs may set presence, for every user (a user can override it): a time zone, weekly windows, and what happens outside them.' }),
     inputs: z.array(inputSchema).default([]).meta({ title: 'Inputs', description: 'Devices whose signals set presence.' }),
     outputs: z.array(outputSchema).default([]).meta({ title: 'Outputs', description: 'Devices that show presence, such as a serial busy light.' }),
     homekit: homekitSchema.prefault({}).meta({ title: 'HomeKit', description: 'Accessories the Homebridge plugin exposes per user.' }),
@@ -307,6 +317,7 @@ export type MqttInputConfig = z.output<typeof mqttInputSchema>;
 export type SerialInputConfig = z.output<typeof serialInputSchema>;
 export type OutputConfig = z.output<typeof outputSchema>;
 export type SerialOutputConfig = z.output<typeof serialOutputSchema>;
+export type HttpOutputConfig = z.output<typeof httpOutputSchema>;
 export type UserConfig = z.output<typeof userSchema>;
 export type MqttConfig = z.output<typeof mqttSchema>;
 export type MapEntry = z.output<typeof mapEntrySchema>;

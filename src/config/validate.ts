@@ -527,6 +527,7 @@ function normalise(config: PresenceBridgeConfig): PresenceBridgeConfig {
     return next;
   });
   const outputs = config.outputs.map((output) => {
+    if (output.type !== 'serial') return { ...output, user: output.user ?? only };
     const templates: Record<string, string> = {};
     for (const [key, line] of Object.entries(output.templates)) {
       templates[TEMPLATE_KEYS.find((k) => k.toLowerCase() === key.toLowerCase()) ?? key] = line;
