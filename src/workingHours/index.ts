@@ -2,6 +2,7 @@ import type { ConfigReport, FeatureDefinition } from '../feature.js';
 import type { PresenceBridgeConfig } from '../config/schema.js';
 import { WorkingHoursGate, type WorkingHoursSlice } from './gate.js';
 import { OffWorkPreference } from './offWorkPreference.js';
+import { isOpenAt, nextChangeAfter } from './schedule.js';
 import { userWorkingHoursSchema, workingHoursExemptSchema, workingHoursSectionSchema, type UserHours } from './schema.js';
 
 export { WorkingHoursGate, OUTSIDE_NOTE, GATE_NAME } from './gate.js';
@@ -80,3 +81,16 @@ export const workingHoursFeature: FeatureDefinition<WorkingHoursSlice> = {
   gates: (slice) => [new WorkingHoursGate(slice)],
   create: (slice, context) => new OffWorkPreference(slice.users, context),
 };
+
+export interface WorkingHoursNow {
+  readonly open: boolean;
+  /** When the user's window next opens or closes (ms since epoch), or null for never. */
+  readonly nextChangeAt: number | null;
+}
+
+/** Whether a user is inside working hours at `now` (for `status`), or null when the user has none. */
+export function workingHoursNow(config: PresenceBridgeConfig, userKey: string, now: number): WorkingHoursNow | null {
+  const hours = resolve(config).slice.users.get(userKey);
+  if (!hours) return null;
+  return { open: isOpenAt(hours, now), nextChangeAt: nextChangeAfter(hours, now) };
+}
