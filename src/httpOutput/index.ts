@@ -3,7 +3,7 @@ import type { Startable } from '../bridgeTypes.js';
 import type { PresenceBridgeConfig } from '../config/schema.js';
 import type { ConfigReport, FeatureContext, FeatureDefinition } from '../feature.js';
 import { HttpLightOutput } from './httpLightOutput.js';
-import { httpOutputSchema, type HttpOutputConfig } from './schema.js';
+import { BODY_KEYS, httpOutputSchema, type HttpOutputConfig } from './schema.js';
 
 export { HttpLightOutput } from './httpLightOutput.js';
 export { buildRequest, describeTarget } from './request.js';
@@ -31,6 +31,9 @@ function resolveOutputs(config: PresenceBridgeConfig): Resolved {
     if (!parsed.success) {
       for (const issue of parsed.error.issues) problems.push({ path: [`outputs[${index}]`, ...issue.path].join('.'), message: issue.message });
       return;
+    }
+    for (const key of Object.keys(parsed.data.body)) {
+      if (!BODY_KEYS.some((k) => k.toLowerCase() === key.toLowerCase())) problems.push({ path: `outputs[${index}].body.${key}`, message: `is not an availability; use ${BODY_KEYS.join(', ')}` });
     }
     const user = parsed.data.user ?? (config.users.length === 1 ? config.users[0]?.key : undefined);
     if (user === undefined) {

@@ -17,6 +17,9 @@ const bodies = {
   default: z.string().optional().meta({ title: 'Body for any other', description: 'Sent for an availability without a body of its own.' }),
 };
 
+/** The availabilities a body may be given for, and `default`. */
+export const BODY_KEYS: readonly string[] = Object.keys(bodies);
+
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH'] as const;
 
 export const httpOutputSchema = z

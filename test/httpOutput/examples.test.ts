@@ -75,3 +75,26 @@ describe('examples/lights against a local stand-in for each device', () => {
     expect(logs).not.toContain('alex-presence-7f3k2q');
   });
 });
+
+describe('http output config checks', () => {
+  it('reports a body for something that is not an availability, a missing user and a bad URL, with their paths', () => {
+    const config = {
+      users: [{ key: 'alex', id: 'a' }, { key: 'sam', id: 's' }],
+      inputs: [],
+      outputs: [
+        { type: 'http', name: 'a', user: 'alex', url: 'http://light/', body: { Bussy: 'x', busy: 'y' } },
+        { type: 'http', name: 'b', url: 'http://light/' },
+        { type: 'http', name: 'c', user: 'alex', url: 'ftp://light/' },
+        { type: 'serial', name: 'd', path: '/dev/ttyUSB0', templates: {} },
+      ],
+    } as unknown as Parameters<typeof httpOutputFeature.select>[0];
+    const errors: string[] = [];
+    httpOutputFeature.check?.(config, { error: (path, message) => errors.push(`${path}: ${message}`), warning: () => {} });
+    expect(errors).toEqual([
+      expect.stringMatching(/^outputs\[0\]\.body\.Bussy: is not an availability; use Available, /),
+      'outputs[1].user: name the user whose presence this output shows (more than one user is configured)',
+      'outputs[2].url: use an http:// or https:// URL',
+    ]);
+    expect(httpOutputFeature.select(config)?.map((o) => o.name)).toEqual(['a']);
+  });
+});

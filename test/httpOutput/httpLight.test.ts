@@ -12,10 +12,10 @@ const OFF = '{"on":false}';
 const SECRET = 's3cret-device-token';
 
 /** A real bridge on the emulator (ManualClock), a WLED-like device on loopback, one http output between them. */
-async function rig(cleanups: (() => Promise<unknown>)[], extra: Record<string, unknown> = {}) {
+async function rig(cleanups: (() => Promise<unknown>)[], extra: Record<string, unknown> = {}, graph: Record<string, unknown> = {}) {
   const device = await DeviceServer.start();
   cleanups.push(() => device.close());
-  const harness = await Harness.create();
+  const harness = await Harness.create({ graph });
   cleanups.push(() => harness.close());
   const http = new UndiciHttpClient();
   cleanups.push(() => http.close());
@@ -124,5 +124,17 @@ describe('http light output through a real bridge on the emulator', () => {
     await device.received(3);
     await light.whenIdle();
     expect(bodies(device)).toEqual([OFF, RED, RED]);
+  });
+
+  it('follow: actual shows what Teams shows: a preferred presence the user picked wins once read back', async () => {
+    const { device, harness, light } = await rig(cleanups, { follow: 'actual' }, { pollSeconds: 60 });
+    await harness.signal('desk', 'busy');
+    await device.received(2);
+    await light.whenIdle();
+    harness.emulator.setPreferred(harness.userId('u0'), { availability: 'DoNotDisturb', activity: 'DoNotDisturb' });
+    await harness.advance(61_000); // the next read-back
+    await device.received(3);
+    await light.whenIdle();
+    expect(bodies(device)).toEqual([OFF, RED, PURPLE]);
   });
 });
