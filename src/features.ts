@@ -10,6 +10,8 @@ import { mqttFeature } from './mqtt/feature.js';
 import { createSerialFeature } from './serial/index.js';
 import { serialFeature } from './serial/feature.js';
 import { statusPageFeature } from './statusPage/feature.js';
+import { httpOutputFeature } from './httpOutput/index.js';
+import { workingHoursFeature } from './workingHours/index.js';
 
 /**
  * The registry: every feature the bridge knows, in start order. A new input, output or service
@@ -24,6 +26,8 @@ export const FEATURES: readonly RegisteredFeature[] = [
   defineFeature(mqttFeature),
   defineFeature(serialFeature),
   defineFeature(homekitInputs),
+  defineFeature(workingHoursFeature),
+  defineFeature(httpOutputFeature),
   defineFeature(statusPageFeature),
   defineFeature(httpApiFeature),
   // last: it listens once every feature before it has registered its routes
@@ -45,3 +49,9 @@ export function activeBuiltInInputs(config: PresenceBridgeConfig, features: read
  * @deprecated for the core: iterate {@link FEATURES} with `build(config, context)` instead.
  */
 export const BUILT_IN_FEATURES: readonly FeatureFactory[] = [createMqttFeature, createSerialFeature];
+
+/**
+ * Feature definitions on the issue-17 seam (src/feature.ts), waiting for the registry to take
+ * them: its config assembly and the runtime's gate list and FeatureContext.
+ */
+export const FEATURE_DEFINITIONS = [workingHoursFeature, httpOutputFeature] as const;

@@ -108,6 +108,7 @@ export class UserAccessory {
   private fault = false;
   /** The user's session is unhealthy (the publisher was refused). */
   private unhealthy = false;
+  private gatedNote: string | null = null;
   /** Reading presence back was refused (sign-in or permission), for every user at once. */
   private readBackRefused = false;
 
@@ -199,9 +200,24 @@ export class UserAccessory {
       }
       this.unhealthy = state.health === 'unhealthy';
       this.refreshFault();
+      this.noteGate(state);
     } catch (error) {
       this.options.logger.error(`updating HomeKit for ${this.options.user.key} failed: ${errorMessage(error)}`);
     }
+  }
+
+  /**
+   * A gate (working hours) holding inputs back is told in the log, not as StatusFault: nothing is
+   * broken, and a fault would hide real ones. Logged once per change so a press that did nothing
+   * is explained.
+   */
+  private noteGate(state: UserState): void {
+    const note = state.gated?.note ?? null;
+    if (note === this.gatedNote) return;
+    const was = this.gatedNote;
+    this.gatedNote = note;
+    if (note !== null) this.options.logger.info(`${this.options.user.key}: ${note}; inputs are held back (exempt ones still work)`);
+    else if (was !== null) this.options.logger.info(`${this.options.user.key}: no longer ${was}`);
   }
 
   /**

@@ -32,6 +32,8 @@ export function statePayload(state: UserState): string {
     health: state.health,
     problem: state.health === 'unhealthy',
     lastError: state.lastError ? { code: state.lastError.code, hint: state.lastError.hint, at: iso(state.lastError.at) } : null,
+    // only while a gate holds inputs back (working hours), e.g. "outside working hours"
+    ...(state.gated ? { gated: state.gated.note } : {}),
   });
 }
 

@@ -115,6 +115,7 @@ const SCRIPT = `
     card.appendChild(head);
     var dl = el('dl');
     row(dl, 'Desired', 'desired', pair(s.desired) || 'clear', s.desired && s.source ? 'from ' + s.source : null);
+    if (s.gated) row(dl, 'Held back', 'gated', s.gated.note);
     row(dl, 'Confirmed', 'confirmed', pair(s.confirmed) || 'no session');
     var exp = row(dl, 'Session ends', 'expires', until(s.sessionExpiresAt));
     exp.setAttribute('data-at', s.sessionExpiresAt === null ? '' : String(s.sessionExpiresAt));

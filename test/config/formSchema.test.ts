@@ -100,7 +100,8 @@ describe('config.schema.json', () => {
     expect(at(byPath.get('users'), 'items', 'required')).toEqual(['key', 'id']);
     expect(at(byPath.get('inputs'), 'items', 'required')).toEqual(['type', 'name']);
     expect(at(byPath.get('inputs[].values'), 'items', 'required')).toEqual(['value', 'presence']);
-    expect(at(byPath.get('outputs'), 'items', 'required')).toEqual(['type', 'name', 'path', 'templates']);
+    // serial and http outputs share only these; the validator still requires path/templates or url per type
+    expect(at(byPath.get('outputs'), 'items', 'required')).toEqual(['type', 'name']);
     // Required whenever the MQTT block is there; a serial port only for serial inputs.
     expect(byPath.get('mqtt')?.['required']).toEqual(['url']);
     expect(byPath.get('graph.expiration')?.['default']).toBe('PT1H');

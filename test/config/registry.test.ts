@@ -200,8 +200,8 @@ describe('the registry', () => {
   });
 
   it('assembles the schema the generated files come from', () => {
-    expect(Object.keys(CONFIG.schema.shape)).toEqual(['platform', 'name', 'cloud', 'auth', 'graph', 'tls', 'proxy', 'users', 'mqtt', 'api', 'http', 'inputs', 'outputs', 'homekit', 'onShutdown', '_bridge']);
-    expect(CONFIG.features.map((f) => f.name)).toEqual(['mqtt', 'serial', 'homekit', 'statusPage', 'httpApi', 'http']);
+    expect(Object.keys(CONFIG.schema.shape)).toEqual(['platform', 'name', 'cloud', 'auth', 'graph', 'tls', 'proxy', 'users', 'mqtt', 'workingHours', 'api', 'http', 'inputs', 'outputs', 'homekit', 'onShutdown', '_bridge']);
+    expect(CONFIG.features.map((f) => f.name)).toEqual(['mqtt', 'serial', 'homekit', 'workingHours', 'httpOutput', 'statusPage', 'httpApi', 'http']);
   });
 
   it('reports a feature check that throws as a problem instead of failing validation', () => {

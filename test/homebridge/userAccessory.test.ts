@@ -171,6 +171,17 @@ describe('UserAccessory on real HAP services', () => {
     expect(faults()).toEqual([0, 0, 0, 0]);
   });
 
+  it('logs once when working hours hold inputs back and once when they stop, without a fault', () => {
+    const infos: string[] = [];
+    const { user, sensor, Characteristic } = setup(new RecordingBridge(), { logger: { ...silentLogger, info: (m: string) => infos.push(m) } });
+    const gated = { gate: 'workingHours', note: 'outside working hours' };
+    user.update(state({ gated }));
+    user.update(state({ gated }));
+    expect(sensor.getCharacteristic(Characteristic.StatusFault).value).toBe(0);
+    user.update(state({ gated: null }));
+    expect(infos).toEqual(['alex: outside working hours; inputs are held back (exempt ones still work)', 'alex: no longer outside working hours']);
+  });
+
   it('with the busy sensor off, the fault still shows on the switches', () => {
     const { user, accessory, switchService, Characteristic, Service } = setup(new RecordingBridge(), { sensor: false });
     expect(accessory.getService(Service.OccupancySensor)).toBeUndefined();

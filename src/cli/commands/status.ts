@@ -1,6 +1,7 @@
 import { EXIT, type CliCommand } from '../command.js';
 import { withRetry } from '../../graph/withRetry.js';
 import type { UserPresence } from '../../graph/types.js';
+import { OUTSIDE_NOTE, workingHoursNow } from '../../workingHours/index.js';
 import { COMMON_HELP, COMMON_OPTIONS, parseCommandArgs, parseRetries, reportError, resolveSessionUser, UsageError, withGraphSession } from '../shared.js';
 
 const USAGE = 'Usage: presence-bridge status --config FILE [--user KEY] [--json]';
@@ -19,7 +20,8 @@ Options:
 ${COMMON_HELP}
   -u, --user KEY   only this configured user (users[].key); delegated mode shows the
                    signed-in user by default
-      --json       print a JSON array of {key, id, availability, activity}
+      --json       print a JSON array of {key, id, availability, activity}, plus
+                   workingHours {open, nextChangeAt} for users with working hours
       --retries N  retries on throttling or an unreachable Graph (default 3)
 
 Exit codes: 0 done, 2 bad usage or config, 3 refused by Graph or sign-in, 4 unreachable.`,
@@ -55,12 +57,18 @@ Exit codes: 0 done, 2 bad usage or config, 3 refused by Graph or sign-in, 4 unre
         }
         const rows = users.map((user) => {
           const found = presences.find((p) => p.id.toLowerCase() === user.id.toLowerCase());
-          return { key: user.key, id: user.id, availability: found?.availability ?? 'PresenceUnknown', activity: found?.activity ?? 'PresenceUnknown' };
+          const hours = workingHoursNow(config, user.key, clock.now());
+          const workingHours = hours ? { workingHours: { open: hours.open, nextChangeAt: hours.nextChangeAt === null ? null : new Date(hours.nextChangeAt).toISOString() } } : {};
+          return { key: user.key, id: user.id, availability: found?.availability ?? 'PresenceUnknown', activity: found?.activity ?? 'PresenceUnknown', ...workingHours };
         });
         if (values.json) io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else {
           const width = Math.max(...rows.map((r) => r.key.length));
-          for (const row of rows) io.stdout.write(`${row.key.padEnd(width)}  ${row.availability}/${row.activity}\n`);
+          for (const row of rows) {
+            const hours = row.workingHours;
+            const note = hours && !hours.open ? `  (${OUTSIDE_NOTE}${hours.nextChangeAt === null ? '' : ` until ${hours.nextChangeAt}`})` : '';
+            io.stdout.write(`${row.key.padEnd(width)}  ${row.availability}/${row.activity}${note}\n`);
+          }
         }
         return EXIT.ok;
       });
