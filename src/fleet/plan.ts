@@ -19,6 +19,15 @@ export interface FleetPlan {
   readonly duplicates: number;
 }
 
+/**
+ * The MQTT client id of a shard: stable across restarts (the broker keeps its persistent session
+ * and queues its QoS 1 inputs while it is down) and different per shard (one id, one session).
+ */
+export function shardClientId(configured: string | undefined, shard: Shard): string | undefined {
+  if (shard.count <= 1) return configured;
+  return `${configured ?? 'presence-bridge'}_shard-${shard.index}-of-${shard.count}`;
+}
+
 /** `members` per group id, as read from Graph. */
 export function planFleet(config: PresenceBridgeConfig, members: ReadonlyMap<string, readonly GroupMember[]>, shard: Shard): FleetPlan {
   const users: UserConfig[] = [...config.users];
@@ -44,7 +53,7 @@ export function planFleet(config: PresenceBridgeConfig, members: ReadonlyMap<str
   const expansion = expandInputs(config.inputs, mine.map((u) => u.key));
   const budget = shard.count > 1 ? Math.max(1, Math.floor(config.graph.maxRequestsPer30s / shard.count)) : config.graph.maxRequestsPer30s;
   return {
-    config: { ...config, users: mine, inputs: expansion.inputs, graph: { ...config.graph, maxRequestsPer30s: budget } },
+    config: { ...config, users: mine, inputs: expansion.inputs, graph: { ...config.graph, maxRequestsPer30s: budget }, ...(config.mqtt ? { mqtt: { ...config.mqtt, clientId: shardClientId(config.mqtt.clientId, shard) } } : {}) },
     allUsers: users,
     collisions,
     templates: expansion.templates,

@@ -33,6 +33,12 @@ function listKeys(users: readonly { key: string }[]): string {
   return users.length > LISTED_KEYS ? `${keys.join(', ')} and ${users.length - LISTED_KEYS} more` : keys.join(', ');
 }
 
+/** `; <hint>` of a GraphError (what to grant, where), or nothing. */
+function hintOf(error: unknown): string {
+  const hint = typeof error === 'object' && error !== null ? (error as { hint?: unknown }).hint : undefined;
+  return typeof hint === 'string' ? `; ${hint}` : '';
+}
+
 export class FleetRunner {
   private current: { bridge: CoreBridge; plan: FleetPlan } | undefined;
   private timer: TimerHandle | undefined;
@@ -52,7 +58,13 @@ export class FleetRunner {
 
   /** Reads the groups (a failure here fails the start, with what to grant) and starts the bridge. */
   async start(): Promise<CoreBridge> {
-    const plan = this.makePlan(await this.readAll());
+    let members: Map<string, GroupMember[]>;
+    try {
+      members = await this.readAll();
+    } catch (error) {
+      throw new Error(`cannot read the members of userGroups: ${errorMessage(error)}${hintOf(error)}`, { cause: error });
+    }
+    const plan = this.makePlan(members);
     const bridge = this.deps.createBridge(plan.config);
     this.current = { bridge, plan };
     await bridge.start();
@@ -112,8 +124,7 @@ export class FleetRunner {
       members = await this.readAll();
     } catch (error) {
       // keep the users we have; the next refresh tries again
-      const hint = typeof (error as { hint?: unknown }).hint === 'string' ? ` (${(error as { hint: string }).hint})` : '';
-      this.deps.logger.error(`reading the groups failed, keeping the current ${this.current.plan.config.users.length} user(s): ${errorMessage(error)}${hint}`);
+      this.deps.logger.error(`reading the groups failed, keeping the current ${this.current.plan.config.users.length} user(s): ${errorMessage(error)}${hintOf(error)}`);
       return;
     }
     const plan = planFleet(this.deps.config, members, this.deps.shard);

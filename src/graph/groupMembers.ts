@@ -24,6 +24,8 @@ export interface GroupMemberReaderDeps {
   readonly graphBaseUrl: string;
   readonly logger: Logger;
   readonly now: () => number;
+  /** `$top` of each page (default 999, Graph's most). */
+  readonly pageSize?: number;
 }
 
 /** Pages are refused past this many (a nextLink loop must not run forever): 1,000 × 999 members. */
@@ -57,7 +59,7 @@ export class GroupMemberReader {
   /** Every user among the group's transitive members, each once. Throws GraphError (with what to grant on 403). */
   async read(groupId: string): Promise<GroupMember[]> {
     const base = new URL(this.deps.graphBaseUrl);
-    let url: string | undefined = `${this.deps.graphBaseUrl}/groups/${encodeURIComponent(groupId)}/transitiveMembers?$select=id,userPrincipalName,mail,displayName&$top=999`;
+    let url: string | undefined = `${this.deps.graphBaseUrl}/groups/${encodeURIComponent(groupId)}/transitiveMembers?$select=id,userPrincipalName,mail,displayName&$top=${this.deps.pageSize ?? 999}`;
     const members = new Map<string, GroupMember>();
     let pages = 0;
     while (url !== undefined) {
