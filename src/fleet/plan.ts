@@ -51,9 +51,12 @@ export function planFleet(config: PresenceBridgeConfig, members: ReadonlyMap<str
   }
   const mine = users.filter((u) => owns(shard, u.id));
   const expansion = expandInputs(config.inputs, mine.map((u) => u.key));
-  const budget = shard.count > 1 ? Math.max(1, Math.floor(config.graph.maxRequestsPer30s / shard.count)) : config.graph.maxRequestsPer30s;
+  // a shard with its own app registration has that registration's whole budget
+  const ownApp = shard.count > 1 ? config.fleet?.shardAuth?.[shard.index] : undefined;
+  const budget = shard.count > 1 && !ownApp ? Math.max(1, Math.floor(config.graph.maxRequestsPer30s / shard.count)) : config.graph.maxRequestsPer30s;
+  const auth = ownApp ? { ...config.auth, clientId: ownApp.clientId, clientSecret: ownApp.clientSecret, certificate: undefined } : config.auth;
   return {
-    config: { ...config, users: mine, inputs: expansion.inputs, graph: { ...config.graph, maxRequestsPer30s: budget }, ...(config.mqtt ? { mqtt: { ...config.mqtt, clientId: shardClientId(config.mqtt.clientId, shard) } } : {}) },
+    config: { ...config, auth, users: mine, inputs: expansion.inputs, graph: { ...config.graph, maxRequestsPer30s: budget }, ...(config.mqtt ? { mqtt: { ...config.mqtt, clientId: shardClientId(config.mqtt.clientId, shard) } } : {}) },
     allUsers: users,
     collisions,
     templates: expansion.templates,

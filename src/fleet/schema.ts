@@ -22,6 +22,17 @@ export const fleetSchema = z
       .optional()
       .meta({ title: 'Shard', description: 'I/N: this instance owns the users whose id hashes to I of N (0-based). --shard overrides it; unset, a StatefulSet pod takes I from its hostname (name-2 is 2) with N from shardCount.' }),
     shardCount: z.number().int().min(1).max(1024).optional().meta({ title: 'Shard count', description: 'N when the shard index comes from the hostname (also PRESENCE_BRIDGE_SHARDS).' }),
+    shardAuth: z
+      .array(
+        z
+          .object({
+            clientId: z.string().min(1).meta({ title: 'Client id', description: 'Application (client) id of this shard\'s own app registration.' }),
+            clientSecret: z.string().min(1).meta({ title: 'Client secret', description: 'Its client secret. Never logged.', secret: true }),
+          })
+          .strict(),
+      )
+      .optional()
+      .meta({ title: 'App registration per shard', description: 'Entry I replaces auth.clientId and auth.clientSecret on shard I, which then has all of graph.maxRequestsPer30s (a registration\'s own budget) instead of 1/N of it.' }),
   })
   .strict();
 

@@ -138,6 +138,16 @@ describe('fleet plan', () => {
     expect(single.config.users.find((u) => u.id === id(0))!.key).toBe('lead');
   });
 
+  it('a shard with its own app registration (fleet.shardAuth) signs in as that app and has its whole budget', () => {
+    const withApps = config({ ...c(), platform: undefined, fleet: { shardAuth: [{ clientId: 'app-0', clientSecret: 'secret-0' }] } });
+    const own = planFleet(withApps, new Map([[GROUP, members]]), { index: 0, count: 3 });
+    expect(own.config.auth).toMatchObject({ clientId: 'app-0', clientSecret: 'secret-0' });
+    expect(own.config.graph.maxRequestsPer30s).toBe(1500);
+    const shared = planFleet(withApps, new Map([[GROUP, members]]), { index: 1, count: 3 });
+    expect(shared.config.auth.clientId).toBe('c');
+    expect(shared.config.graph.maxRequestsPer30s).toBe(500);
+  });
+
   it('names who joined and who left', () => {
     const before = planFleet(c(), new Map([[GROUP, members.slice(0, 10)]]), { index: 0, count: 1 }).config.users;
     const after = planFleet(c(), new Map([[GROUP, [...members.slice(1, 10), { id: id(500), userPrincipalName: 'new@contoso.example' }]]]), { index: 0, count: 1 }).config.users;
