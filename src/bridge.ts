@@ -1,38 +1,43 @@
-import type { Bridge, BridgeEvents, FeatureFactory, Startable, UserState } from './bridgeTypes.js';
-import type { InputConfig, PresenceBridgeConfig, UserConfig } from './config/schema.js';
+import type { Bridge, BridgeEvents, FeatureFactory, UserState } from './bridgeTypes.js';
+import type { PresenceBridgeConfig, UserConfig } from './config/schema.js';
+import { factoryFeature } from './core/factoryFeature.js';
+import { FeatureHost, reservedInputsOf } from './core/featureHost.js';
+import { applyGates, earliest, nextGateChange } from './core/gates.js';
+import type { GraphStack } from './core/graphCalls.js';
+import { clearSessionOf, lazyClient, preferPresence } from './core/graphCalls.js';
+import type { InputSlot } from './core/inputs.js';
+import { compileInputs, dropsOnDisconnect } from './core/inputs.js';
+import { restoreIntents, takeOverPrevious, withUnlisted } from './core/startup.js';
+import type { UserSlot, UserSlotOptions } from './core/userTable.js';
+import { createUserSlot, UserTable } from './core/userTable.js';
 import { TypedEvents } from './events.js';
-import { BUILT_IN_FEATURES } from './features.js';
+import type { BridgeControl, FeatureDefinition, InstanceIdentity, PresenceGate, RouteRegistry } from './feature.js';
+import { FEATURES } from './features.js';
+import { secretFilesOf, warnAboutReadableSecrets } from './files/secretFiles.js';
 import { createGraphStack } from './graph/index.js';
-import type { AccessTokenProvider, GraphPresenceClient } from './graph/types.js';
-import { GraphError } from './graph/types.js';
+import type { GraphPresenceClient } from './graph/types.js';
 import { isObjectId } from './graph/userIdResolver.js';
 import type { Logger } from './logger.js';
-import { secretFilesOf, warnAboutReadableSecrets } from './files/secretFiles.js';
 import { errorMessage, prefixedLogger } from './logger.js';
+import { excerpt } from './mqtt/payloadGuard.js';
+import { LogLimiter } from './mqtt/logLimiter.js';
 import { parseIsoDuration } from './presence/duration.js';
 import type { Intent, Signal } from './presence/intent.js';
-import type { InputMapping, ToggleState } from './presence/mapping.js';
-import { compileMapping, initialToggleState, mapSignal } from './presence/mapping.js';
-import { PresenceArbiter, type ActiveIntent } from './presence/presenceArbiter.js';
-import { aliveStampIntervalMs, planRestore } from './presence/intentRestore.js';
-import { formatPresence } from './presence/presencePair.js';
+import { aliveStampIntervalMs } from './presence/intentRestore.js';
+import type { ToggleState } from './presence/mapping.js';
+import { initialToggleState, mapSignal } from './presence/mapping.js';
+import type { ActiveIntent } from './presence/presenceArbiter.js';
 import type { Clock, TimerHandle } from './shared/clock.js';
 import { systemClock } from './shared/clock.js';
-import { PresencePublisher } from './session/presencePublisher.js';
+import { UndiciHttpClient } from './shared/httpClient.js';
+import { RouteTable } from './shared/routeTable.js';
+import { IntentStore } from './session/intentStore.js';
 import { PresenceReadback } from './session/presenceReadback.js';
+import { RenewalMargin } from './session/renewalMargin.js';
 import { RequestLimiter } from './session/requestLimiter.js';
 import { SessionLedger } from './session/sessionLedger.js';
-import { IntentStore } from './session/intentStore.js';
-import { RenewalMargin } from './session/renewalMargin.js';
-import { LogLimiter } from './mqtt/logLimiter.js';
-import { excerpt } from './mqtt/payloadGuard.js';
 
-/** What createBridge needs to talk to Graph; built from the config when not given. */
-export interface GraphStack {
-  readonly tokens: AccessTokenProvider;
-  readonly client: GraphPresenceClient;
-  close(): Promise<void>;
-}
+export type { GraphStack } from './core/graphCalls.js';
 
 export interface BridgeDeps {
   readonly logger: Logger;
@@ -42,8 +47,17 @@ export interface BridgeDeps {
   readonly storagePath: string;
   /** A ready Graph stack; when given, the caller owns it and closes it. */
   readonly graph?: GraphStack;
-  /** Features to start after the core; defaults to {@link BUILT_IN_FEATURES}. */
-  readonly features?: readonly FeatureFactory[];
+  /**
+   * Features to run after the core, in start order; defaults to the registry ({@link FEATURES}),
+   * which is what both the daemon and the plugin run. A bare FeatureFactory is wrapped.
+   */
+  readonly features?: readonly (FeatureDefinition | FeatureFactory)[];
+  /** Gates applied after the features' own (tests). */
+  readonly gates?: readonly PresenceGate[];
+  /** The one local HTTP server's route table, when the caller serves it; created otherwise ({@link CoreBridge.routes}). */
+  readonly routes?: RouteRegistry;
+  /** Which instance of a fleet this is; default `{ id: config.name, shard: { index: 0, count: 1 } }`. */
+  readonly instance?: InstanceIdentity;
   /** Jitter source for retry backoff (defaults to Math.random). */
   readonly random?: () => number;
   /** The file the config came from, checked at start like the key files it names (secrets not readable by others). */
@@ -53,10 +67,14 @@ export interface BridgeDeps {
 /** The bridge as createBridge returns it: the shared {@link Bridge} plus a few operational extras. */
 export interface CoreBridge extends Bridge {
   readonly config: PresenceBridgeConfig;
+  /** Routes the features registered, for the one local HTTP server to serve. */
+  readonly routes: RouteRegistry;
+  readonly instance: InstanceIdentity;
   /** Resolves once no Graph call is in flight (the CLI and tests wait on it; nothing else does). */
   whenIdle(): Promise<void>;
   /** Forget refusals and backoff for every user and try again now (after a config or consent fix). */
   retryAll(): void;
+  setUsers(users: readonly UserConfig[]): void;
 }
 
 /** How long `onShutdown: clear` waits for the clears before stopping anyway. */
@@ -68,45 +86,32 @@ export const SHUTDOWN_CLEAR_TIMEOUT_MS = 5_000;
  */
 export const STARTUP_GRACE_MS = 5_000;
 
-/** Restored (and dropped) intents are logged one by one up to this many, then counted. */
-const RESTORE_LOG_LINES = 20;
-
-/** Inputs the bridge provides itself; they reach it through {@link Bridge.setIntent}. */
-export const BUILT_IN_INPUTS = ['mqtt-command', 'homekit'] as const;
-
-interface UserSlot {
-  readonly config: UserConfig;
-  readonly arbiter: PresenceArbiter;
-  readonly publisher: PresencePublisher;
-  timer: TimerHandle | undefined;
+function definitionOf(feature: FeatureDefinition | FeatureFactory): FeatureDefinition {
+  return typeof feature === 'function' ? factoryFeature({ name: feature.name || 'feature', factory: feature }) : feature;
 }
 
-interface InputSlot {
-  readonly config: InputConfig;
-  readonly mapping: InputMapping;
-  readonly userKey: string;
-  toggle: ToggleState;
-}
-
-function userKeyOf(config: PresenceBridgeConfig, input: { user?: string | undefined }): string | undefined {
-  if (input.user !== undefined) return config.users.some((u) => u.key === input.user) ? input.user : undefined;
-  return config.users.length === 1 ? config.users[0]?.key : undefined;
-}
-
+/**
+ * The core: routes signals and intents through each user's arbiter and the gates to their
+ * publisher, and runs the features around it. Start-up (restore, ledger), inputs, user slots,
+ * gates and features live in src/core/.
+ */
 class PresenceBridgeCore implements CoreBridge {
   readonly events: TypedEvents<BridgeEvents>;
+  readonly routes: RouteRegistry;
+  readonly instance: InstanceIdentity;
   private readonly logger: Logger;
   private readonly clock: Clock;
-  private readonly users = new Map<string, UserSlot>();
-  private readonly usersById = new Map<string, UserSlot>();
-  /** users[].id given as a user principal name (lower case) → the object id Graph resolved it to. */
-  private readonly objectIds = new Map<string, string>();
+  private readonly users = new UserTable();
   /** Settles once every user principal name was resolved or failed to be (at start). */
   private resolving: Promise<unknown> = Promise.resolve();
-  private readonly inputs = new Map<string, InputSlot>();
+  private readonly inputs: Map<string, InputSlot>;
+  /** Input names features deliver through setIntent; their stored intents may come back. */
+  private readonly reservedInputs: ReadonlySet<string>;
   private readonly limiter: RequestLimiter;
   private readonly readback: PresenceReadback;
-  private readonly features: Startable[] = [];
+  private readonly features: FeatureHost;
+  private readonly gates: readonly PresenceGate[];
+  private readonly http = new UndiciHttpClient();
   private readonly ledger: SessionLedger;
   private graceTimer: TimerHandle | undefined;
   /** Each input's latest intent per user on disk, restored at start (issue 20). */
@@ -116,6 +121,10 @@ class PresenceBridgeCore implements CoreBridge {
   private aliveTimer: TimerHandle | undefined;
   /** Debug lines quoting values no mapping took: a few per input a minute, each cut short. */
   private readonly ignoredLog: LogLimiter;
+  private readonly client: GraphPresenceClient;
+  private readonly slotOptions: UserSlotOptions;
+  /** The Graph ids read-back polls: the users served now (it reads the list at every poll). */
+  private readonly readbackIds: string[];
   private graph: GraphStack | undefined;
   private ownsGraph = false;
   private running = false;
@@ -128,67 +137,86 @@ class PresenceBridgeCore implements CoreBridge {
     this.logger = deps.logger;
     this.clock = deps.clock ?? systemClock;
     this.events = new TypedEvents<BridgeEvents>(this.logger);
+    this.routes = deps.routes ?? new RouteTable();
+    this.instance = deps.instance ?? { id: config.name, shard: { index: 0, count: 1 } };
     this.ignoredLog = new LogLimiter(this.logger, this.clock, { level: 'debug', perKey: 3, total: 20, noun: 'ignored value(s)' });
     this.ledger = new SessionLedger(deps.storagePath, prefixedLogger(this.logger, '[session]'));
     this.limiter = new RequestLimiter(this.clock, config.graph.maxRequestsPer30s, prefixedLogger(this.logger, '[graph]'));
-    const expiration = config.graph.expiration;
-    const expirationMs = parseIsoDuration(expiration) ?? 3_600_000;
     this.intentStore = new IntentStore(deps.storagePath, this.clock, prefixedLogger(this.logger, '[intents]'));
-    this.restoreLimitMs = expirationMs;
-    const client = this.lazyClient();
-    const sessionLogger = prefixedLogger(this.logger, '[session]');
-    const renewalMargin = new RenewalMargin(config.graph.timeoutSeconds * 1000);
-    for (const user of config.users) {
-      const publisher = new PresencePublisher(
-        { key: user.key, id: user.id, displayName: user.name ?? user.key },
-        {
-          clock: this.clock,
-          client,
-          limiter: this.limiter,
-          logger: sessionLogger,
-          expiration,
-          expirationMs,
-          random: deps.random,
-          onState: (state) => {
-            // a user principal name not resolved yet cannot hold a session: no presence call went out
-            const ledgerId = this.ledgerId(state.userId);
-            if (isObjectId(ledgerId)) this.ledger.update(ledgerId, state.desired !== null || state.confirmed !== null || publisher.hasSession());
-            this.events.emit('state', state);
-          },
-          onCall: (event) => this.events.emit('graphCall', event),
-          // the ledger lists object ids, so a user principal name is resolved before the first set
-          beforeSet: () => (isObjectId(user.id) ? this.ledger.ensureListed(user.id) : this.resolveObjectId(user.id).then((id) => this.ledger.ensureListed(id))),
-          renewalMargin,
-        },
-      );
-      const slot: UserSlot = { config: user, arbiter: new PresenceArbiter(), publisher, timer: undefined };
-      this.users.set(user.key, slot);
-      this.usersById.set(user.id.toLowerCase(), slot);
-    }
-    for (const input of config.inputs) {
-      const userKey = userKeyOf(config, input);
-      if (userKey === undefined) {
-        this.logger.error(`input "${input.name}": no user "${input.user ?? ''}" (set "user" to one of the configured keys); input ignored`);
-        continue;
-      }
-      try {
-        const mapping = compileMapping({ name: input.name, field: input.field, map: input.map, toggle: input.toggle });
-        this.inputs.set(input.name, { config: input, mapping, userKey, toggle: initialToggleState() });
-      } catch (error) {
-        this.logger.error(`input "${input.name}": ${errorMessage(error)}; input ignored`);
-      }
-    }
-    this.readback = new PresenceReadback({
+    this.restoreLimitMs = parseIsoDuration(config.graph.expiration) ?? 3_600_000;
+    this.client = lazyClient(() => this.graph);
+    this.slotOptions = this.createSlotOptions();
+    this.readbackIds = [];
+    for (const user of config.users) this.addUser(user);
+    this.inputs = compileInputs(config, this.logger);
+    this.readback = this.createReadback();
+    const definitions = (deps.features ?? FEATURES).map(definitionOf);
+    this.reservedInputs = reservedInputsOf([...FEATURES, ...definitions], config);
+    this.features = new FeatureHost({
+      definitions,
+      config,
+      logger: this.logger,
       clock: this.clock,
-      client,
+      storagePath: deps.storagePath,
+      bridge: this.control(),
+      events: this.events.listenOnly(),
+      http: this.http,
+      routes: this.routes,
+      instance: this.instance,
+    });
+    this.gates = [...this.features.gates(), ...(deps.gates ?? [])];
+  }
+
+  /** What every user's slot shares (one renewal margin for all). */
+  private createSlotOptions(): UserSlotOptions {
+    return {
+      clock: this.clock,
+      client: this.client,
+      limiter: this.limiter,
+      logger: prefixedLogger(this.logger, '[session]'),
+      expiration: this.config.graph.expiration,
+      expirationMs: this.restoreLimitMs,
+      random: this.deps.random,
+      renewalMargin: new RenewalMargin(this.config.graph.timeoutSeconds * 1000),
+      onState: (state, publisher) => {
+        // a user principal name not resolved yet cannot hold a session: no presence call went out
+        const ledgerId = this.users.ledgerId(state.userId);
+        if (isObjectId(ledgerId)) this.ledger.update(ledgerId, state.desired !== null || state.confirmed !== null || publisher.hasSession());
+        this.events.emit('state', state);
+      },
+      onCall: (event) => this.events.emit('graphCall', event),
+      // the ledger lists object ids, so a user principal name is resolved before the first set
+      beforeSet: (user) => (isObjectId(user.id) ? this.ledger.ensureListed(user.id) : this.resolveObjectId(user.id).then((id) => this.ledger.ensureListed(id))),
+    };
+  }
+
+  private createReadback(): PresenceReadback {
+    const { config } = this;
+    return new PresenceReadback({
+      clock: this.clock,
+      client: this.client,
       limiter: this.limiter,
       logger: prefixedLogger(this.logger, '[read-back]'),
       intervalMs: config.graph.pollSeconds * 1000,
-      userIds: config.users.map((u) => u.id),
+      userIds: this.readbackIds,
       mode: config.auth.mode,
       signedInAccount: async () => this.graph?.tokens.account?.(),
-      onPresence: (userId, presence) => this.usersById.get(userId.toLowerCase())?.publisher.observe({ availability: presence.availability, activity: presence.activity }),
+      onPresence: (userId, presence) => this.users.byUserId(userId)?.publisher.observe({ availability: presence.availability, activity: presence.activity }),
       onCall: (event) => this.events.emit('graphCall', event),
+    });
+  }
+
+  /** What features may call: no events (they get a listen-only view), no start or stop. */
+  private control(): BridgeControl {
+    return Object.freeze({
+      signal: (signal: Signal) => this.signal(signal),
+      inputDisconnected: (input: string) => this.inputDisconnected(input),
+      setIntent: (userKey: string, input: string, intent: Intent) => this.setIntent(userKey, input, intent),
+      prefer: (userKey: string, presence: { availability: string; activity: string } | null, expirationDuration?: string) => this.prefer(userKey, presence, expirationDuration),
+      states: () => this.states(),
+      activeIntents: (userKey: string) => this.activeIntents(userKey),
+      state: (userKey: string) => this.state(userKey),
+      setUsers: (users: readonly UserConfig[]) => this.setUsers(users),
     });
   }
 
@@ -210,7 +238,16 @@ class PresenceBridgeCore implements CoreBridge {
     const unclean = this.ledger.previousRunUnclean;
     // killed before its listings reached the disk: any configured user may hold a session of ours
     if (unclean) this.logger.info(`the previous run did not stop cleanly; after the start-up grace, sessions nobody asks for are cleared for all ${this.config.users.length} user(s)`);
-    const restoredUsers = await this.restoreIntents();
+    const restoredUsers = await restoreIntents({
+      store: this.intentStore,
+      users: this.users,
+      inputs: this.inputs,
+      now: this.clock.now(),
+      maxDownMs: this.restoreLimitMs,
+      expiration: this.config.graph.expiration,
+      logger: this.logger,
+      stillDrives: (user, input) => this.stillDrives(user, input),
+    });
     this.running = true;
     for (const key of this.users.keys()) this.reevaluate(key);
     // Front ends (HomeKit switches, state topics) show what was restored even when the desired
@@ -222,57 +259,20 @@ class PresenceBridgeCore implements CoreBridge {
     this.keepAliveStamp();
     this.readback.start();
     this.logger.info(`started for ${this.users.size} user(s), ${this.inputs.size} input(s)`);
-    for (const factory of this.deps.features ?? BUILT_IN_FEATURES) {
-      let feature: Startable | null = null;
-      try {
-        feature = factory(this.config, this, { logger: this.logger, clock: this.clock, storagePath: this.deps.storagePath });
-        if (feature) {
-          await feature.start();
-          this.features.push(feature);
-        }
-      } catch (error) {
-        this.logger.error(`a feature failed to start: ${errorMessage(error)}`);
-        if (feature) this.features.push(feature); // stop() still releases what it opened
-      }
-    }
-    if (previous.length > 0 || unclean) {
-      this.graceTimer = this.clock.setTimeout(() => {
-        this.graceTimer = undefined;
-        // user principal names resolve first (from the cache file), so their object ids match
-        void this.resolving.then(() => this.takeOverPrevious(unclean ? this.withUnlisted(previous) : previous));
-      }, STARTUP_GRACE_MS);
-    }
+    await this.features.start();
+    if (previous.length > 0 || unclean) this.armStartupGrace(unclean ? withUnlisted(previous, this.config.users, this.users) : previous);
   }
 
-  /** Sessions a previous run left: the publisher takes each over (clears it unless it is wanted). */
-  /** The previous run's listed users plus every configured user it may not have listed (it did not stop cleanly). */
-  private withUnlisted(previous: readonly string[]): string[] {
-    const listed = new Set(previous.map((id) => id.toLowerCase()));
-    const unlisted = this.config.users.map((u) => this.ledgerId(u.id)).filter((id) => !listed.has(id.toLowerCase()));
-    return [...previous, ...unlisted];
-  }
-
-  private takeOverPrevious(previous: readonly string[]): void {
-    if (!this.running) return;
-    try {
-      for (const userId of previous) {
-        const slot = this.usersById.get(userId.toLowerCase());
-        if (!slot && this.config.users.some((u) => !isObjectId(u.id) && !this.objectIds.has(u.id.toLowerCase()))) {
-          // a user given by user principal name is not resolved yet: it may be this one; keep it listed
-          this.ledger.release(userId, true);
-          continue;
-        }
-        if (!slot) {
-          this.clearLeftover(userId);
-          continue;
-        }
-        if (!slot.publisher.hasSession()) slot.publisher.assumeSession();
-        // the publisher now owns the session: its next state says whether it is still there
-        this.ledger.release(userId, slot.publisher.hasSession());
-      }
-    } catch (error) {
-      this.logger.error(`taking over the previous run's sessions failed: ${errorMessage(error)}`);
-    }
+  /** After the grace, the sessions a previous run left are taken over or cleared. */
+  private armStartupGrace(previous: readonly string[]): void {
+    this.graceTimer = this.clock.setTimeout(() => {
+      this.graceTimer = undefined;
+      // user principal names resolve first (from the cache file), so their object ids match
+      void this.resolving.then(() => {
+        if (!this.running) return;
+        takeOverPrevious({ previous, configured: this.config.users, users: this.users, ledger: this.ledger, logger: this.logger, clearLeftover: (userId) => this.clearSession(userId, `a previous run left a session for user ${userId}, who is no longer configured; clearing it`) });
+      });
+    }, STARTUP_GRACE_MS);
   }
 
   stop(): Promise<void> {
@@ -281,14 +281,7 @@ class PresenceBridgeCore implements CoreBridge {
   }
 
   private async shutdown(): Promise<void> {
-    for (const feature of [...this.features].reverse()) {
-      try {
-        await feature.stop();
-      } catch (error) {
-        this.logger.error(`a feature failed to stop: ${errorMessage(error)}`);
-      }
-    }
-    this.features.length = 0;
+    await this.features.stop();
     this.running = false;
     this.clock.clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
@@ -296,6 +289,26 @@ class PresenceBridgeCore implements CoreBridge {
     this.aliveTimer = undefined;
     this.ignoredLog.flush();
     this.readback.stop();
+    await this.stopPublishers();
+    this.limiter.close();
+    await this.readback.whenIdle().catch(() => undefined);
+    await this.ledger.close();
+    // The intents stay on disk even with `onShutdown: clear`: the next start asserts them again.
+    await this.intentStore.flush();
+    await this.http.close().catch((error: unknown) => this.logger.error(`closing the HTTP client failed: ${errorMessage(error)}`));
+    if (this.graph && this.ownsGraph) {
+      try {
+        await this.graph.close();
+      } catch (error) {
+        this.logger.error(`closing Graph client failed: ${errorMessage(error)}`);
+      }
+    }
+    this.graph = undefined;
+    this.events.removeAll();
+  }
+
+  /** `onShutdown: clear` clears every asserted session (bounded); `keep` lets them run out. */
+  private async stopPublishers(): Promise<void> {
     for (const slot of this.users.values()) {
       this.clock.clearTimeout(slot.timer);
       slot.timer = undefined;
@@ -311,20 +324,6 @@ class PresenceBridgeCore implements CoreBridge {
       for (const p of publishers) p.stop();
       await this.bounded(Promise.all(publishers.map((p) => p.whenIdle())), SHUTDOWN_CLEAR_TIMEOUT_MS);
     }
-    this.limiter.close();
-    await this.readback.whenIdle().catch(() => undefined);
-    await this.ledger.close();
-    // The intents stay on disk even with `onShutdown: clear`: the next start asserts them again.
-    await this.intentStore.flush();
-    if (this.graph && this.ownsGraph) {
-      try {
-        await this.graph.close();
-      } catch (error) {
-        this.logger.error(`closing Graph client failed: ${errorMessage(error)}`);
-      }
-    }
-    this.graph = undefined;
-    this.events.removeAll();
   }
 
   /** Resolves true when `work` settles within `ms` on the bridge's clock. */
@@ -363,15 +362,13 @@ class PresenceBridgeCore implements CoreBridge {
         this.logger.warn(`disconnect of unknown input "${name}" ignored`);
         return;
       }
-      const onDisconnect = input.config.type === 'serial' ? input.config.onDisconnect : 'keep';
-      if (onDisconnect === 'keep') {
+      if (!dropsOnDisconnect(input.config)) {
         this.logger.info(`input "${name}" disconnected; its presence is kept`);
         return;
       }
       this.logger.info(`input "${name}" disconnected; its presence is dropped`);
       input.toggle = initialToggleState();
-      const slot = this.users.get(input.userKey);
-      slot?.arbiter.clearInput(name);
+      this.users.get(input.userKey)?.arbiter.clearInput(name);
       this.intentStore.forget(input.userKey, name);
       this.reevaluate(input.userKey);
     } catch (error) {
@@ -396,38 +393,15 @@ class PresenceBridgeCore implements CoreBridge {
     if (!slot) throw new Error(`unknown user "${userKey}"`);
     const graph = this.graph;
     if (!graph || !this.running) throw new Error('the bridge is not running');
-    const operation = presence ? 'setUserPreferredPresence' : 'clearUserPreferredPresence';
-    const detail = presence ? `${presence.availability}/${presence.activity}` : undefined;
-    await new Promise<void>((resolve, reject) => {
-      this.limiter.submit(this.clock.now(), () => {
-        const startedAt = this.clock.now();
-        const call = presence
-          ? graph.client.setUserPreferredPresence(slot.config.id, presence, expirationDuration)
-          : graph.client.clearUserPreferredPresence(slot.config.id);
-        const report = (ok: boolean, error?: unknown): void => {
-          const graphError = error instanceof GraphError ? error : undefined;
-          this.events.emit('graphCall', {
-            userKey,
-            operation,
-            detail,
-            ok,
-            status: graphError?.status,
-            errorCode: error === undefined ? undefined : (graphError?.code ?? 'UNEXPECTED'),
-            startedAt,
-            durationMs: this.clock.now() - startedAt,
-          });
-        };
-        return call.then(
-          () => {
-            report(true);
-            resolve();
-          },
-          (error: unknown) => {
-            report(false, error);
-            reject(error instanceof Error ? error : new Error(String(error)));
-          },
-        );
-      }, { kind: 'command', onRefused: () => reject(new Error('too many commands are waiting for Graph; this one was dropped')) });
+    await preferPresence({
+      limiter: this.limiter,
+      clock: this.clock,
+      client: graph.client,
+      userKey,
+      userId: slot.config.id,
+      presence,
+      expirationDuration,
+      onCall: (event) => this.events.emit('graphCall', event),
     });
   }
 
@@ -452,7 +426,50 @@ class PresenceBridgeCore implements CoreBridge {
     for (const slot of this.users.values()) slot.publisher.retryNow();
   }
 
+  setUsers(users: readonly UserConfig[]): void {
+    try {
+      const wanted = new Set(users.map((u) => u.key));
+      for (const key of [...this.users.keys()]) if (!wanted.has(key)) this.removeUser(key);
+      for (const user of users) if (!this.users.has(user.key)) this.addUser(user);
+    } catch (error) {
+      this.logger.error(`changing the users failed: ${errorMessage(error)}`);
+    }
+  }
+
+  /** One user's slot, served from now on (at construction, or added at runtime). */
+  private addUser(user: UserConfig): void {
+    this.users.add(createUserSlot(user, this.slotOptions));
+    this.readbackIds.push(user.id);
+    if (!this.running) return;
+    if (!isObjectId(user.id)) void this.resolveObjectId(user.id).catch(() => undefined);
+    this.reevaluate(user.key);
+  }
+
+  /**
+   * Stops serving a user: their wake-up and publisher stop, their stored intents go, and a session
+   * of ours is cleared the way a user removed between two runs is (issue 20).
+   */
+  private removeUser(key: string): void {
+    const slot = this.users.remove(key);
+    if (!slot) return;
+    this.clock.clearTimeout(slot.timer);
+    slot.timer = undefined;
+    const index = this.readbackIds.indexOf(slot.config.id);
+    if (index >= 0) this.readbackIds.splice(index, 1);
+    for (const intent of slot.arbiter.activeIntents(this.clock.now())) this.intentStore.forget(key, intent.input);
+    slot.publisher.stop();
+    const ledgerId = this.users.ledgerId(slot.config.id);
+    void slot.publisher.whenIdle().then(() => {
+      if (slot.publisher.hasSession()) this.clearSession(ledgerId, `${key} is no longer served; clearing their session`);
+      else if (isObjectId(ledgerId)) this.ledger.release(ledgerId, false);
+    });
+  }
+
   private apply(userKey: string, input: string, intent: Intent, toggle?: ToggleState): void {
+    if (!this.users.has(userKey)) {
+      this.logger.debug(`intent from "${input}" for user "${userKey}", who is not served, dropped`);
+      return;
+    }
     this.users.get(userKey)?.arbiter.update(input, intent);
     this.reevaluate(userKey);
     // After the Graph call is queued; the store only marks itself dirty and writes later.
@@ -465,44 +482,7 @@ class PresenceBridgeCore implements CoreBridge {
     if (!this.users.has(userKey)) return false;
     const slot = this.inputs.get(input);
     if (slot) return slot.userKey === userKey;
-    if (input === 'mqtt-command') return this.config.mqtt !== undefined;
-    return (BUILT_IN_INPUTS as readonly string[]).includes(input);
-  }
-
-  /** Put the intents a previous run held back into the arbiters (before any input reports). Returns the users concerned. */
-  private async restoreIntents(): Promise<Set<string>> {
-    const { intents, aliveAt } = await this.intentStore.load();
-    const users = new Set<string>();
-    if (intents.length === 0) return users;
-    const now = this.clock.now();
-    const plan = planRestore(intents, { now, aliveAt, maxDownMs: this.restoreLimitMs, stillDrives: (user, input) => this.stillDrives(user, input) });
-    const restored = plan.restore.filter((i) => !this.intentStore.has(i.user, i.input)); // a live report beats the disk
-    // One line per intent for a desk or two; thousands of users get a count instead of a flood.
-    const lineFor = (index: number): ((message: string) => void) => (index < RESTORE_LOG_LINES ? this.logger.info.bind(this.logger) : this.logger.debug.bind(this.logger));
-    for (const [index, intent] of restored.entries()) {
-      const slot = this.users.get(intent.user);
-      if (!slot) continue;
-      slot.arbiter.update(intent.input, intent.until === undefined ? { kind: 'set', pair: intent.pair, at: intent.at } : { kind: 'set', pair: intent.pair, at: intent.at, until: intent.until });
-      const input = this.inputs.get(intent.input);
-      if (input && intent.toggle) input.toggle = intent.toggle;
-      users.add(intent.user);
-      const ends = intent.until === undefined ? '' : `, until ${new Date(intent.until).toISOString()}`;
-      lineFor(index)(`${intent.user}: restored ${formatPresence(intent.pair)} from input "${intent.input}" (asked ${new Date(intent.at).toISOString()}${ends})`);
-    }
-    for (const [index, { intent, reason }] of plan.dropped.entries()) {
-      const why =
-        reason === 'ended'
-          ? 'its time has ended'
-          : reason === 'too-old'
-            ? `the bridge was down longer than graph.expiration (${this.config.graph.expiration})`
-            : 'that input or user is no longer configured';
-      lineFor(index)(`${intent.user}: not restoring ${formatPresence(intent.pair)} from input "${intent.input}": ${why}`);
-    }
-    if (restored.length > RESTORE_LOG_LINES || plan.dropped.length > RESTORE_LOG_LINES) {
-      this.logger.info(`restored ${restored.length} intent(s) of ${users.size} user(s) from before the restart, dropped ${plan.dropped.length} (each at debug level)`);
-    }
-    this.intentStore.adopt(restored);
-    return users;
+    return this.reservedInputs.has(input);
   }
 
   /**
@@ -519,34 +499,24 @@ class PresenceBridgeCore implements CoreBridge {
     }, aliveStampIntervalMs(this.restoreLimitMs));
   }
 
-  /**
-   * A previous run left a session for a user who is no longer configured: nobody will ever renew
-   * or clear it, so clear it now rather than leave the stale presence until it expires.
-   */
-  private clearLeftover(userId: string): void {
-    this.logger.info(`a previous run left a session for user ${userId}, who is no longer configured; clearing it`);
-    const client = this.lazyClient();
-    this.limiter.submit(this.clock.now(), () => {
-      if (!this.running) return null;
-      const startedAt = this.clock.now();
-      return client.clearPresence(userId).then(
-        () => {
-          this.events.emit('graphCall', { userKey: null, operation: 'clearPresence', ok: true, startedAt, durationMs: this.clock.now() - startedAt });
-          this.ledger.release(userId, false);
-        },
-        (error: unknown) => {
-          const graphError = error instanceof GraphError ? error : undefined;
-          this.events.emit('graphCall', { userKey: null, operation: 'clearPresence', ok: false, status: graphError?.status, errorCode: graphError?.code ?? 'UNEXPECTED', startedAt, durationMs: this.clock.now() - startedAt });
-          // Retryable: keep it listed so the next start tries again; refused: it expires by itself.
-          const retry = graphError === undefined || graphError.retryable;
-          this.logger.warn(`clearing the session of user ${userId} failed: ${errorMessage(error)}; ${retry ? 'the next start tries again' : 'it expires by itself'}`);
-          this.ledger.release(userId, retry);
-        },
-      );
+  /** A session nobody will renew (a user no longer configured or served): clear it now. */
+  private clearSession(userId: string, why: string): void {
+    this.logger.info(why);
+    clearSessionOf(userId, {
+      limiter: this.limiter,
+      clock: this.clock,
+      client: this.client,
+      ledger: this.ledger,
+      logger: this.logger,
+      isRunning: () => this.running,
+      onCall: (event) => this.events.emit('graphCall', event),
     });
   }
 
-  /** Ask the arbiter again and hand the answer to the publisher; wake up when a timed intent ends. */
+  /**
+   * Ask the arbiter again, pass its answer through the gates and hand the result to the publisher;
+   * wake up when a timed intent ends or a gate's answer may change, whichever comes first.
+   */
   private reevaluate(userKey: string): void {
     const slot = this.users.get(userKey);
     if (!slot) return;
@@ -555,25 +525,23 @@ class PresenceBridgeCore implements CoreBridge {
     // (only the plugin listens: the daemon's signal path does not rank intents for nobody)
     if (this.events.listens('intents')) this.events.emit('intents', { userKey, intents: slot.arbiter.activeIntents(now) });
     if (!this.running) return;
-    slot.publisher.setDesired(slot.arbiter.resolve(now));
-    this.clock.clearTimeout(slot.timer);
-    slot.timer = undefined;
-    const next = slot.arbiter.nextChangeAt(now);
-    if (next !== undefined) {
-      slot.timer = this.clock.setTimeout(() => {
-        slot.timer = undefined;
-        try {
-          this.reevaluate(userKey);
-        } catch (error) {
-          this.logger.error(`${userKey}: ${errorMessage(error)}`);
-        }
-      }, next - now);
-    }
+    const { desired, gated } = applyGates(this.gates, { userKey, desired: slot.arbiter.resolve(now), intents: () => slot.arbiter.activeIntents(now), now, logger: this.logger });
+    slot.publisher.setDesired(desired, gated);
+    this.wakeAt(slot, now, earliest(slot.arbiter.nextChangeAt(now), nextGateChange(this.gates, userKey, now, this.logger)));
   }
 
-  /** The id the session ledger lists a user under: the object id once known. */
-  private ledgerId(configuredId: string): string {
-    return this.objectIds.get(configuredId.toLowerCase()) ?? configuredId;
+  private wakeAt(slot: UserSlot, now: number, at: number | undefined): void {
+    this.clock.clearTimeout(slot.timer);
+    slot.timer = undefined;
+    if (at === undefined) return;
+    slot.timer = this.clock.setTimeout(() => {
+      slot.timer = undefined;
+      try {
+        this.reevaluate(slot.config.key);
+      } catch (error) {
+        this.logger.error(`${slot.config.key}: ${errorMessage(error)}`);
+      }
+    }, at - now);
   }
 
   /** Resolves a user principal name (once; the client caches it) and remembers the object id. */
@@ -581,41 +549,14 @@ class PresenceBridgeCore implements CoreBridge {
     const graph = this.graph;
     if (!graph) throw new Error('the bridge is not running');
     const id = await graph.client.resolveUserId(configuredId);
-    const key = configuredId.toLowerCase();
-    if (!this.objectIds.has(key)) {
-      this.objectIds.set(key, id);
-      const slot = this.usersById.get(key);
-      if (slot && !this.usersById.has(id.toLowerCase())) this.usersById.set(id.toLowerCase(), slot);
-    }
+    this.users.rememberObjectId(configuredId, id);
     return id;
-  }
-
-  /** Publishers exist from the start; the Graph stack only once started. */
-  private lazyClient(): GraphPresenceClient {
-    const get = (): GraphPresenceClient => {
-      if (!this.graph) throw new Error('the bridge is not running');
-      return this.graph.client;
-    };
-    return {
-      get sessionId() {
-        return get().sessionId;
-      },
-      // async: a call made while stopped rejects instead of throwing into the caller
-      setPresence: async (...a) => get().setPresence(...a),
-      clearPresence: async (...a) => get().clearPresence(...a),
-      setUserPreferredPresence: async (...a) => get().setUserPreferredPresence(...a),
-      clearUserPreferredPresence: async (...a) => get().clearUserPreferredPresence(...a),
-      getPresence: async (...a) => get().getPresence(...a),
-      getPresences: async (...a) => get().getPresences(...a),
-      getMyPresence: async () => get().getMyPresence(),
-      resolveUserId: async (...a) => get().resolveUserId(...a),
-    };
   }
 }
 
 /**
- * The one place where inputs, arbiters, publishers, read-back and features are wired, shared by
- * the Homebridge plugin and `presence-bridge run`. Nothing happens until `start()`.
+ * The one place where inputs, arbiters, gates, publishers, read-back and features are wired,
+ * shared by the Homebridge plugin and `presence-bridge run`. Nothing happens until `start()`.
  */
 export function createBridge(config: PresenceBridgeConfig, deps: BridgeDeps): CoreBridge {
   return new PresenceBridgeCore(config, deps);

@@ -1,8 +1,8 @@
+import type { GraphCallEvent, UserState } from './session/userState.js';
 import type { Intent, Signal } from './presence/intent.js';
 import type { ActiveIntent } from './presence/presenceArbiter.js';
-import type { ObservedPresence, PresencePair } from './presence/presencePair.js';
-import type { TypedEvents } from './events.js';
-import type { PresenceBridgeConfig } from './config/schema.js';
+import type { EventListeners, TypedEvents } from './events.js';
+import type { PresenceBridgeConfig, UserConfig } from './config/schema.js';
 import type { Logger } from './logger.js';
 import type { Clock } from './shared/clock.js';
 
@@ -20,68 +20,14 @@ export interface SignalSink {
   inputDisconnected(input: string): void;
 }
 
-/** Health of one user's session with Graph. */
-export type UserHealth = 'ok' | 'pending' | 'retrying' | 'unhealthy';
-
-export interface UserErrorInfo {
-  readonly code: string;
-  readonly message: string;
-  readonly hint: string;
-  readonly at: number;
-}
-
-/** Everything the outputs report about one user. Emitted on every change. */
-export interface UserState {
-  readonly userKey: string;
-  readonly userId: string;
-  readonly displayName: string;
-  /** What the arbiter wants asserted, or null for clear. */
-  readonly desired: PresencePair | null;
-  /** The input the desired pair comes from. */
-  readonly source: string | null;
-  /** What Graph last confirmed for our session, or null when no session is asserted. */
-  readonly confirmed: PresencePair | null;
-  /** When our confirmed session expires at Graph (ms since epoch), or null. */
-  readonly sessionExpiresAt: number | null;
-  /** When the next renewal is due (ms since epoch), or null. */
-  readonly nextRenewalAt: number | null;
-  readonly health: UserHealth;
-  readonly lastError: UserErrorInfo | null;
-  /** The user's presence as Graph last reported it (read-back), or null when unknown/off. */
-  readonly actual: ObservedPresence | null;
-  /** True when read-back shows a presence our session cannot explain (user-preferred override). */
-  readonly overridden: boolean;
-  /**
-   * Where the read-back presence comes from while we assert a pair: `ours`, `otherSession` (a
-   * higher-ranked session such as the user's own Teams client; not a fault) or `preferred` (a
-   * user-preferred presence overrides us). Absent or null when unknown.
-   */
-  readonly actualFrom?: 'ours' | 'otherSession' | 'preferred' | null;
-  /**
-   * Set while a gate (src/feature.ts, e.g. working hours) changed what the inputs want, so nobody
-   * wonders why a press did nothing: `{ gate: 'workingHours', note: 'outside working hours' }`.
-   */
-  readonly gated?: { readonly gate: string; readonly note: string } | null;
-  readonly updatedAt: number;
-}
-
+// The state types live below the session layer that produces them (src/session/userState.ts);
+// re-exported here for everything that imports them with the rest of the bridge's types.
+export type { GraphCallEvent, UserErrorInfo, UserHealth, UserState } from './session/userState.js';
 export interface SignalEvent {
   readonly signal: Signal;
   readonly userKey: string | null;
   /** The intent it mapped to, or null when the value maps to nothing (logged, dropped). */
   readonly intent: Intent | null;
-}
-
-export interface GraphCallEvent {
-  readonly userKey: string | null;
-  readonly operation: 'setPresence' | 'clearPresence' | 'setUserPreferredPresence' | 'clearUserPreferredPresence' | 'getPresences';
-  /** Formatted pair for setPresence, e.g. `Busy/InACall`. */
-  readonly detail?: string;
-  readonly ok: boolean;
-  readonly status?: number;
-  readonly errorCode?: string;
-  readonly startedAt: number;
-  readonly durationMs: number;
 }
 
 /** A user's held intents changed (set, cleared, a timed one ended), even when the winner did not. */
@@ -109,7 +55,19 @@ export interface Bridge extends Startable, SignalSink {
   /** The intents a user's inputs hold now (restored or live), highest precedence first. */
   activeIntents(userKey: string): ActiveIntent[];
   state(userKey: string): UserState | undefined;
+  /**
+   * Serve exactly these users from now on (a fleet member whose share changed, issue 19): new
+   * ones are added, removed ones have their session cleared and are dropped. Inputs stay as
+   * configured. Optional: the core has it; a stand-in bridge in a test need not.
+   */
+  setUsers?(users: readonly UserConfig[]): void;
 }
+
+/**
+ * The bridge as a feature sees it: signals, intents and states in, events to listen to. No `emit`
+ * (only the core says what happened) and no `start`/`stop` (the core runs features, not the reverse).
+ */
+export type FeatureBridge = Omit<Bridge, 'events' | 'start' | 'stop'> & { readonly events: EventListeners<BridgeEvents> };
 
 /** What a feature (MQTT, serial, …) gets from createBridge besides the bridge itself. */
 export interface FeatureDeps {
@@ -121,6 +79,8 @@ export interface FeatureDeps {
 
 /**
  * Builds one optional part of the bridge from the config, or returns null when the config does
- * not use it. Features are started after the core and stopped before it.
+ * not use it. Features are started after the core and stopped before it. The older form of a
+ * feature; the registry wraps it into a FeatureDefinition (src/core/factoryFeature.ts) until each
+ * feature has its own definition.
  */
-export type FeatureFactory = (config: PresenceBridgeConfig, bridge: Bridge, deps: FeatureDeps) => Startable | null;
+export type FeatureFactory = (config: PresenceBridgeConfig, bridge: FeatureBridge, deps: FeatureDeps) => Startable | null;

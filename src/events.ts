@@ -3,6 +3,12 @@ import { errorMessage } from './logger.js';
 
 type Listener<T> = (payload: T) => void;
 
+/** A listen-only view of a {@link TypedEvents}: subscribe and unsubscribe, never emit. */
+export interface EventListeners<Events extends { [K in keyof Events]: unknown }> {
+  on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void;
+  off<K extends keyof Events>(event: K, listener: Listener<Events[K]>): void;
+}
+
 /**
  * A typed event bus. Each listener is guarded: one that throws is logged and the others still
  * run, so a faulty output never breaks the signal path.
@@ -41,6 +47,17 @@ export class TypedEvents<Events extends { [K in keyof Events]: unknown }> {
         this.logger.error(`listener for "${String(event)}" failed: ${errorMessage(error)}`);
       }
     }
+  }
+
+  /**
+   * What features get: a frozen object with `on` and `off` only. It holds no reference a caller
+   * could reach `emit` through, so only the bus's owner can say what happened.
+   */
+  listenOnly(): EventListeners<Events> {
+    return Object.freeze({
+      on: <K extends keyof Events>(event: K, listener: Listener<Events[K]>) => this.on(event, listener),
+      off: <K extends keyof Events>(event: K, listener: Listener<Events[K]>) => this.off(event, listener),
+    });
   }
 
   removeAll(): void {

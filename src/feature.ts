@@ -130,6 +130,11 @@ export interface ConfigReport {
 export interface FeatureDefinition<Slice = unknown> {
   /** Short name: log prefix, form section, registry key (`mqtt`, `serial`, `statusPage`, `httpApi`…). */
   readonly name: string;
+  /**
+   * What the core puts before each line of the context's logger: default `[name]`; null for a
+   * feature that prefixes its own lines (the MQTT and serial features do).
+   */
+  readonly logPrefix?: string | null;
   /** A top-level config section the feature owns (`mqtt`, `http`…), with its zod schema. */
   readonly section?: { readonly key: string; readonly schema: z.ZodType; readonly title: string; readonly description: string };
   /** Input variants the feature accepts: zod objects with `type: z.literal(...)` and the common input fields. */

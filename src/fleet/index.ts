@@ -52,13 +52,15 @@ export async function createFleet(config: PresenceBridgeConfig, deps: FleetDeps)
     now: () => deps.clock.now(),
     ...(deps.memberPageSize !== undefined ? { pageSize: deps.memberPageSize } : {}),
   });
+  // BridgeDeps.instance: features see which shard they run in (src/feature.ts)
+  const instance = { id: deps.shard.count > 1 ? `${config.name} ${deps.shard.index}/${deps.shard.count}` : config.name, shard: { index: deps.shard.index, count: deps.shard.count } };
   const runner = new FleetRunner({
     config,
     shard: deps.shard,
     logger: prefixedLogger(deps.logger, '[fleet]'),
     clock: deps.clock,
     readMembers: (groupId) => reader.read(groupId),
-    createBridge: (c) => createBridge(c, { logger: deps.logger, clock: deps.clock, storagePath, graph, ...(deps.configFile ? { configFile: deps.configFile } : {}) }),
+    createBridge: (c) => createBridge(c, { logger: deps.logger, clock: deps.clock, storagePath, graph, instance, ...(deps.configFile ? { configFile: deps.configFile } : {}) }),
     ...(deps.onBridge ? { onBridge: deps.onBridge } : {}),
   });
   return {

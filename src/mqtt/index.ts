@@ -1,4 +1,4 @@
-import type { Bridge, FeatureDeps, FeatureFactory, Startable, UserState } from '../bridgeTypes.js';
+import type { FeatureBridge, FeatureDeps, FeatureFactory, Startable, UserState } from '../bridgeTypes.js';
 import type { MqttConfig, MqttInputConfig, PresenceBridgeConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import { errorMessage, prefixedLogger } from '../logger.js';
@@ -63,7 +63,7 @@ export class MqttFeature implements Startable {
 
   constructor(
     private readonly config: PresenceBridgeConfig & { mqtt: MqttConfig },
-    private readonly bridge: Bridge,
+    private readonly bridge: FeatureBridge,
     deps: FeatureDeps,
     options: MqttFeatureOptions = {},
   ) {

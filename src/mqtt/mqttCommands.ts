@@ -1,4 +1,4 @@
-import type { Bridge } from '../bridgeTypes.js';
+import type { FeatureBridge } from '../bridgeTypes.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 import { GraphError } from '../graph/types.js';
@@ -42,7 +42,7 @@ export class MqttCommands {
   constructor(
     private readonly baseTopic: string,
     userKeys: readonly string[],
-    private readonly bridge: Bridge,
+    private readonly bridge: FeatureBridge,
     private readonly publish: Publish,
     private readonly clock: Clock,
     private readonly logger: Logger,

@@ -167,9 +167,8 @@ export class MqttConnection {
       if (config.cert) clientOptions.cert = readFileSync(config.cert);
       if (config.key) clientOptions.key = readFileSync(config.key);
     } catch (error) {
-      const message = `cannot read a TLS file of the mqtt block: ${errorMessage(error)}`;
-      logger.error(message);
-      return Promise.reject(new Error(message));
+      // not logged here: the bridge logs a feature's failed start, once, with the feature's name
+      return Promise.reject(new Error(`cannot read a TLS file of the mqtt block: ${errorMessage(error)}`));
     }
 
     this.stopping = false;

@@ -1,4 +1,4 @@
-import type { Bridge, UserState } from '../bridgeTypes.js';
+import type { FeatureBridge, UserState } from '../bridgeTypes.js';
 import type { ObservedPresence } from '../presence/presencePair.js';
 import type { SerialOutputConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
@@ -70,7 +70,7 @@ export interface BusyLightOutputOptions {
   readonly link: SerialPortLink;
   readonly output: SerialOutputConfig;
   readonly userKey: string;
-  readonly bridge: Pick<Bridge, 'events' | 'state'>;
+  readonly bridge: Pick<FeatureBridge, 'events' | 'state'>;
   readonly logger: Logger;
 }
 

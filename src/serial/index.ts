@@ -1,4 +1,4 @@
-import type { Bridge, FeatureDeps, FeatureFactory, Startable } from '../bridgeTypes.js';
+import type { FeatureBridge, FeatureDeps, FeatureFactory, Startable } from '../bridgeTypes.js';
 import type { PresenceBridgeConfig, SerialInputConfig, SerialOutputConfig } from '../config/schema.js';
 import { prefixedLogger, type Logger } from '../logger.js';
 import { BusyLightOutput } from './busyLightOutput.js';
@@ -33,7 +33,7 @@ class SerialFeature implements Startable {
   constructor(
     private readonly ports: readonly PortUse[],
     private readonly users: readonly string[],
-    private readonly bridge: Bridge,
+    private readonly bridge: FeatureBridge,
     private readonly deps: FeatureDeps,
     private readonly options: SerialFeatureOptions,
   ) {

@@ -1,4 +1,4 @@
-import type { GraphCallEvent, UserErrorInfo, UserHealth, UserState } from '../bridgeTypes.js';
+import type { GraphCallEvent, UserErrorInfo, UserHealth, UserState } from './userState.js';
 import type { GraphPresenceClient } from '../graph/types.js';
 import { GraphError } from '../graph/types.js';
 import type { Logger } from '../logger.js';
@@ -86,6 +86,7 @@ export class PresencePublisher {
   private stopped = false;
   private lastEmitted = '';
   private current: UserState;
+  private gated: NonNullable<UserState['gated']> | null = null;
 
   constructor(
     readonly user: PublisherUser,
@@ -95,9 +96,13 @@ export class PresencePublisher {
     this.current = this.snapshot();
   }
 
-  /** The arbiter's latest answer. An identical pair makes no call; a new one replaces any queued one. */
-  setDesired(desired: DesiredState): void {
+  /**
+   * The arbiter's latest answer, after the gates (`gated`: which one changed it, if any). An
+   * identical pair makes no call; a new one replaces any queued one.
+   */
+  setDesired(desired: DesiredState, gated: UserState['gated'] = null): void {
     if (this.stopped) return;
+    this.gated = gated ?? null;
     if (sameDesired(this.desired, desired)) {
       this.desired = desired; // the source input may differ
       this.emitState();
@@ -453,6 +458,7 @@ export class PresencePublisher {
       actual: this.actual,
       overridden: isOverridden(confirmed, this.actual),
       actualFrom: explainPresence(confirmed, this.actual),
+      gated: this.gated,
       updatedAt: now,
     };
   }

@@ -1,4 +1,4 @@
-import type { GraphCallEvent } from '../bridgeTypes.js';
+import type { GraphCallEvent } from './userState.js';
 import type { GraphPresenceClient, UserPresence } from '../graph/types.js';
 import { GraphError } from '../graph/types.js';
 import type { Logger } from '../logger.js';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CoreBridge } from '../../src/bridge.js';
 import { createBridge } from '../../src/bridge.js';
 import type { FeatureFactory, UserState } from '../../src/bridgeTypes.js';
+import type { FeatureDefinition, PresenceGate } from '../../src/feature.js';
 import { validateConfig } from '../../src/config/validate.js';
 import type { PresenceBridgeConfig } from '../../src/config/schema.js';
 import type { Emulator } from '../../src/emulator/index.js';
@@ -26,7 +27,9 @@ export interface HarnessOptions {
   readonly start?: boolean;
   /** Which emulator app signs in: 0 has Presence.ReadWrite.All, 1 no presence permission. */
   readonly appIndex?: number;
-  readonly features?: readonly FeatureFactory[];
+  readonly features?: readonly (FeatureDefinition | FeatureFactory)[];
+  /** Gates besides the features' (BridgeDeps.gates). */
+  readonly gates?: readonly PresenceGate[];
 }
 
 export interface LoggedCall {
@@ -83,7 +86,7 @@ export class Harness {
     if (!result.ok) throw new Error(`test config invalid: ${result.errors.join('; ')}`);
     const storage = await mkdtemp(join(tmpdir(), 'pb-bridge-'));
     const logger = memoryLogger();
-    const bridge = createBridge(result.config, { logger, clock, storagePath: storage, features: options.features ?? [], random: () => 0.5 });
+    const bridge = createBridge(result.config, { logger, clock, storagePath: storage, features: options.features ?? [], ...(options.gates ? { gates: options.gates } : {}), random: () => 0.5 });
     const harness = new Harness(clock, emulator, bridge, result.config, logger, storage, clock.now());
     if (options.start !== false) {
       await bridge.start();

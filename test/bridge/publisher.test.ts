@@ -285,37 +285,48 @@ describe('publisher against the emulator, one shared ManualClock', () => {
 });
 
 describe('createBridge wiring', () => {
-  it('starts features after the core and stops them before it; a failing feature is logged, not fatal', async () => {
+  it('starts features after the core and stops them before it; a failing feature is logged once, by the bridge, and is not fatal', async () => {
     const order: string[] = [];
     harness = await Harness.create({
       start: false,
       features: [
-        (_config, bridge, deps) => ({
-          start: () => {
-            order.push('good start');
-            bridge.setIntent('u0', 'homekit', { kind: 'set', pair: { availability: 'Busy', activity: 'InACall' }, at: deps.clock.now() });
-            return Promise.resolve();
-          },
-          stop: () => {
-            order.push(`good stop while ${harness!.presenceOf()}`);
-            return Promise.resolve();
-          },
-        }),
-        () => null,
-        () => ({
-          start: () => Promise.reject(new Error('port busy')),
-          stop: () => {
-            order.push('broken stop');
-            return Promise.resolve();
-          },
-        }),
+        {
+          name: 'good',
+          select: () => ({}),
+          create: (_slice, context) => ({
+            start: () => {
+              order.push('good start');
+              context.bridge.setIntent('u0', 'homekit', { kind: 'set', pair: { availability: 'Busy', activity: 'InACall' }, at: context.clock.now() });
+              return Promise.resolve();
+            },
+            stop: () => {
+              order.push(`good stop while ${harness!.presenceOf()}`);
+              return Promise.resolve();
+            },
+          }),
+        },
+        // not used by this config: never built
+        { name: 'unused', select: () => null, create: () => { throw new Error('built though unused'); } },
+        {
+          name: 'lamp',
+          select: () => ({}),
+          create: () => ({
+            start: () => Promise.reject(new Error('port busy')),
+            stop: () => {
+              order.push('broken stop');
+              return Promise.resolve();
+            },
+          }),
+        },
       ],
     });
     const h = harness;
     await h.bridge.start();
     await h.settle();
     expect(h.presenceOf()).toBe('Busy/InACall');
-    expect(h.logger.lines).toContain('error a feature failed to start: port busy');
+    expect(h.logger.lines).toContain('error feature "lamp" failed to start: port busy');
+    expect(h.logger.lines.filter((l) => l.includes('port busy'))).toHaveLength(1);
+    expect(h.logger.lines.some((l) => l.includes('built though unused'))).toBe(false);
     await h.stop();
     expect(order).toEqual(['good start', 'broken stop', 'good stop while Busy/InACall']);
     expect(h.presenceOf()).toBe('Offline/Offline');

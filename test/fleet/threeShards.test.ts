@@ -77,6 +77,8 @@ describe('three shards, 3,000 users from a group', () => {
         },
       });
       await fleet.start();
+      // features see which shard they run in
+      expect(current!.instance).toEqual({ id: `${config.name} ${index}/${SHARDS}`, shard: { index, count: SHARDS } });
       return { fleet, calls, keys: () => current!.states().map((s) => s.userKey) };
     };
     const shards: Running[] = [];
