@@ -1,6 +1,6 @@
 /**
  * Shard processes (`presence-bridge run --shard I/3`, the built CLI) against one Mosquitto and the
- * emulator on real time, users from a group: one shard is killed with SIGKILL, inputs for its
+ * emulator on real time, 3,000 users from a group: one shard is killed with SIGKILL, inputs for its
  * users are published while it is dead (QoS 1, not retained), it is started again, and those
  * users end in the right state: the broker kept them in the shard's persistent session.
  */
@@ -22,7 +22,9 @@ import { waitFor } from '../helpers/waitFor.js';
 const cleanups = cleanupAfterEach();
 const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
 const SHARDS = 3;
-const USERS = 30;
+const USERS = 3000;
+/** Users whose desks publish (every 67th): 45, about 15 per shard. */
+const SAMPLE = Array.from({ length: 45 }, (_, i) => i * 67);
 
 describe('a shard process killed with SIGKILL', () => {
   it('gets the inputs published while it was dead when it comes back', { timeout: 120_000 }, async () => {
@@ -72,7 +74,7 @@ describe('a shard process killed with SIGKILL', () => {
       const p = e.presenceOf(members[i]!.id);
       return `${p.availability}/${p.activity}`;
     };
-    const all = members.map((_, i) => i);
+    const all = SAMPLE;
     for (const i of all) await desk.publishAsync(`desk/desk${i}/hook`, 'ON', { qos: 1 });
     await waitFor(() => all.every((i) => pair(i) === 'Busy/InACall'), { what: 'all busy', timeoutMs: 30_000 });
 
@@ -93,5 +95,12 @@ describe('a shard process killed with SIGKILL', () => {
     // the other shards' users were not touched
     expect(all.filter((i) => !victims.includes(i)).every((i) => pair(i) === 'Busy/InACall')).toBe(true);
     expect(existsSync(join(dir, 'shard-1-of-3'))).toBe(true);
+    // every user of the group owned by exactly one shard: each process reported its share
+    const owned = [0, 1, 2].map((i) => Number(/shard \d\/3: (\d+) of 3000 user/.exec(readFileSync(join(dir, `shard-${i}.log`), 'utf8'))?.[1] ?? -1));
+    expect(owned.reduce((a, b) => a + b, 0)).toBe(USERS);
+    owned.forEach((n, i) => expect(n).toBe(members.filter((m) => shardOf(m.id, SHARDS) === i).length));
+    // Graph saw presence calls only for the publishing users, each by its owner's process
+    const written = new Set(e.requestLog().filter((r) => r.route.endsWith('/presence/setPresence')).map((r) => r.route.split('/')[2]!.toLowerCase()));
+    expect(written).toEqual(new Set(SAMPLE.map((i) => members[i]!.id.toLowerCase())));
   });
 });
