@@ -131,6 +131,11 @@ export interface FeatureDefinition<Slice = unknown> {
   readonly form?: FormSection;
   /** Rules checked beyond the option table, one or two sentences for docs/configuration.md. */
   readonly docRules?: string;
+  /**
+   * Whether this raw config gets users from the feature (Entra groups), so an empty `users` list
+   * is fine. Without any such feature `users` must list at least one user.
+   */
+  suppliesUsers?(raw: Readonly<Record<string, unknown>>): boolean;
 }
 
 /** A section of the Homebridge form. */

@@ -2,6 +2,7 @@ import type { FeatureFactory } from './bridgeTypes.js';
 import type { PresenceBridgeConfig } from './config/schema.js';
 import { defineFeature } from './core/registeredFeature.js';
 import type { RegisteredFeature } from './feature.js';
+import { fleetFeature, userGroupsFeature } from './fleet/feature.js';
 import { homekitInputs } from './homebridge/feature.js';
 import { httpApiFeature } from './httpApi/index.js';
 import { httpFeature } from './httpServer/index.js';
@@ -26,6 +27,8 @@ export const FEATURES: readonly RegisteredFeature[] = [
   defineFeature(mqttFeature),
   defineFeature(serialFeature),
   defineFeature(homekitInputs),
+  defineFeature(userGroupsFeature),
+  defineFeature(fleetFeature),
   defineFeature(workingHoursFeature),
   defineFeature(httpOutputFeature),
   defineFeature(statusPageFeature),

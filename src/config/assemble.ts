@@ -13,7 +13,7 @@ import type { ReservedInputs } from './inputChecks.js';
 /** The config side of a feature: what validation, the form and the doc need. */
 export type ConfigContribution = Pick<
   FeatureDefinition,
-  'name' | 'section' | 'inputTypes' | 'outputTypes' | 'reservedInputs' | 'reservedFor' | 'check' | 'checkRaw' | 'normalise' | 'userFields' | 'inputFields' | 'form' | 'docRules'
+  'name' | 'section' | 'inputTypes' | 'outputTypes' | 'reservedInputs' | 'reservedFor' | 'check' | 'checkRaw' | 'normalise' | 'userFields' | 'inputFields' | 'form' | 'docRules' | 'suppliesUsers'
 >;
 
 export interface AssembledConfig {
@@ -92,7 +92,7 @@ export function assembleConfig(features: readonly ConfigContribution[]): Assembl
   const userFields = mergedFields(features, 'userFields');
   const users = z
     .array(Object.keys(userFields).length > 0 ? userSchema.extend(userFields) : userSchema)
-    .min(1)
+    .default([])
     .meta(USERS_META);
   const schema = z
     .object({

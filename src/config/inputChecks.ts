@@ -31,7 +31,13 @@ export function checkEntries(raw: Record<string, unknown>, userKeys: readonly st
   });
 }
 
+/** An input template (`"topic": "desk/{user}/hook"`, src/fleet/inputTemplates.ts) stands for one input per user: it names no user. */
+function isUserTemplate(entry: Record<string, unknown>): boolean {
+  return entry['type'] === 'mqtt' && typeof entry['topic'] === 'string' && entry['topic'].includes('{user}');
+}
+
 function checkUserRef(entry: Record<string, unknown>, path: Path, userKeys: readonly string[], report: ProblemList): void {
+  if (isUserTemplate(entry)) return;
   const user = entry['user'];
   if (user === undefined) {
     if (userKeys.length > 1) report.add([...path, 'user'], `is required when more than one user is configured; use one of ${userKeys.join(', ')}`);

@@ -72,6 +72,11 @@ function rawProblems(assembled: AssembledConfig, input: Record<string, unknown>,
   const parsed = assembled.schema.safeParse(input);
   if (!parsed.success) zodIssues(assembled.schema, parsed.error.issues, input, [], problems);
   const userKeys = checkCore(input, problems);
+  const users = input['users'];
+  const supplied = assembled.features.some((f) => f.suppliesUsers?.(input) === true);
+  if ((users === undefined || (Array.isArray(users) && users.length === 0)) && !supplied) {
+    problems.add(['users'], 'must list at least one user (or name a group in userGroups)');
+  }
   checkEntries(input, userKeys, assembled.reserved, problems);
   const report = problems.asReport();
   for (const feature of assembled.features) {

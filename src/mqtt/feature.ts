@@ -15,6 +15,8 @@ export type MqttSlice = PresenceBridgeConfig & { mqtt: MqttConfig };
 
 export const mqttFeature: FeatureDefinition<MqttSlice> = {
   name: 'mqtt',
+  // MqttFeature prefixes its own lines ([mqtt], [state topics])
+  logPrefix: null,
   section: {
     key: 'mqtt',
     schema: mqttSchema.optional(),

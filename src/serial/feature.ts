@@ -12,6 +12,8 @@ import { SerialFeature, serialPortUses } from './index.js';
 
 export const serialFeature: FeatureDefinition<PresenceBridgeConfig> = {
   name: 'serial',
+  // SerialFeature prefixes its own lines
+  logPrefix: null,
   inputTypes: [serialInputSchema],
   outputTypes: [serialOutputSchema],
   checkRaw: checkSerialRaw,

@@ -88,14 +88,14 @@ describe('config.schema.json', () => {
     const passwords = layoutEntries(layout)
       .filter((entry) => entry['type'] === 'password')
       .map((entry) => entry['key']);
-    expect(passwords).toEqual(['auth.clientSecret', 'mqtt.password', 'http.token']);
+    expect(passwords).toEqual(['auth.clientSecret', 'mqtt.password', 'fleet.shardAuth[].clientSecret', 'http.token']);
   });
 
   it('marks required what the validator requires, and carries defaults', () => {
     const byPath = new Map(properties(schemaFile['schema'] as Json));
     // JSON-Schema required lists, never a per-field `"required": true`.
     expect(properties(schemaFile['schema'] as Json).filter(([, p]) => p['required'] === true)).toEqual([]);
-    expect((schemaFile['schema'] as Json)['required']).toEqual(['auth', 'users']);
+    expect((schemaFile['schema'] as Json)['required']).toEqual(['auth']);
     expect(byPath.get('auth')?.['required']).toEqual(['tenantId', 'clientId']);
     expect(at(byPath.get('users'), 'items', 'required')).toEqual(['key', 'id']);
     expect(at(byPath.get('inputs'), 'items', 'required')).toEqual(['type', 'name']);
@@ -122,7 +122,7 @@ describe('config.schema.json', () => {
   });
 
   it('lays out the sections in order, each expandable', () => {
-    expect(layout.map((s) => s['title'])).toEqual(['Sign-in', 'Users', 'MQTT', 'HTTP API', 'Local HTTP server', 'Inputs', 'Outputs', 'HomeKit', 'Advanced']);
+    expect(layout.map((s) => s['title'])).toEqual(['Sign-in', 'Users', 'MQTT', 'User groups', 'Fleet', 'HTTP API', 'Local HTTP server', 'Inputs', 'Outputs', 'HomeKit', 'Advanced']);
     expect(layout.map((s) => s['title'])).toEqual(formGroups(CONFIG).map((g) => g.title));
     for (const section of layout) expect(section).toMatchObject({ type: 'fieldset', expandable: true });
     expect(section('Users')[0]).toMatchObject({ key: 'users', type: 'array', buttonText: 'Add user' });

@@ -5,6 +5,7 @@ import { EXIT } from '../command.js';
 import { loadConfigFile } from '../../configuration.js';
 import { describeConfig, formatSummary } from '../../config/describe.js';
 import { cloudWarnings, upnNotes } from '../../config/cloudChecks.js';
+import { formatTemplateNotes, templateNotes } from '../../fleet/checkNotes.js';
 
 const HELP = `Usage: presence-bridge check-config <file> [--json]
 
@@ -19,6 +20,8 @@ The file holds the PresenceBridge platform block, or a whole Homebridge config.j
   Warnings    things that may not work (the beta API outside the global cloud) are
               printed as "warning: ..." lines on stderr; they do not change the exit code.
   Notes       what users given by user principal name need (User.ReadBasic.All).
+  Fleet       how many inputs each input template ("topic": "desk/{user}/hook") made,
+              with one example, and the groups users are read from.
   Unreadable  prints the file name and, for bad JSON, the line:column of the error; exit 2.
 
 Options:
@@ -66,10 +69,13 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const summary = describeConfig(result.config);
   const warnings = cloudWarnings(result.config);
   const notes = upnNotes(result.config);
+  const templates = templateNotes(result.config);
+  const fleetLines = formatTemplateNotes(result.config);
   if (json) {
-    io.stdout.write(`${JSON.stringify({ ok: true, file, summary, ...(warnings.length > 0 ? { warnings } : {}), ...(notes.length > 0 ? { notes } : {}) }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ ok: true, file, summary, ...(warnings.length > 0 ? { warnings } : {}), ...(notes.length > 0 ? { notes } : {}), ...(templates.length > 0 ? { templates } : {}) }, null, 2)}\n`);
   } else {
     io.stdout.write(`${file}: valid\n\n${formatSummary(summary).join('\n')}\n`);
+    if (fleetLines.length > 0) io.stdout.write(`\n${fleetLines.join('\n')}\n`);
     if (notes.length > 0) io.stdout.write(`\n${notes.map((n) => `Note: ${n}`).join('\n')}\n`);
     for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
   }

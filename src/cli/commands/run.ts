@@ -13,6 +13,8 @@ import type { CliCommand, CliIo } from '../command.js';
 import { EXIT } from '../command.js';
 import { createConsoleLogger, parseLogLevel } from '../consoleLogger.js';
 import { defaultStoragePath } from '../shared.js';
+import { hostname } from 'node:os';
+import { createFleet, isTemplate, resolveShard, type Shard } from '../../fleet/index.js';
 
 /** What `run` hands to an add-on once the bridge is up. */
 export interface RunContext {
@@ -30,7 +32,7 @@ export interface RunHooks {
   readonly onStarted?: (context: RunContext) => Promise<{ stop(): Promise<void> } | undefined>;
 }
 
-const HELP = `Usage: presence-bridge run --config FILE [--storage DIR] [--http PORT] [--http-host HOST] [--debug]
+const HELP = `Usage: presence-bridge run --config FILE [--storage DIR] [--http PORT] [--http-host HOST] [--shard I/N] [--debug]
 
 Runs the bridge: reads the config, signs in to Microsoft Graph, holds each user's presence
 from the configured inputs, and clears it on exit (onShutdown: clear). Stops on Ctrl-C or SIGTERM.
@@ -46,6 +48,10 @@ Options:
                     PRESENCE_BRIDGE_HTTP_TOKEN (16 characters or more; it also sets the
                     token of an "http" section in the config), or one generated at start,
                     printed as an address to open once (it sets a cookie).
+  --shard I/N       Run shard I of N (0-based): only the users whose id hashes to I, with
+                    1/N of graph.maxRequestsPer30s and state in DIR/shard-I-of-N. Overrides
+                    fleet.shard; unset, a StatefulSet pod takes I from its hostname (name-2)
+                    when fleet.shardCount or PRESENCE_BRIDGE_SHARDS gives N (docs/fleet.md).
   --debug           Log every Graph call and signal (or set PRESENCE_BRIDGE_LOG_LEVEL=debug).
 
 Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad usage or config.
@@ -56,6 +62,58 @@ function fail(io: CliIo, message: string): number {
   return EXIT.usage;
 }
 
+/** Groups, shards and input templates run through the fleet runner (src/fleet/). */
+function needsFleet(config: PresenceBridgeConfig, shard: Shard): boolean {
+  return (config.userGroups ?? []).length > 0 || shard.count > 1 || config.inputs.some(isTemplate);
+}
+
+/** `run` for a fleet instance: the runner replaces the bridge when the groups change; add-ons follow it. */
+async function runFleet(p: { config: PresenceBridgeConfig; file: string; shard: Shard & { from: string }; logger: Logger; clock: Clock; storagePath: string; io: CliIo; hooks: RunHooks; http?: RunContext['http'] }): Promise<number> {
+  const { logger } = p;
+  let addOn: { stop(): Promise<void> } | undefined;
+  const stopAddOn = async (): Promise<void> => {
+    try {
+      await addOn?.stop();
+    } catch (error) {
+      logger.error(`stopping the status page failed: ${errorMessage(error)}`);
+    }
+    addOn = undefined;
+  };
+  logger.info(`shard ${p.shard.index}/${p.shard.count} (from ${p.shard.from})`);
+  let code: number = EXIT.ok;
+  let fleet: Awaited<ReturnType<typeof createFleet>> | undefined;
+  try {
+    fleet = await createFleet(p.config, {
+      logger,
+      clock: p.clock,
+      storagePath: p.storagePath,
+      shard: p.shard,
+      configFile: p.file,
+      env: p.io.env,
+      onBridge: async (bridge) => {
+        await stopAddOn();
+        if (p.hooks.onStarted) addOn = await p.hooks.onStarted({ bridge, config: bridge.config, logger, clock: p.clock, storagePath: p.storagePath, ...(p.http ? { http: p.http } : {}) });
+      },
+    });
+    await fleet.start();
+    logger.info(`running with config ${p.file}; Ctrl-C to stop`);
+    await p.io.interrupted;
+    logger.info('stopping');
+  } catch (error) {
+    logger.error(`failed to start: ${errorMessage(error)}`);
+    code = EXIT.failure;
+  } finally {
+    await stopAddOn();
+    try {
+      await fleet?.stop();
+    } catch (error) {
+      logger.error(`stopping failed: ${errorMessage(error)}`);
+    }
+  }
+  if (code === EXIT.ok) logger.info('stopped');
+  return code;
+}
+
 /** The `run` command; `hooks` let the status page (and any later add-on) start beside the bridge. */
 export function createRunCommand(hooks: RunHooks = {}): CliCommand {
   return {
@@ -63,7 +121,7 @@ export function createRunCommand(hooks: RunHooks = {}): CliCommand {
     summary: 'Run the bridge in the foreground (the standalone daemon).',
     help: HELP,
     async run(args, io) {
-      let values: { config?: string; storage?: string; http?: string; 'http-host'?: string; debug?: boolean };
+      let values: { config?: string; storage?: string; http?: string; 'http-host'?: string; shard?: string; debug?: boolean };
       try {
         ({ values } = parseArgs({
           args,
@@ -72,6 +130,7 @@ export function createRunCommand(hooks: RunHooks = {}): CliCommand {
             storage: { type: 'string' },
             http: { type: 'string' },
             'http-host': { type: 'string' },
+            shard: { type: 'string' },
             debug: { type: 'boolean' },
           },
           strict: true,
@@ -112,10 +171,23 @@ export function createRunCommand(hooks: RunHooks = {}): CliCommand {
         return EXIT.failure;
       }
 
+      let shard: Shard & { from: string };
+      try {
+        shard = resolveShard({ flag: values.shard, config: loaded.config.fleet?.shard, shardCount: loaded.config.fleet?.shardCount, hostname: hostname(), env: io.env });
+      } catch (error) {
+        return fail(io, errorMessage(error));
+      }
       // The bridge's own timers are unref'd; this keeps the daemon alive until it is told to stop.
       const keepAlive = setInterval(() => undefined, 1 << 30);
       const clock = systemClock;
       const config = withHttp(loaded.config, http, envToken);
+      if (needsFleet(config, shard)) {
+        try {
+          return await runFleet({ config, file, shard, logger, clock, storagePath, io, hooks, ...(http ? { http } : {}) });
+        } finally {
+          clearInterval(keepAlive);
+        }
+      }
       const bridge = createBridge(config, { logger, clock, storagePath, configFile: file });
       let addOn: { stop(): Promise<void> } | undefined;
       let code: number = EXIT.ok;
