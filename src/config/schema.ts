@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fleetSchema, userGroupSchema } from '../fleet/schema.js';
 import { TEAMS_STATUSES } from '../presence/teamsStatus.js';
 
 /**
@@ -285,7 +286,9 @@ export const configSchema = z
       .prefault({})
       .meta({ title: 'TLS', description: 'TLS settings for Graph and sign-in.' }),
     proxy: z.string().optional().meta({ title: 'Proxy URL', description: 'HTTP(S) proxy for Graph and sign-in; HTTPS_PROXY and NO_PROXY are honoured when unset.' }),
-    users: z.array(userSchema).min(1).meta({ title: 'Users', description: 'The people whose Teams presence this bridge sets.' }),
+    users: z.array(userSchema).default([]).meta({ title: 'Users', description: 'The people whose Teams presence this bridge sets (may be empty when userGroups names a group).' }),
+    userGroups: z.array(userGroupSchema).default([]).meta({ title: 'User groups', description: 'Entra groups whose members are users too, read with paging and refreshed (docs/fleet.md).' }),
+    fleet: fleetSchema.optional().meta({ title: 'Fleet', description: 'Sharding users over several instances (docs/fleet.md).' }),
     mqtt: mqttSchema.optional().meta({ title: 'MQTT', description: 'Broker connection for MQTT inputs, the command topic, state topics and Home Assistant discovery.' }),
     inputs: z.array(inputSchema).default([]).meta({ title: 'Inputs', description: 'Devices whose signals set presence.' }),
     outputs: z.array(outputSchema).default([]).meta({ title: 'Outputs', description: 'Devices that show presence, such as a serial busy light.' }),

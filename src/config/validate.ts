@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTemplate } from '../fleet/inputTemplates.js';
 import { configSchema, type PresenceBridgeConfig, type MapEntry } from './schema.js';
 import { closest, knownKeysAt, unwrap } from './introspect.js';
 import { formatPresence, parsePreferredPair, parseSessionPair, SESSION_PAIR_LIST } from '../presence/presencePair.js';
@@ -229,6 +230,8 @@ export function userIdProblem(id: string): string | undefined {
 }
 
 function checkUserRef(entry: Record<string, unknown>, path: Path, userKeys: readonly string[], report: Report): void {
+  // an input template (`desk/{user}/hook`) stands for one input per user (src/fleet/inputTemplates.ts)
+  if (isTemplate(entry)) return;
   const user = entry['user'];
   if (user === undefined) {
     if (userKeys.length > 1) report.add([...path, 'user'], `is required when more than one user is configured; use one of ${userKeys.join(', ')}`);
@@ -614,6 +617,8 @@ export function validateConfig(raw: unknown): ValidationResult {
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) zodIssues(parsed.error.issues, input, [], report);
   const userKeys = checkUsers(input, report);
+  // users may be empty when userGroups names a group (issue 19)
+  if (list(input['users']).length === 0 && list(input['userGroups']).length === 0) report.add(['users'], 'must list at least one user (or name a group in userGroups)');
   checkAuth(input, report);
   checkGraph(input, report);
   checkProxy(input, report);

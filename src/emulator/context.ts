@@ -74,6 +74,8 @@ export interface EmulatorCore {
   rejectIds?(ids: readonly string[]): boolean;
   /** Records a request made inside `$batch` in the request log. */
   logBatchItem?(entry: Omit<RequestLogEntry, 'at' | 'kind'>): void;
+  /** Page size of group member lists when `$top` is not given (Graph: 100). */
+  readonly memberPageSize?: number;
   /** Called after any change worth persisting. */
   changed(): void;
 }

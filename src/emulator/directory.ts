@@ -23,12 +23,21 @@ export interface EmulatedUser {
   readonly displayName: string;
 }
 
+/** A security group: direct members are object ids of users or of other groups (nesting). */
+export interface EmulatedGroup {
+  readonly id: string;
+  readonly displayName: string;
+  readonly members: string[];
+}
+
 export interface Directory {
   readonly tenantId: string;
   /** The verified domain, usable in place of the tenant id in authority URLs. */
   readonly domain: string;
   readonly apps: EmulatedApp[];
   readonly users: EmulatedUser[];
+  /** Absent in state files written before groups existed (read as none). */
+  readonly groups: EmulatedGroup[];
 }
 
 /** Graph's resource id: the `aud` of tokens for Graph. */
@@ -70,7 +79,9 @@ export function createDirectory(clientCertificate?: ClientCertificate, appPermis
       certificates: [],
     },
   ];
-  return { tenantId: randomUUID(), domain, apps, users };
+    // One ready-made security group of all three users, for trying `userGroups`.
+  const groups: EmulatedGroup[] = [{ id: randomUUID(), displayName: 'Presence Bridge users', members: users.map((u) => u.id) }];
+  return { tenantId: randomUUID(), domain, apps, users, groups };
 }
 
 export function findUser(directory: Directory, idOrUpn: string): EmulatedUser | undefined {

@@ -5,6 +5,7 @@
  */
 import type { EmulatorCore } from './context.js';
 import { findUser, type EmulatedUser } from './directory.js';
+import { DEFAULT_MEMBER_PAGE_SIZE, listMembers } from './groups.js';
 import { graphError, isRecord, safeDecode, type Reply } from './http.js';
 import { verifyAccessToken, type Principal } from './identity.js';
 import type { PresenceState } from './presenceStore.js';
@@ -85,6 +86,7 @@ export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = 
     | { op: 'setPresence' | 'clearPresence' | 'setUserPreferredPresence' | 'clearUserPreferredPresence'; user: string }
     | { op: 'getPresencesByUserId' }
     | { op: 'getUser'; user: string }
+    | { op: 'members'; group: string; transitive: boolean }
     | { op: 'batch' };
   let route: Route | undefined;
   let allowed = 'POST';
@@ -108,6 +110,9 @@ export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = 
     allowed = 'GET';
   } else if (lower.length === 2 && lower[0] === 'communications' && lower[1] === 'getpresencesbyuserid') {
     route = { op: 'getPresencesByUserId' };
+  } else if (lower.length === 3 && lower[0] === 'groups' && (lower[2] === 'members' || lower[2] === 'transitivemembers')) {
+    route = { op: 'members', group: safeDecode(segments[1] ?? ''), transitive: lower[2] === 'transitivemembers' };
+    allowed = 'GET';
   } else if (lower.length === 1 && lower[0] === '$batch' && allowBatch) {
     route = { op: 'batch' };
   }
@@ -128,6 +133,10 @@ export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = 
     return { reply: fail(401, 'InvalidAuthenticationToken', principal.error, { 'www-authenticate': `Bearer realm="", authorization_uri="${core.origin}/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"` }) };
   }
   const appId = principal.appId;
+  // Directory reads have their own limits, not the presence budget (docs/emulator.md).
+  if (route.op === 'members') {
+    return { appId, reply: listMembers(core, principal, { groupId: route.group, transitive: route.transitive, version: req.version, query: req.query ?? '' }, core.memberPageSize ?? DEFAULT_MEMBER_PAGE_SIZE, fail) };
+  }
   const retryAfter = underThrottle(core, appId);
   if (retryAfter !== undefined) {
     return { appId, reply: fail(429, 'TooManyRequests', 'Too many requests.', { 'retry-after': String(retryAfter) }) };

@@ -99,3 +99,14 @@ export function safeDecode(text: string): string {
     return text;
   }
 }
+
+/** A refusal of the emulator's own control interface (answered in Graph's error shape). */
+export class EmulatorError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -44,7 +44,8 @@ export async function loadState(file: string): Promise<EmulatorState | undefined
   }
   const parsed: unknown = JSON.parse(text);
   if (!looksLikeState(parsed)) throw new Error(`${file} is not an emulator state file`);
-  return parsed;
+  // State files from before groups existed have none.
+  return { ...parsed, directory: { ...parsed.directory, groups: Array.isArray(parsed.directory.groups) ? parsed.directory.groups : [] } };
 }
 
 export async function saveState(file: string, state: EmulatorState): Promise<void> {

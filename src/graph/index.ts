@@ -5,13 +5,15 @@ import { cloudWarnings } from '../config/cloudChecks.js';
 import { createTokenProvider, type MsalTokenProvider } from './auth.js';
 import { resolveEndpoints, type Endpoints } from './clouds.js';
 import { HttpGraphPresenceClient } from './graphPresenceClient.js';
-import { createHttpStack } from './httpStack.js';
+import { createHttpStack, type HttpStack } from './httpStack.js';
 import type { GraphPresenceClient } from './types.js';
 
 export interface GraphStack {
   readonly tokens: MsalTokenProvider;
   readonly client: GraphPresenceClient;
   readonly endpoints: Endpoints;
+  /** The one HTTP stack (the group member reader of issue 19 uses it too). */
+  readonly http: HttpStack;
   /** Closes the HTTP dispatcher (keep-alive sockets). */
   close(): Promise<void>;
 }
@@ -44,7 +46,7 @@ export function createGraphStack(config: PresenceBridgeConfig, deps: GraphStackD
     const client = new HttpGraphPresenceClient({ http, tokens, graphBaseUrl: endpoints.graphBaseUrl, mode: config.auth.mode, clock: deps.clock, logger, storagePath: deps.storagePath, authority: endpoints.authority });
     logger.debug(`Graph ${endpoints.graphBaseUrl}, sign-in ${endpoints.authority} (${config.auth.mode} mode), ${http.route}`);
     for (const warning of cloudWarnings(config)) logger.warn(warning);
-    return { tokens, client, endpoints, close: () => http.close() };
+    return { tokens, client, endpoints, http, close: () => http.close() };
   } catch (error) {
     void http.close().catch(() => undefined);
     throw error;
@@ -56,4 +58,5 @@ export { withRetry, RetriesExhaustedError, type RetryInfo, type WithRetryOptions
 export { GraphError, type AccessTokenProvider, type GraphPresenceClient, type UserPresence, type GraphErrorCode } from './types.js';
 export { TOKEN_CACHE_FILE, type DeviceCodePrompt, type MsalTokenProvider, type SignedInAccount } from './auth.js';
 export { USER_ID_CACHE_FILE, isObjectId } from './userIdResolver.js';
+export { GroupMemberReader, GROUP_MEMBER_PERMISSION, GROUP_PERMISSION_HINT } from './groupMembers.js';
 export { CLOUDS, resolveEndpoints, type Endpoints, type CloudName } from './clouds.js';

@@ -94,7 +94,7 @@ describe('config.schema.json', () => {
     const byPath = new Map(properties(schemaFile['schema'] as Json));
     // JSON-Schema required lists, never a per-field `"required": true`.
     expect(properties(schemaFile['schema'] as Json).filter(([, p]) => p['required'] === true)).toEqual([]);
-    expect((schemaFile['schema'] as Json)['required']).toEqual(['auth', 'users']);
+    expect((schemaFile['schema'] as Json)['required']).toEqual(['auth']);
     expect(byPath.get('auth')?.['required']).toEqual(['tenantId', 'clientId']);
     expect(at(byPath.get('users'), 'items', 'required')).toEqual(['key', 'id']);
     expect(at(byPath.get('inputs'), 'items', 'required')).toEqual(['type', 'name']);

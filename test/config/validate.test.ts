@@ -71,7 +71,7 @@ const cases: readonly Case[] = [
     ],
   },
   { name: 'wrong platform', change: (c) => (c['platform'] = 'Presence'), errors: ['platform: must be one of "PresenceBridge"'] },
-  { name: 'no users', change: (c) => (c['users'] = []), errors: ['users: needs at least 1 entry'] },
+  { name: 'no users', change: (c) => (c['users'] = []), errors: ['users: must list at least one user (or name a group in userGroups)'] },
   { name: 'empty name', change: (c) => (input(c, 0)['name'] = ''), errors: ['inputs[0].name: must not be empty'] },
   { name: 'bad user key characters', change: (c) => ((c['users'] as Json[])[0]!['key'] = 'al ex'), errors: ['users[0].key: use letters, digits, _ and - only (it becomes part of MQTT topics)'] },
   { name: 'map entry of the wrong type', change: (c) => ((input(c, 1)['map'] as Json)['ONHOOK'] = 3), errors: ['inputs[1].map.ONHOOK: must be a presence (e.g. "Busy/InACall"), "clear", "toggle" or {"set": presence, "for": duration}, not a number'] },

@@ -24,11 +24,11 @@ describe('verified checker readiness', () => {
     expect(() => ajv.compile({ type: 'object', properties: { name: { type: 'string', required: true } } })).toThrow();
   });
 
-  it('accepts the documented example and refuses a block without users', () => {
+  it('accepts the documented example and refuses a block without auth (users may be empty when userGroups names a group)', () => {
     const validate = new Ajv({ strict: true, allErrors: true }).compile(schemaFile['schema'] as Json);
     const { platform: _platform, ...example } = DOC_EXAMPLE as Json;
     expect(validate(example), JSON.stringify(validate.errors)).toBe(true);
-    expect(validate({ ...example, users: undefined })).toBe(false);
+    expect(validate({ ...example, auth: undefined })).toBe(false);
   });
 
   it('declares the platform, a name property and a single block', () => {

@@ -18,7 +18,7 @@ describe('emulator facts', () => {
     expect(emulator.users).toHaveLength(3);
     expect(emulator.caCert).toContain('BEGIN CERTIFICATE');
     const facts = emulator.facts();
-    expect(Object.keys(facts)).toEqual(['authorityHost', 'graphBaseUrl', 'caCertFile', 'tenantId', 'apps', 'users']);
+    expect(Object.keys(facts)).toEqual(['authorityHost', 'graphBaseUrl', 'caCertFile', 'tenantId', 'apps', 'users', 'groups']);
   });
 });
 

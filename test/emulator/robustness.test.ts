@@ -144,8 +144,9 @@ describe('presence-bridge emulator (CLI)', () => {
     const lines = out.trim().split('\n');
     expect(lines).toHaveLength(1);
     const facts = JSON.parse(lines[0]!);
-    expect(Object.keys(facts)).toEqual(['authorityHost', 'graphBaseUrl', 'caCertFile', 'tenantId', 'apps', 'users']);
+    expect(Object.keys(facts)).toEqual(['authorityHost', 'graphBaseUrl', 'caCertFile', 'tenantId', 'apps', 'users', 'groups']);
     expect(facts.users).toHaveLength(3);
+    expect(facts.groups).toHaveLength(1);
     expect(Object.keys(facts.apps[0])).toEqual(['clientId', 'clientSecret']);
     const ca = await readFile(facts.caCertFile, 'utf8');
     const { Agent, request } = await import('undici');

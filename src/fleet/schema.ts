@@ -1,0 +1,29 @@
+/** Config of the fleet feature (issue 19): users from Entra groups, and shards. */
+import { z } from 'zod';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const userGroupSchema = z
+  .object({
+    id: z.string().regex(GUID, 'must be the group\'s object id (a GUID)').meta({ title: 'Group id', description: 'Object id of an Entra group: its members (nested groups included) become users. Reading them needs the application permission GroupMember.Read.All.' }),
+    keyFrom: z
+      .enum(['userPrincipalName', 'mail', 'id'])
+      .default('userPrincipalName')
+      .meta({ title: 'Key from', description: 'Which attribute a member\'s key is made from: the local part of userPrincipalName (default) or mail, or the object id; made lower-case with letters, digits, _ and -.' }),
+    refreshMinutes: z.number().int().min(1).max(1440).default(15).meta({ title: 'Refresh (minutes)', description: 'How often the members are read again; joins and leaves take effect then, without a restart.' }),
+  })
+  .strict();
+
+export const fleetSchema = z
+  .object({
+    shard: z
+      .string()
+      .regex(/^\d+\/\d+$/, 'must look like I/N, e.g. 0/3')
+      .optional()
+      .meta({ title: 'Shard', description: 'I/N: this instance owns the users whose id hashes to I of N (0-based). --shard overrides it; unset, a StatefulSet pod takes I from its hostname (name-2 is 2) with N from shardCount.' }),
+    shardCount: z.number().int().min(1).max(1024).optional().meta({ title: 'Shard count', description: 'N when the shard index comes from the hostname (also PRESENCE_BRIDGE_SHARDS).' }),
+  })
+  .strict();
+
+export type UserGroupConfig = z.output<typeof userGroupSchema>;
+export type FleetConfig = z.output<typeof fleetSchema>;
