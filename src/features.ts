@@ -1,6 +1,7 @@
 import type { FeatureFactory } from './bridgeTypes.js';
 import { factoryFeature } from './core/factoryFeature.js';
 import type { FeatureDefinition } from './feature.js';
+import { metricsFeature } from './metrics/index.js';
 import { COMMAND_INPUT, createMqttFeature } from './mqtt/index.js';
 import { createSerialFeature } from './serial/index.js';
 
@@ -19,4 +20,5 @@ export const FEATURES: readonly FeatureDefinition[] = [
   factoryFeature({ name: 'serial', factory: createSerialFeature }),
   // the plugin's switches: no runtime part here (the platform calls setIntent), just the input name
   { name: 'homekit', reservedInputs: [HOMEKIT_INPUT], select: () => ({}) },
+  metricsFeature,
 ];

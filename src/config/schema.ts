@@ -1,5 +1,7 @@
+import { httpSectionSchema } from '../httpServer/schema.js';
 import { z } from 'zod';
 import { fleetSchema, userGroupSchema } from '../fleet/schema.js';
+import { metricsSectionSchema } from '../metrics/schema.js';
 import { TEAMS_STATUSES } from '../presence/teamsStatus.js';
 
 /**
@@ -290,6 +292,8 @@ export const configSchema = z
     userGroups: z.array(userGroupSchema).default([]).meta({ title: 'User groups', description: 'Entra groups whose members are users too, read with paging and refreshed (docs/fleet.md).' }),
     fleet: fleetSchema.optional().meta({ title: 'Fleet', description: 'Sharding users over several instances (docs/fleet.md).' }),
     mqtt: mqttSchema.optional().meta({ title: 'MQTT', description: 'Broker connection for MQTT inputs, the command topic, state topics and Home Assistant discovery.' }),
+    http: httpSectionSchema.optional().meta({ title: 'Local HTTP server', description: 'One local HTTP server for the status page, health probes (/healthz, /readyz) and the API. Off unless set.' }),
+    metrics: metricsSectionSchema.optional().meta({ title: 'Prometheus metrics', description: 'Prometheus metrics at GET /metrics on the local HTTP server (docs/kubernetes.md).' }),
     inputs: z.array(inputSchema).default([]).meta({ title: 'Inputs', description: 'Devices whose signals set presence.' }),
     outputs: z.array(outputSchema).default([]).meta({ title: 'Outputs', description: 'Devices that show presence, such as a serial busy light.' }),
     homekit: homekitSchema.prefault({}).meta({ title: 'HomeKit', description: 'Accessories the Homebridge plugin exposes per user.' }),

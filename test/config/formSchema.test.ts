@@ -87,7 +87,7 @@ describe('config.schema.json', () => {
     const passwords = layoutEntries(layout)
       .filter((entry) => entry['type'] === 'password')
       .map((entry) => entry['key']);
-    expect(passwords).toEqual(['auth.clientSecret', 'mqtt.password']);
+    expect(passwords).toEqual(['auth.clientSecret', 'mqtt.password', 'http.token']);
   });
 
   it('marks required what the validator requires, and carries defaults', () => {
