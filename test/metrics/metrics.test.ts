@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBridge } from '../../src/bridge.js';
 import type { BridgeEvents, GraphCallEvent } from '../../src/bridgeTypes.js';
 import { TypedEvents } from '../../src/events.js';
-import { BridgeMetrics } from '../../src/metrics/index.js';
+import { BridgeMetrics, metricsFeature } from '../../src/metrics/index.js';
+import { validateConfig } from '../../src/config/validate.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { RouteTable } from '../../src/shared/routeTable.js';
 import { emulatorConfig, emulatorOn, stopMovingClock, storageDir } from '../helpers/bridgeOnEmulator.js';
@@ -147,6 +148,34 @@ describe('GET /metrics (issue 19)', () => {
     two.metrics.stop();
     one.events.emit('dropped', { source: 'serial', input: 'Headset', reason: 'lineTooLong' });
     expect(sampleValue(parsePrometheusText((await one.metrics.text()).body), 'presence_bridge_dropped_payloads_total', 'presence_bridge_dropped_payloads_total', { source: 'serial', reason: 'lineTooLong' })).toBe(1);
+  });
+});
+
+describe('the metrics section', () => {
+  const base = { auth: { mode: 'application', tenantId: '00000000-0000-0000-0000-000000000000', clientId: '11111111-1111-1111-1111-111111111111', clientSecret: 'not-a-real-secret' }, users: [{ key: 'alex', id: '22222222-2222-2222-2222-222222222222' }] };
+  const checked = (extra: Record<string, unknown>): { warnings: string[]; selected: unknown } => {
+    const result = validateConfig({ ...base, ...extra });
+    if (!result.ok) throw new Error(result.errors.join('; '));
+    const warnings: string[] = [];
+    metricsFeature.check?.(result.config, { error: (path, message) => warnings.push(`error ${path} ${message}`), warning: (path, message) => warnings.push(`${path} ${message}`) });
+    return { warnings, selected: metricsFeature.select(result.config) };
+  };
+
+  it('defaults to enabled, open, without process metrics; is off when absent, empty (an untouched form section) or disabled', () => {
+    expect(checked({ metrics: { access: 'open' }, http: { port: 8080 } })).toEqual({ warnings: [], selected: { enabled: true, access: 'open', processMetrics: false } });
+    expect(checked({}).selected).toBeNull();
+    expect(checked({ metrics: {} }).selected).toBeNull();
+    expect(checked({ metrics: { enabled: false } }).selected).toBeNull();
+  });
+
+  it('warns when nothing would serve /metrics (no http section)', () => {
+    expect(checked({ metrics: { enabled: true } }).warnings).toEqual(['metrics metrics are served by the local HTTP server: add an http section (port) or nothing serves /metrics']);
+  });
+
+  it('refuses an unknown access mode with its path', () => {
+    const result = validateConfig({ ...base, metrics: { access: 'public' } });
+    expect(result.ok).toBe(false);
+    expect(result.ok ? [] : result.errors.join('\n')).toMatch(/metrics\.access/);
   });
 });
 
