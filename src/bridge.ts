@@ -1,4 +1,4 @@
-import type { Bridge, BridgeEvents, UserState } from './bridgeTypes.js';
+import type { Bridge, BridgeEvents, DroppedEvent, UserState } from './bridgeTypes.js';
 import type { PresenceBridgeConfig, UserConfig } from './config/schema.js';
 import { registeredOf, type AnyFeature } from './core/registeredFeature.js';
 import { FeatureHost, reservedInputsOf } from './core/featureHost.js';
@@ -223,6 +223,7 @@ class PresenceBridgeCore implements CoreBridge {
     return Object.freeze({
       signal: (signal: Signal) => this.signal(signal),
       inputDisconnected: (input: string) => this.inputDisconnected(input),
+      dropped: (drop: DroppedEvent) => this.dropped(drop),
       setIntent: (userKey: string, input: string, intent: Intent) => this.setIntent(userKey, input, intent),
       prefer: (userKey: string, presence: { availability: string; activity: string } | null, expirationDuration?: string) => this.prefer(userKey, presence, expirationDuration),
       states: () => this.states(),
@@ -365,6 +366,10 @@ class PresenceBridgeCore implements CoreBridge {
     } catch (error) {
       this.logger.error(`input "${signal.input}": signal dropped: ${errorMessage(error)}`);
     }
+  }
+
+  dropped(drop: DroppedEvent): void {
+    this.events.emit('dropped', drop);
   }
 
   inputDisconnected(name: string): void {

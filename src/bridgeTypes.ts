@@ -18,6 +18,18 @@ export interface SignalSink {
   signal(signal: Signal): void;
   /** The device behind an input vanished (serial unplug); its `onDisconnect` decides. */
   inputDisconnected(input: string): void;
+  /** A source dropped a payload before it became a signal (too large, not text…); only counted (metrics). */
+  dropped?(drop: DroppedEvent): void;
+}
+
+/** A payload a source dropped before it became a signal (issue 19 metrics). */
+export interface DroppedEvent {
+  /** Which kind of source dropped it. */
+  readonly source: 'mqtt' | 'serial';
+  /** The input it was meant for (the first one on its topic), or null when unknown. */
+  readonly input: string | null;
+  /** A short stable reason: `tooLarge`, `notUtf8`, `binary`, `lineTooLong`. */
+  readonly reason: string;
 }
 
 // The state types live below the session layer that produces them (src/session/userState.ts);
@@ -42,6 +54,7 @@ export interface BridgeEvents {
   signal: SignalEvent;
   graphCall: GraphCallEvent;
   intents: IntentsEvent;
+  dropped: DroppedEvent;
 }
 
 export interface Bridge extends Startable, SignalSink {

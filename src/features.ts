@@ -12,6 +12,7 @@ import { createSerialFeature } from './serial/index.js';
 import { serialFeature } from './serial/feature.js';
 import { statusPageFeature } from './statusPage/feature.js';
 import { httpOutputFeature } from './httpOutput/index.js';
+import { metricsFeature } from './metrics/index.js';
 import { workingHoursFeature } from './workingHours/index.js';
 
 /**
@@ -33,6 +34,7 @@ export const FEATURES: readonly RegisteredFeature[] = [
   defineFeature(httpOutputFeature),
   defineFeature(statusPageFeature),
   defineFeature(httpApiFeature),
+  defineFeature(metricsFeature),
   // last: it listens once every feature before it has registered its routes
   defineFeature(httpFeature),
 ];

@@ -1,6 +1,7 @@
-import type { FeatureBridge, FeatureFactory, Startable } from '../bridgeTypes.js';
+import type { FeatureFactory, Startable } from '../bridgeTypes.js';
 import type { PresenceBridgeConfig } from '../config/schema.js';
-import type { FeatureContext, FeatureDefinition } from '../feature.js';
+import type { FeatureDefinition } from '../feature.js';
+import { featureBridge } from '../shared/featureBridge.js';
 
 export interface FactoryFeatureOptions {
   readonly name: string;
@@ -12,11 +13,6 @@ export interface FactoryFeatureOptions {
 }
 
 const IDLE: Startable = { start: () => Promise.resolve(), stop: () => Promise.resolve() };
-
-/** The bridge a factory-style feature expects, made of what its context offers (no emit). */
-function featureBridge(context: FeatureContext): FeatureBridge {
-  return Object.freeze({ ...context.bridge, events: context.events });
-}
 
 /**
  * Wraps an older {@link FeatureFactory} into a FeatureDefinition, so the core runs one kind of

@@ -88,6 +88,7 @@ export class MqttInputs {
     }
     const checked = checkPayload(payload, this.maxPayloadBytes);
     if (!checked.ok) {
+      this.sink.dropped?.({ source: 'mqtt', input: targets[0]?.name ?? null, reason: checked.code });
       this.dropLog.warn(topic, `dropped a message on ${printable(topic)} for input "${targets[0]?.name ?? ''}": ${checked.reason}`);
       return true;
     }

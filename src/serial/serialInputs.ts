@@ -51,7 +51,10 @@ export class SerialInputs {
             delimiter,
             encoding: input.encoding,
             maxLineBytes: this.options.maxLineBytes,
-            onOverlong: ({ maxLineBytes }) => this.overlong(maxLineBytes),
+            onOverlong: ({ maxLineBytes }) => {
+              this.options.sink.dropped?.({ source: 'serial', input: group?.inputs[0] ?? null, reason: 'lineTooLong' });
+              this.overlong(maxLineBytes);
+            },
           }),
           inputs: [],
         };

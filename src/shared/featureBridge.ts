@@ -2,19 +2,11 @@ import type { FeatureBridge, FeatureContext } from '../feature.js';
 
 /**
  * The bridge control and the listen-only events of a feature's context as one object, for
- * feature classes written against a bridge with `events` (MQTT, serial). Delegates call by call,
- * so nothing of the bridge itself (such as `events.emit`) leaks through.
+ * feature classes written against a bridge with `events` (MQTT, serial). Nothing of the bridge
+ * itself (such as `events.emit`) leaks through: the control object has none of it.
  */
 export function featureBridge(context: Pick<FeatureContext, 'bridge' | 'events'>): FeatureBridge {
-  const { bridge, events } = context;
-  return {
-    events,
-    signal: (signal) => bridge.signal(signal),
-    inputDisconnected: (input) => bridge.inputDisconnected(input),
-    setIntent: (userKey, input, intent) => bridge.setIntent(userKey, input, intent),
-    prefer: (userKey, presence, expirationDuration) => bridge.prefer(userKey, presence, expirationDuration),
-    states: () => bridge.states(),
-    activeIntents: (userKey) => bridge.activeIntents(userKey),
-    state: (userKey) => bridge.state(userKey),
-  };
+  // `bridge` is the core's control object (functions only, no emit): copying it keeps every call,
+  // including the optional ones (`dropped`, `setUsers`), without naming each here.
+  return Object.freeze({ ...context.bridge, events: context.events });
 }

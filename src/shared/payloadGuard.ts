@@ -4,21 +4,21 @@
  */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 
-export type PayloadCheck = { ok: true; text: string } | { ok: false; reason: string };
+export type PayloadCheck = { ok: true; text: string } | { ok: false; reason: string; code: 'tooLarge' | 'notUtf8' | 'binary' };
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 export function checkPayload(payload: Uint8Array, maxBytes: number = MAX_PAYLOAD_BYTES): PayloadCheck {
-  if (payload.byteLength > maxBytes) return { ok: false, reason: `payload of ${payload.byteLength} bytes is over the ${maxBytes}-byte limit` };
+  if (payload.byteLength > maxBytes) return { ok: false, code: 'tooLarge', reason: `payload of ${payload.byteLength} bytes is over the ${maxBytes}-byte limit` };
   let text: string;
   try {
     text = decoder.decode(payload);
   } catch {
-    return { ok: false, reason: 'payload is not valid UTF-8' };
+    return { ok: false, code: 'notUtf8', reason: 'payload is not valid UTF-8' };
   }
-  if (CONTROL.test(text)) return { ok: false, reason: 'payload contains binary control characters' };
+  if (CONTROL.test(text)) return { ok: false, code: 'binary', reason: 'payload contains binary control characters' };
   return { ok: true, text };
 }
 

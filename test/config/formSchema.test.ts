@@ -122,7 +122,7 @@ describe('config.schema.json', () => {
   });
 
   it('lays out the sections in order, each expandable', () => {
-    expect(layout.map((s) => s['title'])).toEqual(['Sign-in', 'Users', 'MQTT', 'User groups', 'Fleet', 'HTTP API', 'Local HTTP server', 'Inputs', 'Outputs', 'HomeKit', 'Advanced']);
+    expect(layout.map((s) => s['title'])).toEqual(['Sign-in', 'Users', 'MQTT', 'User groups', 'Fleet', 'HTTP API', 'Prometheus metrics', 'Local HTTP server', 'Inputs', 'Outputs', 'HomeKit', 'Advanced']);
     expect(layout.map((s) => s['title'])).toEqual(formGroups(CONFIG).map((g) => g.title));
     for (const section of layout) expect(section).toMatchObject({ type: 'fieldset', expandable: true });
     expect(section('Users')[0]).toMatchObject({ key: 'users', type: 'array', buttonText: 'Add user' });

@@ -135,7 +135,7 @@ describe('a feature added to the registry', () => {
   it('shows up in the Homebridge form: its section, its fields only for its type, the user and input fields', () => {
     const form = buildConfigSchema(withPager);
     const layout = form['layout'] as Json[];
-    expect(layout.map((s) => s['title'])).toEqual(['Sign-in', 'Users', 'MQTT', 'User groups', 'Fleet', 'HTTP API', 'Local HTTP server', 'Pager', 'Inputs', 'Outputs', 'HomeKit', 'Advanced']);
+    expect(layout.map((s) => s['title'])).toEqual(['Sign-in', 'Users', 'MQTT', 'User groups', 'Fleet', 'HTTP API', 'Prometheus metrics', 'Local HTTP server', 'Pager', 'Inputs', 'Outputs', 'HomeKit', 'Advanced']);
     expect(formGroups(withPager).map((g) => g.title)).toEqual(layout.map((s) => s['title']));
     const text = JSON.stringify(form);
     expect(text).toContain('"pager.gateway"');
@@ -200,8 +200,8 @@ describe('the registry', () => {
   });
 
   it('assembles the schema the generated files come from', () => {
-    expect(Object.keys(CONFIG.schema.shape)).toEqual(['platform', 'name', 'cloud', 'auth', 'graph', 'tls', 'proxy', 'users', 'mqtt', 'userGroups', 'fleet', 'workingHours', 'api', 'http', 'inputs', 'outputs', 'homekit', 'onShutdown', '_bridge']);
-    expect(CONFIG.features.map((f) => f.name)).toEqual(['mqtt', 'serial', 'homekit', 'userGroups', 'fleet', 'workingHours', 'httpOutput', 'statusPage', 'httpApi', 'http']);
+    expect(Object.keys(CONFIG.schema.shape)).toEqual(['platform', 'name', 'cloud', 'auth', 'graph', 'tls', 'proxy', 'users', 'mqtt', 'userGroups', 'fleet', 'workingHours', 'api', 'metrics', 'http', 'inputs', 'outputs', 'homekit', 'onShutdown', '_bridge']);
+    expect(CONFIG.features.map((f) => f.name)).toEqual(['mqtt', 'serial', 'homekit', 'userGroups', 'fleet', 'workingHours', 'httpOutput', 'statusPage', 'httpApi', 'metrics', 'http']);
   });
 
   it('reports a feature check that throws as a problem instead of failing validation', () => {

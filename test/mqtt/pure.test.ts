@@ -60,17 +60,17 @@ describe('payload guard', () => {
     ['plain text', Buffer.from('single'), { ok: true, text: 'single' }],
     ['JSON with newline', Buffer.from('{"action":"single"}\n'), { ok: true, text: '{"action":"single"}\n' }],
     ['UTF-8 text', Buffer.from('Bürо ✓'), { ok: true, text: 'Bürо ✓' }],
-    ['invalid UTF-8', bytes(0xc3, 0x28), { ok: false, reason: 'payload is not valid UTF-8' }],
-    ['lone continuation byte', bytes(0x80), { ok: false, reason: 'payload is not valid UTF-8' }],
-    ['NUL byte', bytes(0x6f, 0x00, 0x6e), { ok: false, reason: 'payload contains binary control characters' }],
-    ['escape', bytes(0x1b, 0x5b), { ok: false, reason: 'payload contains binary control characters' }],
+    ['invalid UTF-8', bytes(0xc3, 0x28), { ok: false, code: 'notUtf8', reason: 'payload is not valid UTF-8' }],
+    ['lone continuation byte', bytes(0x80), { ok: false, code: 'notUtf8', reason: 'payload is not valid UTF-8' }],
+    ['NUL byte', bytes(0x6f, 0x00, 0x6e), { ok: false, code: 'binary', reason: 'payload contains binary control characters' }],
+    ['escape', bytes(0x1b, 0x5b), { ok: false, code: 'binary', reason: 'payload contains binary control characters' }],
   ])('%s', (_name, payload, expected) => {
     expect(checkPayload(payload)).toEqual(expected);
   });
 
   it('refuses payloads over the size limit and accepts one at it', () => {
     expect(checkPayload(Buffer.alloc(MAX_PAYLOAD_BYTES, 0x61)).ok).toBe(true);
-    expect(checkPayload(Buffer.alloc(MAX_PAYLOAD_BYTES + 1, 0x61))).toEqual({ ok: false, reason: `payload of ${MAX_PAYLOAD_BYTES + 1} bytes is over the ${MAX_PAYLOAD_BYTES}-byte limit` });
+    expect(checkPayload(Buffer.alloc(MAX_PAYLOAD_BYTES + 1, 0x61))).toEqual({ ok: false, code: 'tooLarge', reason: `payload of ${MAX_PAYLOAD_BYTES + 1} bytes is over the ${MAX_PAYLOAD_BYTES}-byte limit` });
   });
 });
 
