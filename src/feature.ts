@@ -9,13 +9,17 @@
  */
 import type { z } from 'zod';
 import type { Bridge, BridgeEvents, Startable } from './bridgeTypes.js';
+import type { ConfigReport, FeatureConfig } from './config/contribution.js';
 import type { PresenceBridgeConfig } from './config/schema.js';
 import type { Logger } from './logger.js';
 import type { ActiveIntent } from './presence/presenceArbiter.js';
 import type { Clock } from './shared/clock.js';
 import type { HttpClient, RouteRegistry } from './shared/httpTypes.js';
+import type { ReadinessRegistry } from './shared/readiness.js';
 
 /** The HTTP seam's types live below every layer (src/shared/httpTypes.ts); re-exported here, where features look for them. */
+export type { ConfigReport, FeatureConfig, FormSection } from './config/contribution.js';
+export type { ReadinessRegistry, ReadinessStatus } from './shared/readiness.js';
 export type { RouteRequest, RouteResponse, ResponseStream, RouteOptions, RouteHandler, RouteAccess, RouteRegistry, RouteMatch, HttpRequest, HttpResult, HttpClient } from './shared/httpTypes.js';
 
 /** Listen-only view of the bridge's event bus: a feature can hear events but never emit one. */
@@ -56,96 +60,21 @@ export interface FeatureContext {
 }
 
 /**
- * What `/readyz` asks (issue 19): each part (the core, sign-in, MQTT…) registers a check that
- * answers null when ready or a short reason why not. Checks are asked on each probe, so they
- * always tell the current truth.
- */
-export interface ReadinessRegistry {
-  /** Throws when `name` is taken. */
-  add(name: string, check: () => string | null): void;
-  /** Every check's answer now; ready when none has a reason. */
-  status(): ReadinessStatus;
-}
-
-export interface ReadinessStatus {
-  readonly ready: boolean;
-  /** The checks not ready, with their reasons, in registration order. */
-  readonly waiting: readonly { readonly name: string; readonly reason: string }[];
-}
-
-/** Where a cross-check reports a problem: `path` like `inputs[2].port` or `http.port`. */
-export interface ConfigReport {
-  error(path: string, message: string): void;
-  warning(path: string, message: string): void;
-}
-
-/**
  * One feature: its config slice and how to build it. `Slice` is what {@link select} picks from
  * the validated config (its section, its inputs and outputs), or null when the config does not
  * use the feature, in which case {@link create} is not called.
  */
-export interface FeatureDefinition<Slice = unknown> {
-  /** Short name: log prefix, form section, registry key (`mqtt`, `serial`, `statusPage`, `httpApi`…). */
-  readonly name: string;
+export interface FeatureDefinition<Slice = unknown> extends FeatureConfig {
   /**
    * What the core puts before each line of the context's logger: default `[name]`; null for a
    * feature that prefixes its own lines (the MQTT and serial features do).
    */
   readonly logPrefix?: string | null;
-  /** A top-level config section the feature owns (`mqtt`, `http`…), with its zod schema. */
-  readonly section?: { readonly key: string; readonly schema: z.ZodType; readonly title: string; readonly description: string };
-  /** Input variants the feature accepts: zod objects with `type: z.literal(...)` and the common input fields. */
-  readonly inputTypes?: readonly z.ZodType[];
-  /** Output variants, as for inputs. */
-  readonly outputTypes?: readonly z.ZodType[];
-  /** Input names the feature delivers through `bridge.setIntent` (e.g. `mqtt-command`); no configured input may take one. */
-  readonly reservedInputs?: readonly string[];
-  /**
-   * Checks that need more than one field (ports shared by two entries, a topic that needs `mqtt`…),
-   * on a config zod accepted, after normalisation; see {@link checkRaw} for checks that must run
-   * next to structural errors.
-   */
-  check?(config: PresenceBridgeConfig, report: ConfigReport): void;
   select(config: PresenceBridgeConfig): Slice | null;
   /** The runtime part; absent for a definition that only adds config and gates. */
   create?(slice: Slice, context: FeatureContext): Startable;
-  /**
-   * Fields the feature adds to every `users[]` entry (e.g. `workingHours`) and to every input
-   * (e.g. `workingHoursExempt`), merged into those schemas by the registry.
-   */
-  readonly userFields?: Readonly<Record<string, z.ZodType>>;
-  readonly inputFields?: Readonly<Record<string, z.ZodType>>;
   /** Gates the feature puts between the arbiter and the publisher (working hours). */
   gates?(slice: Slice, context: GateContext): readonly PresenceGate[];
-  /** What the reserved inputs are, for the message when a configured input takes one (`MQTT command topic`). */
-  readonly reservedFor?: string;
-  /**
-   * Checks on the raw block, run even when zod found other errors, so one run of check-config
-   * shows every mistake (a second port speed next to a misspelt option). It must accept anything
-   * where the config says nothing valid. {@link check} runs only on a config zod accepted.
-   */
-  checkRaw?(raw: Readonly<Record<string, unknown>>, report: ConfigReport): void;
-  /** Puts the feature's part of a valid config in canonical form (after the core's normalisation). */
-  normalise?(config: PresenceBridgeConfig): PresenceBridgeConfig;
-  /** A section of the Homebridge form the feature's options go in (placed after Users). */
-  readonly form?: FormSection;
-  /** Rules checked beyond the option table, one or two sentences for docs/configuration.md. */
-  readonly docRules?: string;
-  /**
-   * Whether this raw config gets users from the feature (Entra groups), so an empty `users` list
-   * is fine. Without any such feature `users` must list at least one user.
-   */
-  suppliesUsers?(raw: Readonly<Record<string, unknown>>): boolean;
-}
-
-/** A section of the Homebridge form. */
-export interface FormSection {
-  readonly title: string;
-  readonly description: string;
-  /** Open when the form loads. */
-  readonly expanded?: boolean;
-  /** Option paths placed in this section (`mqtt`, `inputs[].workingHoursExempt`); the most specific match wins. */
-  readonly paths: readonly string[];
 }
 
 /**

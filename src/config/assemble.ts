@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { FeatureDefinition, FormSection } from '../feature.js';
+import type { FeatureConfig, FormSection } from './contribution.js';
 import { configHead, configTail, INPUTS_META, OUTPUTS_META, userSchema, USERS_META } from './schema.js';
 import type { ReservedInputs } from './inputChecks.js';
 
@@ -11,10 +11,7 @@ import type { ReservedInputs } from './inputChecks.js';
  */
 
 /** The config side of a feature: what validation, the form and the doc need. */
-export type ConfigContribution = Pick<
-  FeatureDefinition,
-  'name' | 'section' | 'inputTypes' | 'outputTypes' | 'reservedInputs' | 'reservedFor' | 'check' | 'checkRaw' | 'normalise' | 'userFields' | 'inputFields' | 'form' | 'docRules' | 'suppliesUsers'
->;
+export type ConfigContribution = FeatureConfig;
 
 export interface AssembledConfig {
   readonly schema: z.ZodObject;

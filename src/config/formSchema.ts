@@ -1,4 +1,4 @@
-import type { FormSection } from '../feature.js';
+import type { FormSection } from './contribution.js';
 import type { AssembledConfig } from './assemble.js';
 import { configFields, objectJson, type Json, type OptionField } from './fields.js';
 
@@ -63,7 +63,11 @@ function layoutItems(fields: readonly OptionField[], group: string, groups: read
   const items: (Json | string)[] = [];
   for (const field of fields) {
     if (field.kind === 'object') {
-      const inner = layoutItems(field.children, group, groups);
+      // Fields of a type-specific object (a serial light's templates, an HTTP light's bodies)
+      // show only for that type, like the object itself.
+      const only = field.only;
+      const children = only ? field.children.map((child) => (child.only ? child : { ...child, only })) : field.children;
+      const inner = layoutItems(children, group, groups);
       if (inner.length === 0) continue;
       // Top-level objects are flattened into their section, and so are objects inside a list
       // item: anything but a field inside a list is drawn as a list item of its own (a phantom

@@ -1,7 +1,7 @@
 import type { FeatureFactory, Startable } from '../bridgeTypes.js';
 import type { PresenceBridgeConfig } from '../config/schema.js';
 import type { FeatureDefinition } from '../feature.js';
-import { featureBridge } from '../shared/featureBridge.js';
+import { featureBridge } from './featureBridge.js';
 
 export interface FactoryFeatureOptions {
   readonly name: string;

@@ -1,6 +1,6 @@
 import type { AccessTokenProvider, GraphPresenceClient } from '../graph/types.js';
 import { GraphError } from '../graph/types.js';
-import { graphCallEvent } from '../graph/graphCallEvent.js';
+import { graphCallEvent } from '../session/graphCallEvent.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 import type { Clock } from '../shared/clock.js';

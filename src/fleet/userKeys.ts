@@ -4,14 +4,10 @@
  * file names. Pure.
  */
 import { createHash } from 'node:crypto';
+import type { GroupMember } from '../graph/groupMembers.js';
 
-/** A group member as read from Graph. */
-export interface GroupMember {
-  readonly id: string;
-  readonly userPrincipalName?: string;
-  readonly mail?: string;
-  readonly displayName?: string;
-}
+export type { GroupMember };
+
 
 export type KeyFrom = 'userPrincipalName' | 'mail' | 'id';
 

@@ -4,12 +4,19 @@
  * https://learn.microsoft.com/graph/api/group-list-transitivemembers
  */
 import type { Logger } from '../logger.js';
-import type { GroupMember } from '../fleet/userKeys.js';
 import { transportError } from './errors.js';
 import { graphErrorFrom } from './graphPresenceClient.js';
 import type { HttpStack } from './httpStack.js';
 import { describeTransportError } from './msalNetworkClient.js';
 import { GraphError, type AccessTokenProvider } from './types.js';
+
+/** A group member as read from Graph. */
+export interface GroupMember {
+  readonly id: string;
+  readonly userPrincipalName?: string;
+  readonly mail?: string;
+  readonly displayName?: string;
+}
 
 /** Least privileged application permission that lists a group's members. */
 export const GROUP_MEMBER_PERMISSION = 'GroupMember.Read.All';

@@ -8,9 +8,9 @@ import type { ObservedPresence, PresencePair } from '../presence/presencePair.js
 import { formatPresence, samePair } from '../presence/presencePair.js';
 import { TEAMS_STATUS_RULES, showsStatus, type TeamsStatus } from '../presence/teamsStatus.js';
 import type { Clock } from '../shared/clock.js';
-import { HOMEKIT_INPUT } from './feature.js';
+import { HOMEKIT_INPUT } from '../homekit/feature.js';
 
-export { HOMEKIT_INPUT } from './feature.js';
+export { HOMEKIT_INPUT } from '../homekit/feature.js';
 
 const SENSOR_SUBTYPE = 'busy';
 const STATUS_SUBTYPE_PREFIX = 'status:';

@@ -3,7 +3,7 @@ import type { BridgeControl, FeatureContext, RouteRegistry, RouteRequest, RouteR
 import { GraphError } from '../graph/types.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
-import { CommandGate } from '../presence/commandGate.js';
+import { CommandGate } from '../session/commandGate.js';
 import type { Intent } from '../presence/intent.js';
 import { formatPresence } from '../presence/presencePair.js';
 import type { Clock } from '../shared/clock.js';

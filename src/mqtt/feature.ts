@@ -4,7 +4,7 @@ import { checkMqttRaw } from './configChecks.js';
 import { mqttInputSchema, mqttSchema, type MqttConfig } from './configSchema.js';
 import { COMMAND_INPUT } from './mqttCommands.js';
 import { MqttFeature } from './index.js';
-import { featureBridge } from '../shared/featureBridge.js';
+import { featureBridge } from '../core/featureBridge.js';
 
 /**
  * MQTT as a feature: the `mqtt` section, inputs of type `mqtt`, the command topics' input name,

@@ -1,6 +1,6 @@
 import type { PresenceBridgeConfig } from '../config/schema.js';
 import type { FeatureDefinition } from '../feature.js';
-import { featureBridge } from '../shared/featureBridge.js';
+import { featureBridge } from '../core/featureBridge.js';
 import { checkSerialRaw, normaliseSerial } from './configChecks.js';
 import { serialInputSchema, serialOutputSchema } from './configSchema.js';
 import { SerialFeature, serialPortUses } from './index.js';

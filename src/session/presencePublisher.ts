@@ -1,5 +1,5 @@
 import type { GraphCallEvent, UserErrorInfo, UserHealth, UserState } from './userState.js';
-import { graphCallEvent } from '../graph/graphCallEvent.js';
+import { graphCallEvent } from './graphCallEvent.js';
 import type { GraphPresenceClient } from '../graph/types.js';
 import { GraphError } from '../graph/types.js';
 import type { Logger } from '../logger.js';

@@ -1,5 +1,5 @@
 import type { GraphCallEvent } from './userState.js';
-import { graphCallEvent, type CallOutcome } from '../graph/graphCallEvent.js';
+import { graphCallEvent, type CallOutcome } from './graphCallEvent.js';
 import type { GraphPresenceClient, UserPresence } from '../graph/types.js';
 import { GraphError } from '../graph/types.js';
 import type { Logger } from '../logger.js';

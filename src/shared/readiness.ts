@@ -1,5 +1,22 @@
-import type { ReadinessRegistry, ReadinessStatus } from '../feature.js';
 import type { Clock } from './clock.js';
+
+/**
+ * What `/readyz` asks (issue 19): each part (the core, sign-in, MQTT…) registers a check that
+ * answers null when ready or a short reason why not. Checks are asked on each probe, so they
+ * always tell the current truth.
+ */
+export interface ReadinessRegistry {
+  /** Throws when `name` is taken. */
+  add(name: string, check: () => string | null): void;
+  /** Every check's answer now; ready when none has a reason. */
+  status(): ReadinessStatus;
+}
+
+export interface ReadinessStatus {
+  readonly ready: boolean;
+  /** The checks not ready, with their reasons, in registration order. */
+  readonly waiting: readonly { readonly name: string; readonly reason: string }[];
+}
 
 /** The readiness checks of one bridge (see {@link ReadinessRegistry}); pure. */
 export class ReadinessChecks implements ReadinessRegistry {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
-import { CommandGate } from '../../src/presence/commandGate.js';
+import { CommandGate } from '../../src/session/commandGate.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 describe('CommandGate.tryRun (the HTTP API refuses instead of queueing)', () => {

@@ -114,6 +114,72 @@ async function runFleet(p: { config: PresenceBridgeConfig; file: string; shard: 
   return code;
 }
 
+interface RunArgs {
+  readonly values: { config: string; storage?: string; shard?: string; debug?: boolean };
+  readonly http?: { port: number; host: string; token?: string };
+}
+
+/** The flags of `run`, checked; an exit code when they are wrong (the message already written). */
+function parseRunArgs(args: readonly string[], io: CliIo): RunArgs | number {
+  let values: { config?: string; storage?: string; http?: string; 'http-host'?: string; shard?: string; debug?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        config: { type: 'string' },
+        storage: { type: 'string' },
+        http: { type: 'string' },
+        'http-host': { type: 'string' },
+        shard: { type: 'string' },
+        debug: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    return fail(io, errorMessage(error));
+  }
+  if (!values.config) return fail(io, '--config FILE is required');
+  const rest = { config: values.config, ...(values.storage !== undefined ? { storage: values.storage } : {}), ...(values.shard !== undefined ? { shard: values.shard } : {}), ...(values.debug !== undefined ? { debug: values.debug } : {}) };
+  if (values.http === undefined) return values['http-host'] !== undefined ? fail(io, '--http-host needs --http PORT') : { values: rest };
+  const port = Number(values.http);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) return fail(io, `--http needs a port number, got "${values.http}"`);
+  const token = io.env.PRESENCE_BRIDGE_HTTP_TOKEN;
+  if (token !== undefined && token.length < 16) return fail(io, 'PRESENCE_BRIDGE_HTTP_TOKEN must be at least 16 characters');
+  return { values: rest, http: { port, host: values['http-host'] ?? '127.0.0.1', ...(token !== undefined ? { token } : {}) } };
+}
+
+/** `run` for one bridge: start it, run add-ons, wait for the interrupt, stop everything. */
+async function runSingle(p: { config: PresenceBridgeConfig; file: string; logger: Logger; clock: Clock; storagePath: string; io: CliIo; hooks: RunHooks; http?: RunContext['http'] }): Promise<number> {
+  const { config, logger, clock, storagePath, hooks, http } = p;
+  const bridge = createBridge(config, { logger, clock, storagePath, configFile: p.file });
+  let addOn: { stop(): Promise<void> } | undefined;
+  let code: number = EXIT.ok;
+  try {
+    await bridge.start();
+    if (hooks.onStarted) addOn = await hooks.onStarted({ bridge, config, logger, clock, storagePath, ...(http ? { http } : {}) });
+    logger.info(`running with config ${p.file}; Ctrl-C to stop`);
+    await p.io.interrupted;
+    logger.info('stopping');
+  } catch (error) {
+    logger.error(`failed to start: ${errorMessage(error)}`);
+    code = EXIT.failure;
+  } finally {
+    try {
+      await addOn?.stop();
+    } catch (error) {
+      logger.error(`stopping an add-on failed: ${errorMessage(error)}`);
+    }
+    try {
+      await bridge.stop();
+    } catch (error) {
+      logger.error(`stopping failed: ${errorMessage(error)}`);
+    }
+  }
+  if (code === EXIT.ok) logger.info('stopped');
+  return code;
+}
+
 /** The `run` command; `hooks` let the status page (and any later add-on) start beside the bridge. */
 export function createRunCommand(hooks: RunHooks = {}): CliCommand {
   return {
@@ -121,36 +187,9 @@ export function createRunCommand(hooks: RunHooks = {}): CliCommand {
     summary: 'Run the bridge in the foreground (the standalone daemon).',
     help: HELP,
     async run(args, io) {
-      let values: { config?: string; storage?: string; http?: string; 'http-host'?: string; shard?: string; debug?: boolean };
-      try {
-        ({ values } = parseArgs({
-          args,
-          options: {
-            config: { type: 'string' },
-            storage: { type: 'string' },
-            http: { type: 'string' },
-            'http-host': { type: 'string' },
-            shard: { type: 'string' },
-            debug: { type: 'boolean' },
-          },
-          strict: true,
-          allowPositionals: false,
-        }));
-      } catch (error) {
-        return fail(io, errorMessage(error));
-      }
-      if (!values.config) return fail(io, '--config FILE is required');
-      let http: { port: number; host: string; token?: string } | undefined;
-      if (values.http !== undefined) {
-        const port = Number(values.http);
-        if (!Number.isInteger(port) || port < 0 || port > 65_535) return fail(io, `--http needs a port number, got "${values.http}"`);
-        const token = io.env.PRESENCE_BRIDGE_HTTP_TOKEN;
-        if (token !== undefined && token.length < 16) return fail(io, 'PRESENCE_BRIDGE_HTTP_TOKEN must be at least 16 characters');
-        http = { port, host: values['http-host'] ?? '127.0.0.1', ...(token !== undefined ? { token } : {}) };
-      } else if (values['http-host'] !== undefined) {
-        return fail(io, '--http-host needs --http PORT');
-      }
-
+      const parsed = parseRunArgs(args, io);
+      if (typeof parsed === 'number') return parsed;
+      const { values, http } = parsed;
       const file = resolve(io.cwd, values.config);
       const loaded = await loadConfigFile(file);
       if (!loaded.ok) {
@@ -170,7 +209,6 @@ export function createRunCommand(hooks: RunHooks = {}): CliCommand {
         logger.error(`cannot use storage folder ${storagePath}: ${errorMessage(error)}`);
         return EXIT.failure;
       }
-
       let shard: Shard & { from: string };
       try {
         shard = resolveShard({ flag: values.shard, config: loaded.config.fleet?.shard, shardCount: loaded.config.fleet?.shardCount, hostname: hostname(), env: io.env });
@@ -179,42 +217,12 @@ export function createRunCommand(hooks: RunHooks = {}): CliCommand {
       }
       // The bridge's own timers are unref'd; this keeps the daemon alive until it is told to stop.
       const keepAlive = setInterval(() => undefined, 1 << 30);
-      const clock = systemClock;
-      const config = withHttp(loaded.config, http, envToken);
-      if (needsFleet(config, shard)) {
-        try {
-          return await runFleet({ config, file, shard, logger, clock, storagePath, io, hooks, ...(http ? { http } : {}) });
-        } finally {
-          clearInterval(keepAlive);
-        }
-      }
-      const bridge = createBridge(config, { logger, clock, storagePath, configFile: file });
-      let addOn: { stop(): Promise<void> } | undefined;
-      let code: number = EXIT.ok;
+      const run = { config: withHttp(loaded.config, http, envToken), file, logger, clock: systemClock, storagePath, io, hooks, ...(http ? { http } : {}) };
       try {
-        await bridge.start();
-        if (hooks.onStarted) addOn = await hooks.onStarted({ bridge, config, logger, clock, storagePath, ...(http ? { http } : {}) });
-        logger.info(`running with config ${file}; Ctrl-C to stop`);
-        await io.interrupted;
-        logger.info('stopping');
-      } catch (error) {
-        logger.error(`failed to start: ${errorMessage(error)}`);
-        code = EXIT.failure;
+        return needsFleet(run.config, shard) ? await runFleet({ ...run, shard }) : await runSingle(run);
       } finally {
-        try {
-          await addOn?.stop();
-        } catch (error) {
-          logger.error(`stopping an add-on failed: ${errorMessage(error)}`);
-        }
-        try {
-          await bridge.stop();
-        } catch (error) {
-          logger.error(`stopping failed: ${errorMessage(error)}`);
-        }
         clearInterval(keepAlive);
       }
-      if (code === EXIT.ok) logger.info('stopped');
-      return code;
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
-import { RequestBudget } from './rateLimiter.js';
+import { RequestBudget } from '../presence/rateLimiter.js';
 import type { Clock, TimerHandle } from '../shared/clock.js';
 
 /** Commands applied per user and topic in any {@link COMMAND_WINDOW_MS}; the rest merge into the latest. */

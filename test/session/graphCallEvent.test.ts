@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { graphCallEvent } from '../../src/graph/graphCallEvent.js';
+import { graphCallEvent } from '../../src/session/graphCallEvent.js';
 import { GraphError } from '../../src/graph/types.js';
 import { GraphConfigError } from '../../src/shared/errors.js';
 

@@ -1,5 +1,5 @@
-import type { GraphCallEvent } from '../session/userState.js';
-import { GraphError } from './types.js';
+import type { GraphCallEvent } from './userState.js';
+import { GraphError } from '../graph/types.js';
 
 /** How a Graph call ended: the value is not kept, the error is. */
 export type CallOutcome = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
