@@ -74,20 +74,17 @@ function underThrottle(core: EmulatorCore, appId: string): number | undefined {
   return undefined;
 }
 
-export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = true): GraphResult {
-  const ctx = { requestId: req.requestId, now: core.now(), clientRequestId: req.clientRequestId };
-  const fail = (status: number, code: string, message: string, headers?: Record<string, string>): Reply => graphError(status, code, message, ctx, headers);
-  const segments = req.route.split('/').filter(Boolean);
-  const lower = segments.map((s) => safeDecode(s).toLowerCase());
-  const method = req.method.toUpperCase();
+type Route =
+  | { op: 'get'; user: string }
+  | { op: 'setPresence' | 'clearPresence' | 'setUserPreferredPresence' | 'clearUserPreferredPresence'; user: string }
+  | { op: 'getPresencesByUserId' }
+  | { op: 'getUser'; user: string }
+  | { op: 'members'; group: string; transitive: boolean }
+  | { op: 'batch' };
 
-  type Route =
-    | { op: 'get'; user: string }
-    | { op: 'setPresence' | 'clearPresence' | 'setUserPreferredPresence' | 'clearUserPreferredPresence'; user: string }
-    | { op: 'getPresencesByUserId' }
-    | { op: 'getUser'; user: string }
-    | { op: 'members'; group: string; transitive: boolean }
-    | { op: 'batch' };
+type Fail = (status: number, code: string, message: string, headers?: Record<string, string>) => Reply;
+/** Which Graph operation a path names, and the method it takes. */
+function parseRoute(segments: readonly string[], lower: readonly string[], allowBatch: boolean): { route: Route | undefined; allowed: string } {
   let route: Route | undefined;
   let allowed = 'POST';
   const userSeg = lower[0] === 'me' ? 'me' : lower[0] === 'users' && segments[1] ? safeDecode(segments[1]) : undefined;
@@ -116,6 +113,150 @@ export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = 
   } else if (lower.length === 1 && lower[0] === '$batch' && allowBatch) {
     route = { op: 'batch' };
   }
+  return { route, allowed };
+}
+
+/** `POST /communications/getPresencesByUserId`: up to 650 ids, each one's presence. */
+function presencesByUserId(core: EmulatorCore, req: GraphRequest, principal: Principal, now: number, fail: Fail): Reply {
+  if (!permitted(principal, 'read', false)) return fail(403, 'Forbidden', 'Insufficient privileges to complete the operation.');
+  if (req.body instanceof Error) return fail(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+  const ids = isRecord(req.body) ? req.body.ids : undefined;
+  if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id): id is string => typeof id === 'string')) {
+    return fail(400, 'BadRequest', "The request body must contain 'ids', a non-empty array of user object ids.");
+  }
+  if (ids.length > MAX_PRESENCE_IDS) return fail(400, 'BadRequest', `The number of ids must not exceed ${MAX_PRESENCE_IDS}.`);
+  const bad = ids.find((id) => !GUID.test(id));
+  if (bad !== undefined) return fail(400, 'BadRequest', `'${bad}' is not a valid user object id.`);
+  if (core.rejectIds?.(ids)) return fail(400, 'BadRequest', 'Bad Request');
+  const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
+  const value = unique.map((id) => {
+    const user = findUser(core.directory, id);
+    const p = user ? core.store.presence(user.id, now) : { availability: 'PresenceUnknown', activity: 'PresenceUnknown' };
+    const { ['@odata.context']: _ctx, ...rest } = presenceBody(core, req.version, user?.id ?? id, p);
+    return rest;
+  });
+  return { status: 200, body: { '@odata.context': `${core.origin}/${req.version}/$metadata#Collection(microsoft.graph.presence)`, value } };
+}
+
+/** What one user's presence routes share: who is asked for, and may the caller. */
+interface Caller {
+  readonly principal: Principal;
+  readonly appId: string;
+  readonly now: number;
+  readonly fail: Fail;
+}
+
+/** The per-user presence routes: read, set, clear, and the preferred presence. */
+function userPresence(core: EmulatorCore, req: GraphRequest, route: Extract<Route, { user: string }>, caller: Caller): Reply {
+  const { principal, appId, now, fail } = caller;
+  // Per-user operations. Presence routes take the object id only: a user principal name does not
+  // work there (msgraph-sdk-dotnet issue 1942), whatever other /users/{id} routes accept.
+  if (route.user !== 'me' && !GUID.test(route.user)) {
+    return fail(400, 'BadRequest', `Invalid user id '${route.user}': presence routes take the user's object id (a GUID), not a user principal name.`);
+  }
+  let user: EmulatedUser | undefined;
+  if (route.user === 'me') {
+    if (principal.kind !== 'user') return fail(400, 'BadRequest', '/me request is only valid with delegated authentication flow.');
+    user = core.directory.users.find((u) => u.id === principal.userId);
+  }
+  const targetId = route.user === 'me' ? (principal.userId ?? '') : route.user;
+  if (route.user !== 'me') user = findUser(core.directory, route.user);
+  const self = principal.kind === 'user' && user !== undefined && user.id === principal.userId;
+  const access: Access = route.op === 'get' ? 'read' : 'write';
+  // A delegated write to someone else is a 401, not a 403 (microsoft-graph-explorer-v4 issue 3096).
+  if (access === 'write' && principal.kind === 'user' && user !== undefined && !self) {
+    return fail(401, 'Unauthorized', 'Cannot set the presence of another user.');
+  }
+  if (!permitted(principal, access, self || (principal.kind === 'user' && targetId.toLowerCase() === principal.userId?.toLowerCase()))) {
+    return fail(403, 'Forbidden', 'Insufficient privileges to complete the operation.');
+  }
+  if (!user) return fail(404, 'NotFound', `User '${targetId}' was not found.`);
+
+  if (route.op === 'get') return { status: 200, body: presenceBody(core, req.version, user.id, core.store.presence(user.id, now)) };
+
+  if (route.op === 'clearUserPreferredPresence') {
+    core.store.setPreferred(user.id, null, now);
+    core.changed();
+    return { status: 200 };
+  }
+
+  if (req.body instanceof Error) return fail(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+  const body = isRecord(req.body) ? req.body : undefined;
+  if (!body) return fail(400, 'BadRequest', 'The request body is missing or is not a JSON object.');
+
+  return writePresence(core, { op: route.op, userId: user.id, body, appId, now, fail });
+}
+
+/** setPresence, clearPresence and setUserPreferredPresence, with their body checks. */
+function writePresence(core: EmulatorCore, w: { op: Route['op']; userId: string; body: Record<string, unknown>; appId: string; now: number; fail: Fail }): Reply {
+  const { body, appId, now, fail } = w;
+  const user = { id: w.userId };
+  const route = { op: w.op };
+  const checkSession = (): Reply | undefined => {
+    const sessionId = body.sessionId;
+    if (typeof sessionId !== 'string' || sessionId === '') return fail(400, 'BadRequest', "The 'sessionId' property is required.");
+    if (sessionId.toLowerCase() !== appId.toLowerCase()) return fail(400, 'BadRequest', `The sessionId '${sessionId}' must be the application id of the caller.`);
+    return undefined;
+  };
+  const duration = (fallback: number, min: number, max: number): number | Reply => {
+    const raw = body.expirationDuration;
+    if (raw === undefined || raw === null) return fallback;
+    const ms = typeof raw === 'string' ? parseIsoDuration(raw) : undefined;
+    if (ms === undefined) return fail(400, 'BadRequest', `The expirationDuration '${JSON.stringify(raw)}' is not a valid ISO 8601 duration.`);
+    if (ms < min || ms > max) return fail(400, 'InvalidArgument', `The expirationDuration '${JSON.stringify(raw)}' is out of range: it must be between PT5M and PT4H.`);
+    return ms;
+  };
+
+  if (route.op === 'clearPresence') {
+    const problem = checkSession();
+    if (problem) return problem;
+    if (!core.store.clearSession(user.id, appId, now)) return fail(404, 'NotFound', `No presence session '${String(body.sessionId)}' for user '${user.id}'.`);
+    core.changed();
+    return { status: 200 };
+  }
+
+  const availability = body.availability;
+  const activity = body.activity;
+  if (typeof availability !== 'string' || typeof activity !== 'string') return fail(400, 'BadRequest', "The 'availability' and 'activity' properties are required.");
+
+  if (route.op === 'setPresence') {
+    const problem = checkSession();
+    if (problem) return problem;
+    if (!SESSION_PAIRS.some((p) => p.availability === availability && p.activity === activity)) {
+      return fail(400, 'BadRequest', `The presence '${availability}/${activity}' is not supported by setPresence.`);
+    }
+    const ms = duration(DEFAULT_SESSION_EXPIRATION_MS, MIN_SESSION_EXPIRATION_MS, MAX_SESSION_EXPIRATION_MS);
+    if (typeof ms !== 'number') return ms;
+    core.store.setSession(user.id, { clientId: appId, availability, activity, setAt: now, expiresAt: now + ms });
+    core.changed();
+    return { status: 200 };
+  }
+
+  // setUserPreferredPresence
+  if (!PREFERRED_PAIRS.some((p) => p.availability === availability && p.activity === activity)) {
+    return fail(400, 'BadRequest', `The presence '${availability}/${activity}' is not supported by setUserPreferredPresence.`);
+  }
+  const fallback = availability === 'DoNotDisturb' || availability === 'Busy' ? 86_400_000 : 7 * 86_400_000;
+  const raw = body.expirationDuration;
+  let ms = fallback;
+  if (raw !== undefined && raw !== null) {
+    const parsed = typeof raw === 'string' ? parseIsoDuration(raw) : undefined;
+    if (parsed === undefined || parsed <= 0) return fail(400, 'BadRequest', `The expirationDuration '${JSON.stringify(raw)}' is not a valid ISO 8601 duration.`);
+    ms = parsed;
+  }
+  core.store.setPreferred(user.id, { availability, activity, setAt: now, expiresAt: now + ms }, now);
+  core.changed();
+  return { status: 200 };
+}
+
+export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = true): GraphResult {
+  const ctx = { requestId: req.requestId, now: core.now(), clientRequestId: req.clientRequestId };
+  const fail = (status: number, code: string, message: string, headers?: Record<string, string>): Reply => graphError(status, code, message, ctx, headers);
+  const segments = req.route.split('/').filter(Boolean);
+  const lower = segments.map((s) => safeDecode(s).toLowerCase());
+  const method = req.method.toUpperCase();
+
+  const { route, allowed } = parseRoute(segments, lower, allowBatch);
   if (!route) {
     const last = segments.at(-1) ?? '';
     return { reply: fail(400, 'BadRequest', `Resource not found for the segment '${safeDecode(last)}'.`) };
@@ -145,117 +286,8 @@ export function handleGraph(core: EmulatorCore, req: GraphRequest, allowBatch = 
 
   if (route.op === 'getUser') return { appId, reply: getUser(core, req, principal, route.user, fail) };
 
-  if (route.op === 'getPresencesByUserId') {
-    if (!permitted(principal, 'read', false)) return { appId, reply: fail(403, 'Forbidden', 'Insufficient privileges to complete the operation.') };
-    if (req.body instanceof Error) return { appId, reply: fail(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.') };
-    const ids = isRecord(req.body) ? req.body.ids : undefined;
-    if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id): id is string => typeof id === 'string')) {
-      return { appId, reply: fail(400, 'BadRequest', "The request body must contain 'ids', a non-empty array of user object ids.") };
-    }
-    if (ids.length > MAX_PRESENCE_IDS) return { appId, reply: fail(400, 'BadRequest', `The number of ids must not exceed ${MAX_PRESENCE_IDS}.`) };
-    const bad = ids.find((id) => !GUID.test(id));
-    if (bad !== undefined) return { appId, reply: fail(400, 'BadRequest', `'${bad}' is not a valid user object id.`) };
-    if (core.rejectIds?.(ids)) return { appId, reply: fail(400, 'BadRequest', 'Bad Request') };
-    const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
-    const value = unique.map((id) => {
-      const user = findUser(core.directory, id);
-      const p = user ? core.store.presence(user.id, now) : { availability: 'PresenceUnknown', activity: 'PresenceUnknown' };
-      const { ['@odata.context']: _ctx, ...rest } = presenceBody(core, req.version, user?.id ?? id, p);
-      return rest;
-    });
-    return { appId, reply: { status: 200, body: { '@odata.context': `${core.origin}/${req.version}/$metadata#Collection(microsoft.graph.presence)`, value } } };
-  }
-
-  // Per-user operations. Presence routes take the object id only: a user principal name does not
-  // work there (msgraph-sdk-dotnet issue 1942), whatever other /users/{id} routes accept.
-  if (route.user !== 'me' && !GUID.test(route.user)) {
-    return { appId, reply: fail(400, 'BadRequest', `Invalid user id '${route.user}': presence routes take the user's object id (a GUID), not a user principal name.`) };
-  }
-  let user: EmulatedUser | undefined;
-  if (route.user === 'me') {
-    if (principal.kind !== 'user') return { appId, reply: fail(400, 'BadRequest', '/me request is only valid with delegated authentication flow.') };
-    user = core.directory.users.find((u) => u.id === principal.userId);
-  }
-  const targetId = route.user === 'me' ? (principal.userId ?? '') : route.user;
-  if (route.user !== 'me') user = findUser(core.directory, route.user);
-  const self = principal.kind === 'user' && user !== undefined && user.id === principal.userId;
-  const access: Access = route.op === 'get' ? 'read' : 'write';
-  // A delegated write to someone else is a 401, not a 403 (microsoft-graph-explorer-v4 issue 3096).
-  if (access === 'write' && principal.kind === 'user' && user !== undefined && !self) {
-    return { appId, reply: fail(401, 'Unauthorized', 'Cannot set the presence of another user.') };
-  }
-  if (!permitted(principal, access, self || (principal.kind === 'user' && targetId.toLowerCase() === principal.userId?.toLowerCase()))) {
-    return { appId, reply: fail(403, 'Forbidden', 'Insufficient privileges to complete the operation.') };
-  }
-  if (!user) return { appId, reply: fail(404, 'NotFound', `User '${targetId}' was not found.`) };
-
-  if (route.op === 'get') return { appId, reply: { status: 200, body: presenceBody(core, req.version, user.id, core.store.presence(user.id, now)) } };
-
-  if (route.op === 'clearUserPreferredPresence') {
-    core.store.setPreferred(user.id, null, now);
-    core.changed();
-    return { appId, reply: { status: 200 } };
-  }
-
-  if (req.body instanceof Error) return { appId, reply: fail(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.') };
-  const body = isRecord(req.body) ? req.body : undefined;
-  if (!body) return { appId, reply: fail(400, 'BadRequest', 'The request body is missing or is not a JSON object.') };
-
-  const checkSession = (): Reply | undefined => {
-    const sessionId = body.sessionId;
-    if (typeof sessionId !== 'string' || sessionId === '') return fail(400, 'BadRequest', "The 'sessionId' property is required.");
-    if (sessionId.toLowerCase() !== appId.toLowerCase()) return fail(400, 'BadRequest', `The sessionId '${sessionId}' must be the application id of the caller.`);
-    return undefined;
-  };
-  const duration = (fallback: number, min: number, max: number): number | Reply => {
-    const raw = body.expirationDuration;
-    if (raw === undefined || raw === null) return fallback;
-    const ms = typeof raw === 'string' ? parseIsoDuration(raw) : undefined;
-    if (ms === undefined) return fail(400, 'BadRequest', `The expirationDuration '${JSON.stringify(raw)}' is not a valid ISO 8601 duration.`);
-    if (ms < min || ms > max) return fail(400, 'InvalidArgument', `The expirationDuration '${JSON.stringify(raw)}' is out of range: it must be between PT5M and PT4H.`);
-    return ms;
-  };
-
-  if (route.op === 'clearPresence') {
-    const problem = checkSession();
-    if (problem) return { appId, reply: problem };
-    if (!core.store.clearSession(user.id, appId, now)) return { appId, reply: fail(404, 'NotFound', `No presence session '${String(body.sessionId)}' for user '${user.id}'.`) };
-    core.changed();
-    return { appId, reply: { status: 200 } };
-  }
-
-  const availability = body.availability;
-  const activity = body.activity;
-  if (typeof availability !== 'string' || typeof activity !== 'string') return { appId, reply: fail(400, 'BadRequest', "The 'availability' and 'activity' properties are required.") };
-
-  if (route.op === 'setPresence') {
-    const problem = checkSession();
-    if (problem) return { appId, reply: problem };
-    if (!SESSION_PAIRS.some((p) => p.availability === availability && p.activity === activity)) {
-      return { appId, reply: fail(400, 'BadRequest', `The presence '${availability}/${activity}' is not supported by setPresence.`) };
-    }
-    const ms = duration(DEFAULT_SESSION_EXPIRATION_MS, MIN_SESSION_EXPIRATION_MS, MAX_SESSION_EXPIRATION_MS);
-    if (typeof ms !== 'number') return { appId, reply: ms };
-    core.store.setSession(user.id, { clientId: appId, availability, activity, setAt: now, expiresAt: now + ms });
-    core.changed();
-    return { appId, reply: { status: 200 } };
-  }
-
-  // setUserPreferredPresence
-  if (!PREFERRED_PAIRS.some((p) => p.availability === availability && p.activity === activity)) {
-    return { appId, reply: fail(400, 'BadRequest', `The presence '${availability}/${activity}' is not supported by setUserPreferredPresence.`) };
-  }
-  const fallback = availability === 'DoNotDisturb' || availability === 'Busy' ? 86_400_000 : 7 * 86_400_000;
-  const raw = body.expirationDuration;
-  let ms = fallback;
-  if (raw !== undefined && raw !== null) {
-    const parsed = typeof raw === 'string' ? parseIsoDuration(raw) : undefined;
-    if (parsed === undefined || parsed <= 0) return { appId, reply: fail(400, 'BadRequest', `The expirationDuration '${JSON.stringify(raw)}' is not a valid ISO 8601 duration.`) };
-    ms = parsed;
-  }
-  core.store.setPreferred(user.id, { availability, activity, setAt: now, expiresAt: now + ms }, now);
-  core.changed();
-  return { appId, reply: { status: 200 } };
+  if (route.op === 'getPresencesByUserId') return { appId, reply: presencesByUserId(core, req, principal, now, fail) };
+  return { appId, reply: userPresence(core, req, route, { principal, appId, now, fail }) };
 }
 
 /** Directory read permissions that let an app or a user look another user up (least privileged first). */

@@ -4,22 +4,10 @@ import { sourceTree } from './sourceTree.js';
 /**
  * No function in src/ has a body longer than 80 lines (braces included; a nested function counts
  * toward its outer one too, as it does when reading). A test rather than ESLint's
- * `max-lines-per-function`: the allowlist below names each exception with the engineer splitting
- * it and fails when an entry is stale, in one place, instead of disable comments scattered in
- * files other people own; and it shares the TypeScript parse with the other architecture tests.
+ * `max-lines-per-function`: it measures the same bodies the layer and cycle tests parse, and it
+ * has no exceptions to hide in disable comments (generated tables are data, not functions).
  */
 const MAX_BODY_LINES = 80;
-
-/** `file#function` being split right now (issue 17); the integrator empties this list after merging. */
-const BEING_SPLIT: Readonly<Record<string, string>> = {
-  'src/config/load.ts#locateJsonError': 'h17cfg',
-  'src/statusPage/statusServer.ts#startStatusServer': 'h17http',
-  'src/cli/commands/run.ts#createRunCommand': 'h17http',
-  'src/emulator/index.ts#startEmulator': 'h19fleet',
-  'src/emulator/index.ts#control': 'h19fleet',
-  'src/emulator/index.ts#handle': 'h19fleet',
-  'src/emulator/graphApi.ts#handleGraph': 'h19fleet',
-};
 
 function longFunctions(): Map<string, number> {
   const long = new Map<string, number>();
@@ -32,20 +20,16 @@ function longFunctions(): Map<string, number> {
 }
 
 describe('function length', () => {
-  it(`no function in src/ has a body over ${MAX_BODY_LINES} lines, outside the named allowlist`, () => {
-    const over = [...longFunctions()].filter(([key]) => !(key in BEING_SPLIT)).map(([key, lines]) => `${key}: ${lines} lines`);
+  it(`no function in src/ has a body over ${MAX_BODY_LINES} lines`, () => {
+    const over = [...longFunctions()].map(([key, lines]) => `${key}: ${lines} lines`);
     expect(over).toEqual([]);
   });
 
-  it('every allowlisted function is still over the limit (a stale entry must go)', () => {
-    const long = longFunctions();
-    expect(Object.keys(BEING_SPLIT).filter((key) => !long.has(key))).toEqual([]);
-  });
-
-  it('the parser measures bodies: a known short function is short and the longest is long', () => {
+  it('the parser measures bodies: a known short function is short and long ones are seen', () => {
     const all = sourceTree().flatMap((f) => f.functions.map((fn) => ({ ...fn, file: f.path })));
     const clock = all.find((f) => f.file === 'src/shared/clock.ts' && f.name === 'ManualClock.now');
     expect(clock?.bodyLines).toBeLessThanOrEqual(3);
-    expect(Math.max(...all.map((f) => f.bodyLines))).toBeGreaterThan(MAX_BODY_LINES);
+    // the longest functions left are a good part of the limit: a parser that saw only stubs would fail here
+    expect(Math.max(...all.map((f) => f.bodyLines))).toBeGreaterThan(MAX_BODY_LINES / 2);
   });
 });
