@@ -105,10 +105,10 @@ function layoutItems(fields: readonly OptionField[], group: string, groups: read
 function leafItem(field: OptionField): Json | string {
   const item: Json = { key: field.path };
   if (field.secret) item['type'] = 'password';
-  if (field.hasDefault && !field.defaultInForm && field.json['type'] === 'boolean') {
+  if ((!field.hasDefault || !field.defaultInForm) && field.json['type'] === 'boolean') {
     // An untouched checkbox saves false; a drop-down left empty saves nothing.
     item['type'] = 'select';
-    item['titleMap'] = [true, false].map((value) => ({ value, name: `${value ? 'Yes' : 'No'}${value === field.defaultValue ? ' (default)' : ''}` }));
+    item['titleMap'] = [true, false].map((value) => ({ value, name: `${value ? 'Yes' : 'No'}${field.hasDefault && value === field.defaultValue ? ' (default)' : ''}` }));
   }
   if (field.hasDefault && !field.defaultInForm && field.json['type'] !== 'boolean' && !Array.isArray(field.defaultValue)) {
     // JSON's escapes, so a newline default reads \n rather than as an empty box.

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CoreBridge } from '../../src/bridge.js';
 import { createBridge } from '../../src/bridge.js';
-import type { FeatureFactory, UserState } from '../../src/bridgeTypes.js';
-import type { FeatureDefinition, PresenceGate } from '../../src/feature.js';
+import type { UserState } from '../../src/bridgeTypes.js';
+import type { AnyFeature } from '../../src/core/registeredFeature.js';
+import type { PresenceGate } from '../../src/feature.js';
 import { validateConfig } from '../../src/configuration.js';
 import type { PresenceBridgeConfig } from '../../src/config/schema.js';
 import type { Emulator } from '../../src/emulator/index.js';
@@ -28,7 +29,7 @@ export interface HarnessOptions {
   readonly start?: boolean;
   /** Which emulator app signs in: 0 has Presence.ReadWrite.All, 1 no presence permission. */
   readonly appIndex?: number;
-  readonly features?: readonly (FeatureDefinition | FeatureFactory)[];
+  readonly features?: readonly AnyFeature[];
   /** Gates besides the features' (BridgeDeps.gates). */
   readonly gates?: readonly PresenceGate[];
 }
