@@ -7,9 +7,8 @@
  *
  * This file holds types only, so any layer may import it.
  */
-import type { z } from 'zod';
 import type { Bridge, BridgeEvents, Startable } from './bridgeTypes.js';
-import type { ConfigReport, FeatureConfig } from './config/contribution.js';
+import type { FeatureConfig } from './config/contribution.js';
 import type { PresenceBridgeConfig } from './config/schema.js';
 import type { Logger } from './logger.js';
 import type { ActiveIntent } from './presence/presenceArbiter.js';
