@@ -12,9 +12,11 @@ export interface WorkingHoursSlice {
   readonly exemptInputs: ReadonlySet<string>;
 }
 
+/** A user's schedule between two edges: open or not from `from` until `next` (null: never changes). */
 interface CachedEdge {
   readonly from: number;
   readonly next: number | null;
+  readonly open: boolean;
 }
 
 /**
@@ -32,13 +34,13 @@ export class WorkingHoursGate implements PresenceGate {
   /** Whether the user is inside a window at `now` (true for a user without working hours). */
   isOpen(userKey: string, now: number): boolean {
     const hours = this.slice.users.get(userKey);
-    return !hours || isOpenAt(hours, now);
+    return !hours || this.edge(userKey, hours, now).open;
   }
 
   apply(input: GateInput, now: number): GateResult {
     const pass: GateResult = { desired: input.desired, source: input.source, note: null };
     const hours = this.slice.users.get(input.userKey);
-    if (!hours || hours.outside !== 'clear' || isOpenAt(hours, now)) return pass;
+    if (!hours || hours.outside !== 'clear' || this.edge(input.userKey, hours, now).open) return pass;
     if (input.source !== null && this.slice.exemptInputs.has(input.source)) return pass;
     const exempt = input.intents.find((intent) => this.slice.exemptInputs.has(intent.input));
     if (exempt) return { desired: { availability: exempt.pair.availability, activity: exempt.pair.activity }, source: exempt.input, note: OUTSIDE_NOTE };
@@ -52,11 +54,18 @@ export class WorkingHoursGate implements PresenceGate {
    */
   nextChangeAt(userKey: string, now: number): number | null {
     const hours = this.slice.users.get(userKey);
-    if (!hours) return null;
+    return hours ? this.edge(userKey, hours, now).next : null;
+  }
+
+  /**
+   * Open or not, and until when: worked out once per stretch between two edges (a clock that
+   * jumps back or past the edge works it out again), so a signal costs no time-zone arithmetic.
+   */
+  private edge(userKey: string, hours: UserHours, now: number): CachedEdge {
     const cached = this.edges.get(userKey);
-    if (cached && cached.from <= now && (cached.next === null || now < cached.next)) return cached.next;
-    const next = nextChangeAfter(hours, now);
-    this.edges.set(userKey, { from: now, next });
-    return next;
+    if (cached && cached.from <= now && (cached.next === null || now < cached.next)) return cached;
+    const edge = { from: now, next: nextChangeAfter(hours, now), open: isOpenAt(hours, now) };
+    this.edges.set(userKey, edge);
+    return edge;
   }
 }
