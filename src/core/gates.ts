@@ -38,10 +38,9 @@ function toDesired(result: { desired: { availability: string; activity: string }
   if (result.desired === null) return CLEAR;
   const pair = parseSessionPair(`${result.desired.availability}/${result.desired.activity}`);
   if (!pair) return undefined;
-  const source = result.source ?? 'gate';
+  const next: DesiredState = { kind: 'set', pair, source: result.source ?? 'gate' };
   // unchanged: keep the arbiter's answer as is (its `until` included)
-  if (before.kind === 'set' && before.source === source && before.pair.availability === pair.availability && before.pair.activity === pair.activity) return before;
-  return { kind: 'set', pair, source };
+  return sameOutcome(next, before) ? before : next;
 }
 
 function sameOutcome(a: DesiredState, b: DesiredState): boolean {

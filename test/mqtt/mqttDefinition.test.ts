@@ -4,9 +4,8 @@ import { FEATURES } from '../../src/features.js';
 import { validateConfig } from '../../src/configuration.js';
 import { MqttFeature } from '../../src/mqtt/index.js';
 import { ManualClock } from '../../src/shared/clock.js';
-import { UndiciHttpClient } from '../../src/shared/httpClient.js';
-import { RouteTable } from '../../src/shared/routeTable.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
+import { featureContext } from '../helpers/featureContext.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { RecordingBridge, Watcher, recordingLogger, waitFor } from './support.js';
 
@@ -49,17 +48,7 @@ describe('the mqtt registry entry', () => {
     });
     const clock = new ManualClock();
     const bridge = new RecordingBridge([{ key: 'alex', id: 'alex-id' }], clock.now());
-    const context: FeatureContext = {
-      logger: recordingLogger(),
-      clock,
-      storagePath: '/nonexistent',
-      config,
-      bridge,
-      events: bridge.events,
-      http: new UndiciHttpClient(),
-      routes: new RouteTable(),
-      instance: { id: 'test', shard: { index: 0, count: 1 } },
-    };
+    const context = featureContext({ logger: recordingLogger(), clock, config, bridge, events: bridge.events });
     const feature = mqtt.build(config, context);
     expect(feature).toBeInstanceOf(MqttFeature);
     cleanups.push(() => feature!.stop());

@@ -3,10 +3,9 @@ import type { FeatureContext } from '../../src/feature.js';
 import { FEATURES } from '../../src/features.js';
 import { validateConfig } from '../../src/configuration.js';
 import { ManualClock } from '../../src/shared/clock.js';
-import { UndiciHttpClient } from '../../src/shared/httpClient.js';
-import { RouteTable } from '../../src/shared/routeTable.js';
 import { SerialFeature } from '../../src/serial/index.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
+import { featureContext } from '../helpers/featureContext.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { RecordingBridge } from '../helpers/recordingBridge.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -44,17 +43,7 @@ describe('the serial registry entry', () => {
     const clock = new ManualClock();
     const logger = capturingLogger();
     const bridge = new RecordingBridge({ logger });
-    const context: FeatureContext = {
-      logger,
-      clock,
-      storagePath: '/nonexistent',
-      config,
-      bridge,
-      events: bridge.events,
-      http: new UndiciHttpClient(),
-      routes: new RouteTable(),
-      instance: { id: 'test', shard: { index: 0, count: 1 } },
-    };
+    const context = featureContext({ logger, clock, config, bridge, events: bridge.events });
     const feature = serial.build(config, context);
     expect(feature).toBeInstanceOf(SerialFeature);
     await feature!.start();

@@ -67,16 +67,21 @@ function needsFleet(config: PresenceBridgeConfig, shard: Shard): boolean {
   return (config.userGroups ?? []).length > 0 || shard.count > 1 || config.inputs.some(isTemplate);
 }
 
+/** Stops `part` (when there is one); a failure is logged as `<what> failed: …`, never thrown. */
+async function stopLogged(part: { stop(): Promise<void> } | undefined, what: string, logger: Logger): Promise<void> {
+  try {
+    await part?.stop();
+  } catch (error) {
+    logger.error(`${what} failed: ${errorMessage(error)}`);
+  }
+}
+
 /** `run` for a fleet instance: the runner replaces the bridge when the groups change; add-ons follow it. */
 async function runFleet(p: { config: PresenceBridgeConfig; file: string; shard: Shard & { from: string }; logger: Logger; clock: Clock; storagePath: string; io: CliIo; hooks: RunHooks; http?: RunContext['http'] }): Promise<number> {
   const { logger } = p;
   let addOn: { stop(): Promise<void> } | undefined;
   const stopAddOn = async (): Promise<void> => {
-    try {
-      await addOn?.stop();
-    } catch (error) {
-      logger.error(`stopping the status page failed: ${errorMessage(error)}`);
-    }
+    await stopLogged(addOn, 'stopping an add-on', logger);
     addOn = undefined;
   };
   logger.info(`shard ${p.shard.index}/${p.shard.count} (from ${p.shard.from})`);
@@ -104,11 +109,7 @@ async function runFleet(p: { config: PresenceBridgeConfig; file: string; shard: 
     code = EXIT.failure;
   } finally {
     await stopAddOn();
-    try {
-      await fleet?.stop();
-    } catch (error) {
-      logger.error(`stopping failed: ${errorMessage(error)}`);
-    }
+    await stopLogged(fleet, 'stopping', logger);
   }
   if (code === EXIT.ok) logger.info('stopped');
   return code;
@@ -165,16 +166,8 @@ async function runSingle(p: { config: PresenceBridgeConfig; file: string; logger
     logger.error(`failed to start: ${errorMessage(error)}`);
     code = EXIT.failure;
   } finally {
-    try {
-      await addOn?.stop();
-    } catch (error) {
-      logger.error(`stopping an add-on failed: ${errorMessage(error)}`);
-    }
-    try {
-      await bridge.stop();
-    } catch (error) {
-      logger.error(`stopping failed: ${errorMessage(error)}`);
-    }
+    await stopLogged(addOn, 'stopping an add-on', logger);
+    await stopLogged(bridge, 'stopping', logger);
   }
   if (code === EXIT.ok) logger.info('stopped');
   return code;
