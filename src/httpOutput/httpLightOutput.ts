@@ -2,7 +2,7 @@ import type { Startable, UserState } from '../bridgeTypes.js';
 import type { FeatureContext, HttpRequest } from '../feature.js';
 import { errorMessage } from '../logger.js';
 import { ShownAvailability, UNKNOWN_AVAILABILITY } from '../presence/availabilityTemplate.js';
-import { retryDelay } from '../presence/retryDelay.js';
+import { parseRetryAfter, retryDelay } from '../presence/retryDelay.js';
 import type { TimerHandle } from '../shared/clock.js';
 import { buildRequest, describeTarget, isRetryableStatus } from './request.js';
 import type { HttpOutputConfig } from './schema.js';
@@ -118,6 +118,7 @@ export class HttpLightOutput implements Startable {
     const target = describeTarget(wanted.request.method, wanted.request.url);
     let failure: string;
     let retryable: boolean;
+    let retryAfterMs: number | undefined;
     try {
       const result = await context.http.request(wanted.request);
       if (result.status >= 200 && result.status < 300) {
@@ -130,6 +131,8 @@ export class HttpLightOutput implements Startable {
       }
       failure = `HTTP ${result.status}`;
       retryable = isRetryableStatus(result.status);
+      // a device (or ntfy.sh, or a proxy) that says when to come back is believed, within bounds
+      retryAfterMs = parseRetryAfter(result.headers['retry-after'], context.clock.now());
     } catch (error) {
       failure = errorMessage(error);
       retryable = true;
@@ -139,7 +142,7 @@ export class HttpLightOutput implements Startable {
     const retry = retryable && this.attempt <= output.retries;
     const level = this.failing ? 'debug' : 'warn';
     this.failing = true;
-    const next = retry ? retryDelay({ attempt: this.attempt, random: this.options.random ?? Math.random, baseMs: HTTP_RETRY_BASE_MS, capMs: HTTP_RETRY_CAP_MS }) : undefined;
+    const next = retry ? retryDelay({ attempt: this.attempt, retryAfterMs, random: this.options.random ?? Math.random, baseMs: HTTP_RETRY_BASE_MS, capMs: HTTP_RETRY_CAP_MS }) : undefined;
     const plan = next === undefined ? (retryable ? `gave up after ${output.retries} retries; the next change tries again` : 'not retried; check the output\'s URL, method and headers') : `retry ${this.attempt} of ${output.retries} in ${Math.round(next / 100) / 10} s`;
     context.logger[level](`output "${output.name}": ${wanted.availability} -> ${target} failed: ${failure}; ${plan}`);
     if (next === undefined) return;

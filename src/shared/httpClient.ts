@@ -6,6 +6,13 @@ import type { HttpClient, HttpRequest, HttpResult } from './httpTypes.js';
 /** Longest response body kept (a light's answer is small; anything bigger is cut). */
 const MAX_BODY_BYTES = 64 * 1024;
 
+/** undici's header record as plain strings (a repeated header's values joined with `, `). */
+function headersOf(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  return out;
+}
+
 /**
  * Outgoing HTTP for features (lights, webhooks): one undici agent for the system's CAs and one
  * per extra CA file, reused across requests so keep-alive works.
@@ -32,7 +39,7 @@ export class UndiciHttpClient implements HttpClient {
       if (size < MAX_BODY_BYTES) chunks.push(buffer.subarray(0, MAX_BODY_BYTES - size));
       size += buffer.length;
     }
-    return { status: response.statusCode, body: Buffer.concat(chunks).toString('utf8') };
+    return { status: response.statusCode, body: Buffer.concat(chunks).toString('utf8'), headers: headersOf(response.headers) };
   }
 
   async close(): Promise<void> {

@@ -93,6 +93,8 @@ export interface HttpRequest {
 export interface HttpResult {
   readonly status: number;
   readonly body: string;
+  /** Response headers, lower-case names; a repeated header's values joined with `, `. */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 export interface HttpClient {

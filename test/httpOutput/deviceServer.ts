@@ -10,8 +10,8 @@ export interface SeenRequest {
   readonly body: string;
 }
 
-/** How the device answers the next request: a status, or hold it until `release()`. */
-export type Answer = number | 'hold' | 'hang';
+/** How the device answers the next request: a status (with headers), or hold it until `release()`. */
+export type Answer = number | { readonly status: number; readonly headers: Readonly<Record<string, string>> } | 'hold' | 'hang';
 
 /**
  * A local HTTP(S) server standing in for a light (WLED, Shelly, ntfy…): records every request and
@@ -42,7 +42,8 @@ export class DeviceServer {
           device.held.push(res);
           return;
         }
-        res.writeHead(answer, { 'content-type': 'text/plain' }).end(options.responseBody?.(seen) ?? 'ok');
+        const { status, headers } = typeof answer === 'number' ? { status: answer, headers: {} } : answer;
+        res.writeHead(status, { 'content-type': 'text/plain', ...headers }).end(options.responseBody?.(seen) ?? 'ok');
       });
     };
     const server = options.tls ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, handler) : createHttpServer(handler);

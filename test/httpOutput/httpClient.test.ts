@@ -27,7 +27,7 @@ describe('UndiciHttpClient (src/shared/httpClient.ts) against a local server', (
     const http = client();
     await expect(http.request({ method: 'GET', url: `${device.origin}/json/info`, timeoutMs: 5000 })).rejects.toThrow();
     const ok = await http.request({ method: 'POST', url: `${device.origin}/json/state`, body: '{"on":true}', headers: { 'content-type': 'application/json' }, timeoutMs: 5000, caFile });
-    expect(ok).toEqual({ status: 200, body: 'ok' });
+    expect(ok).toMatchObject({ status: 200, body: 'ok', headers: { 'content-type': 'text/plain' } });
     expect(device.seen.map((r) => `${r.method} ${r.url} ${r.body}`)).toEqual(['POST /json/state {"on":true}']);
     await expect(http.request({ method: 'GET', url: `${device.origin}/`, timeoutMs: 5000, caFile: join(dir, 'missing.pem') })).rejects.toThrow(/ENOENT/);
   });

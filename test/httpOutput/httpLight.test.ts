@@ -95,6 +95,27 @@ describe('http light output through a real bridge on the emulator', () => {
     expect(logger.texts().join('\n')).not.toContain(SECRET);
   });
 
+  it('waits as long as a 429 or 503 Retry-After asks (plus at most a second of jitter), not its own shorter backoff', async () => {
+    const { device, harness, light, logger } = await rig(cleanups);
+    device.answers.push({ status: 429, headers: { 'retry-after': '20' } }, { status: 503, headers: { 'retry-after': new Date(harness.clock.now() + 90_000).toUTCString() } });
+    await harness.signal('desk', 'busy');
+    await device.received(2);
+    await light.whenIdle();
+    await harness.advance(20_000 - 1); // backoff alone would have retried after 750 ms
+    expect(device.seen).toHaveLength(2);
+    await harness.advance(500 + 1); // Retry-After 20 s, plus jitter 0.5 s (random 0.5)
+    await device.received(3);
+    await light.whenIdle();
+    // an HTTP-date Retry-After, 90 s after the first signal: about 70 s from now
+    await harness.advance(60_000);
+    expect(device.seen).toHaveLength(3);
+    await harness.advance(11_000);
+    await device.received(4);
+    await light.whenIdle();
+    expect(bodies(device)).toEqual([OFF, RED, RED, RED]);
+    expect(logger.texts().filter((l) => l.includes('desk-wled') && l.startsWith('warn'))).toEqual([`warn output "desk-wled": Busy -> POST ${device.origin}/… failed: HTTP 429; retry 1 of 5 in 20.5 s`]);
+  });
+
   it('drops a pending retry when a newer state arrives, and does not retry a 404', async () => {
     const { device, harness, light, logger } = await rig(cleanups);
     device.answers.push(503);
