@@ -10,6 +10,7 @@ import { createGraphStack } from '../graph/index.js';
 import { GroupMemberReader } from '../graph/groupMembers.js';
 import { errorMessage, prefixedLogger, type Logger } from '../logger.js';
 import type { Clock } from '../shared/clock.js';
+import { shardAuthOf } from './plan.js';
 import { FleetRunner } from './runner.js';
 import { shardStoragePath, type Shard } from './shard.js';
 
@@ -43,7 +44,8 @@ export interface Fleet {
 export async function createFleet(config: PresenceBridgeConfig, deps: FleetDeps): Promise<Fleet> {
   const storagePath = shardStoragePath(deps.storagePath, deps.shard);
   await mkdir(storagePath, { recursive: true, mode: 0o700 });
-  const graph = createGraphStack(config, { logger: prefixedLogger(deps.logger, '[graph]'), clock: deps.clock, storagePath, ...(deps.env ? { env: deps.env } : {}) });
+  // the group reader and every bridge share this stack: it signs in as this shard's app (fleet.shardAuth)
+  const graph = createGraphStack({ ...config, auth: shardAuthOf(config, deps.shard) }, { logger: prefixedLogger(deps.logger, '[graph]'), clock: deps.clock, storagePath, ...(deps.env ? { env: deps.env } : {}) });
   const reader = new GroupMemberReader({
     http: graph.http,
     tokens: graph.tokens,
