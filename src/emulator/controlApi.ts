@@ -1,7 +1,7 @@
 import type { Clock } from '../shared/clock.js';
 import { parseIsoDuration } from '../presence/duration.js';
 import type { EmulatorCore } from './context.js';
-import { findUser, type EmulatedGroup, type EmulatedUser } from './directory.js';
+import { addApp, findUser, type AppSpec, type EmulatedApp, type EmulatedGroup, type EmulatedUser } from './directory.js';
 import type { FaultList, FaultSpec } from './faults.js';
 import { addGroup, addGroupMembers, addUsers, removeGroupMember } from './groups.js';
 import { EmulatorError } from './http.js';
@@ -48,6 +48,8 @@ export interface ControlApi {
   readonly addGroupMembers: (groupId: string, memberIds: readonly string[]) => void;
   /** False when it was not a direct member. */
   readonly removeGroupMember: (groupId: string, memberId: string) => boolean;
+  /** Another app registration with a secret (permissions of apps[0] unless given). */
+  readonly addApp: (spec?: AppSpec) => EmulatedApp;
 }
 
 function validateSpec(session: SessionSpec): string | undefined {
@@ -94,7 +96,7 @@ function presenceApi(core: EmulatorCore, clock: Clock, userOrThrow: (idOrUpn: st
   };
 }
 
-function directoryApi(core: EmulatorCore): Pick<ControlApi, 'addUsers' | 'addGroup' | 'addGroupMembers' | 'removeGroupMember'> {
+function directoryApi(core: EmulatorCore): Pick<ControlApi, 'addUsers' | 'addGroup' | 'addGroupMembers' | 'removeGroupMember' | 'addApp'> {
   const changed = <T>(value: T): T => {
     core.changed();
     return value;
@@ -104,6 +106,7 @@ function directoryApi(core: EmulatorCore): Pick<ControlApi, 'addUsers' | 'addGro
     addGroup: (group) => changed(addGroup(core.directory, group)),
     addGroupMembers: (groupId, memberIds) => changed(addGroupMembers(core.directory, groupId, memberIds)),
     removeGroupMember: (groupId, memberId) => changed(removeGroupMember(core.directory, groupId, memberId)),
+    addApp: (spec) => changed(addApp(core.directory, spec)),
   };
 }
 

@@ -151,6 +151,13 @@ function deviceCodeRoutes(env: ControlEnv, method: string, action: string | unde
   return json(200, { status: action === 'approve' ? 'approved' : 'declined' });
 }
 
+/** `POST /_emulator/apps` `{displayName?, permissions?}`: another registration, secret included. */
+function appRoute(env: ControlEnv, body: unknown): Reply {
+  const o = body === undefined ? {} : requireObject(body);
+  const app = env.api.addApp({ ...(typeof o.displayName === 'string' ? { displayName: o.displayName } : {}), ...(o.permissions !== undefined ? { permissions: strings(o.permissions, 'permissions') } : {}) });
+  return json(201, { clientId: app.clientId, clientSecret: app.clientSecret, displayName: app.displayName, permissions: app.permissions });
+}
+
 /** Answers one control request; throws EmulatorError for a refusal. */
 export function controlRoute(env: ControlEnv, method: string, parts: Parts, body: unknown): Reply {
   const [head, a] = parts;
@@ -167,6 +174,7 @@ export function controlRoute(env: ControlEnv, method: string, parts: Parts, body
   else if (head === 'time' && !a) reply = timeRoutes(env, method, body);
   else if (head === 'users') reply = userRoutes(env, method, parts, body);
   else if (head === 'groups') reply = groupRoutes(env, method, parts, body);
+  else if (head === 'apps' && !a && method === 'POST') reply = appRoute(env, body);
   if (reply) return reply;
   throw new EmulatorError(404, 'NotFound', `no control route ${method} ${CONTROL_PREFIX}/${parts.join('/')}`);
 }

@@ -84,6 +84,30 @@ export function createDirectory(clientCertificate?: ClientCertificate, appPermis
   return { tenantId: randomUUID(), domain, apps, users, groups };
 }
 
+export interface AppSpec {
+  displayName?: string;
+  /** Application permissions, admin-consented (default: those of apps[0]). */
+  permissions?: readonly string[];
+}
+
+/**
+ * Another registration with a client secret (no certificate, no public client flows), added
+ * after the ready-made ones: e.g. one per shard of a fleet, each with its own throttling budget.
+ */
+export function addApp(directory: Directory, spec: AppSpec = {}): EmulatedApp {
+  const app: EmulatedApp = {
+    clientId: randomUUID(),
+    clientSecret: secret(),
+    displayName: spec.displayName ?? `Presence Bridge ${directory.apps.length}`,
+    permissions: [...(spec.permissions ?? directory.apps[0]?.permissions ?? [])],
+    delegatedPermissions: [],
+    allowPublicClient: false,
+    certificates: [],
+  };
+  directory.apps.push(app);
+  return app;
+}
+
 export function findUser(directory: Directory, idOrUpn: string): EmulatedUser | undefined {
   const key = idOrUpn.toLowerCase();
   return directory.users.find((u) => u.id.toLowerCase() === key || u.userPrincipalName.toLowerCase() === key);

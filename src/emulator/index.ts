@@ -15,7 +15,7 @@ import { createCertificateAuthority, createServerCertificate, type CertificateAu
 import type { EmulatorCore, RefreshGrant, RequestLogEntry } from './context.js';
 import { createControlApi, type ControlApi, type GroupSpec, type SessionSpec, type UserSpec } from './controlApi.js';
 import type { ControlEnv } from './controlRoutes.js';
-import { createDirectory, type Directory, type EmulatedApp, type EmulatedGroup, type EmulatedUser } from './directory.js';
+import { createDirectory, type AppSpec, type Directory, type EmulatedApp, type EmulatedGroup, type EmulatedUser } from './directory.js';
 import { FaultList, type FaultSpec } from './faults.js';
 import { graphError } from './http.js';
 import { OffsetClock, rsaMaterial } from './keys.js';
@@ -25,7 +25,7 @@ import { handleRequest, send, type HandlerEnv } from './requestHandler.js';
 import { loadState, type EmulatorState } from './state.js';
 
 export type { RequestLogEntry } from './context.js';
-export type { EmulatedApp, EmulatedUser, EmulatedGroup } from './directory.js';
+export type { AppSpec, EmulatedApp, EmulatedUser, EmulatedGroup } from './directory.js';
 export type { FaultSpec } from './faults.js';
 export type { SessionSpec, UserSpec, GroupSpec } from './controlApi.js';
 export { GROUP_MEMBER_PERMISSIONS, DEFAULT_MEMBER_PAGE_SIZE, MAX_MEMBER_PAGE_SIZE } from './groups.js';
@@ -61,6 +61,12 @@ export interface EmulatorOptions {
   appPermissions?: readonly string[];
   /** Page size of group member lists without `$top` (default 100, as Graph). */
   memberPageSize?: number;
+  /**
+   * Registrations to add after apps[0] and apps[1] in a new directory, each with apps[0]'s
+   * application permissions and its own secret (apps[2], apps[3], …); e.g. one per shard with
+   * `fleet.shardAuth`. The throttle counts per app, so each has its own budget. Default 0.
+   */
+  extraApps?: number;
   logger?: Logger;
 }
 
@@ -85,7 +91,7 @@ export interface Emulator {
   readonly caCert: string;
   readonly tenantId: string;
   readonly port: number;
-  /** apps[0]: Presence.ReadWrite.All (+ delegated Presence.ReadWrite, public client, a certificate); apps[1]: no presence permission. */
+  /** apps[0]: Presence.ReadWrite.All (+ delegated Presence.ReadWrite, public client, a certificate); apps[1]: no presence permission; then `extraApps` and those `addApp()` made. */
   readonly apps: readonly EmulatedApp[];
   readonly users: readonly EmulatedUser[];
   readonly groups: readonly EmulatedGroup[];
@@ -113,6 +119,8 @@ export interface Emulator {
   addGroupMembers(groupId: string, memberIds: readonly string[]): void;
   /** False when the object was not a direct member. */
   removeGroupMember(groupId: string, memberId: string): boolean;
+  /** Another app registration with its own secret, appended to `apps` (permissions of apps[0] unless given). */
+  addApp(spec?: AppSpec): EmulatedApp;
 }
 
 const MAX_LOG_ENTRIES = 10_000;
@@ -245,6 +253,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     logger,
   );
   const api = createControlApi(core, faults, clock, ownClock);
+  if (!m.saved) for (let i = 0; i < (options.extraApps ?? 0); i++) api.addApp();
   const facts = (): EmulatorFacts => factsOf(core.origin, caCertFile, m.directory);
   const hung = new Set<ServerResponse>();
   const control: ControlEnv = { api, faults, log, directory: m.directory, clock, ownsClock: ownClock !== undefined, timeScale, facts };
@@ -307,5 +316,6 @@ function emulatorHandle(p: { origin: string; port: number; caCertFile: string; c
     addGroup: api.addGroup,
     addGroupMembers: api.addGroupMembers,
     removeGroupMember: api.removeGroupMember,
+    addApp: api.addApp,
   };
 }

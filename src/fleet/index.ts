@@ -8,8 +8,11 @@ import { createBridge, type CoreBridge } from '../bridge.js';
 import type { PresenceBridgeConfig } from '../config/schema.js';
 import { createGraphStack } from '../graph/index.js';
 import { GroupMemberReader } from '../graph/groupMembers.js';
+import { GraphError } from '../graph/types.js';
+import type { GroupMember } from './userKeys.js';
 import { errorMessage, prefixedLogger, type Logger } from '../logger.js';
 import type { Clock } from '../shared/clock.js';
+import { shardAuthOf } from './plan.js';
 import { FleetRunner } from './runner.js';
 import { shardStoragePath, type Shard } from './shard.js';
 
@@ -40,10 +43,30 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
+/** Tries after a request of a group read got no answer at all (a connection reset), before the read fails. */
+export const GROUP_READ_NETWORK_RETRIES = 2;
+
+/**
+ * A group read again from its first page when a request got no answer (a keep-alive connection
+ * the server had just closed, a restarting proxy): at start a failed read stops the instance.
+ * HTTP errors (403, 503, …) are not retried here.
+ */
+async function readAgainOnReset(read: () => Promise<GroupMember[]>, logger: Logger): Promise<GroupMember[]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      if (!(error instanceof GraphError) || error.code !== 'NETWORK' || !error.retryable || attempt >= GROUP_READ_NETWORK_RETRIES) throw error;
+      logger.warn(`${error.message}; reading the group again`);
+    }
+  }
+}
+
 export async function createFleet(config: PresenceBridgeConfig, deps: FleetDeps): Promise<Fleet> {
   const storagePath = shardStoragePath(deps.storagePath, deps.shard);
   await mkdir(storagePath, { recursive: true, mode: 0o700 });
-  const graph = createGraphStack(config, { logger: prefixedLogger(deps.logger, '[graph]'), clock: deps.clock, storagePath, ...(deps.env ? { env: deps.env } : {}) });
+  // the group reader and every bridge share this stack: it signs in as this shard's app (fleet.shardAuth)
+  const graph = createGraphStack({ ...config, auth: shardAuthOf(config, deps.shard) }, { logger: prefixedLogger(deps.logger, '[graph]'), clock: deps.clock, storagePath, ...(deps.env ? { env: deps.env } : {}) });
   const reader = new GroupMemberReader({
     http: graph.http,
     tokens: graph.tokens,
@@ -59,7 +82,7 @@ export async function createFleet(config: PresenceBridgeConfig, deps: FleetDeps)
     shard: deps.shard,
     logger: prefixedLogger(deps.logger, '[fleet]'),
     clock: deps.clock,
-    readMembers: (groupId) => reader.read(groupId),
+    readMembers: (groupId) => readAgainOnReset(() => reader.read(groupId), prefixedLogger(deps.logger, '[groups]')),
     createBridge: (c) => createBridge(c, { logger: deps.logger, clock: deps.clock, storagePath, graph, instance, ...(deps.configFile ? { configFile: deps.configFile } : {}) }),
     ...(deps.onBridge ? { onBridge: deps.onBridge } : {}),
   });

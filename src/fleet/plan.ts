@@ -28,6 +28,15 @@ export function shardClientId(configured: string | undefined, shard: Shard): str
   return `${configured ?? 'presence-bridge'}_shard-${shard.index}-of-${shard.count}`;
 }
 
+/**
+ * The auth a shard signs in with: its own app registration when `fleet.shardAuth` gives one
+ * (entry I for shard I), else `auth` as configured.
+ */
+export function shardAuthOf(config: PresenceBridgeConfig, shard: Shard): PresenceBridgeConfig['auth'] {
+  const ownApp = shard.count > 1 ? config.fleet?.shardAuth?.[shard.index] : undefined;
+  return ownApp ? { ...config.auth, clientId: ownApp.clientId, clientSecret: ownApp.clientSecret, certificate: undefined } : config.auth;
+}
+
 /** `members` per group id, as read from Graph. */
 export function planFleet(config: PresenceBridgeConfig, members: ReadonlyMap<string, readonly GroupMember[]>, shard: Shard): FleetPlan {
   const users: UserConfig[] = [...config.users];
@@ -54,7 +63,7 @@ export function planFleet(config: PresenceBridgeConfig, members: ReadonlyMap<str
   // a shard with its own app registration has that registration's whole budget
   const ownApp = shard.count > 1 ? config.fleet?.shardAuth?.[shard.index] : undefined;
   const budget = shard.count > 1 && !ownApp ? Math.max(1, Math.floor(config.graph.maxRequestsPer30s / shard.count)) : config.graph.maxRequestsPer30s;
-  const auth = ownApp ? { ...config.auth, clientId: ownApp.clientId, clientSecret: ownApp.clientSecret, certificate: undefined } : config.auth;
+  const auth = shardAuthOf(config, shard);
   return {
     config: { ...config, auth, users: mine, inputs: expansion.inputs, graph: { ...config.graph, maxRequestsPer30s: budget }, ...(config.mqtt ? { mqtt: { ...config.mqtt, clientId: shardClientId(config.mqtt.clientId, shard) } } : {}) },
     allUsers: users,

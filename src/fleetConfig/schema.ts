@@ -10,7 +10,12 @@ export const userGroupSchema = z
       .enum(['userPrincipalName', 'mail', 'id'])
       .default('userPrincipalName')
       .meta({ title: 'Key from', description: 'Which attribute a member\'s key is made from: the local part of userPrincipalName (default) or mail, or the object id; made lower-case with letters, digits, _ and -.' }),
-    refreshMinutes: z.number().int().min(1).max(1440).default(15).meta({ title: 'Refresh (minutes)', description: 'How often the members are read again; joins and leaves take effect then, without a restart.' }),
+    refreshMinutes: z
+      .number()
+      .min(0.25)
+      .max(1440)
+      .default(15)
+      .meta({ title: 'Refresh (minutes)', description: 'How often the members are read again; joins and leaves take effect then, without a restart. Fractions are allowed down to 0.25 (15 s), for a small group.' }),
   })
   .strict();
 

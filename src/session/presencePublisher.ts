@@ -151,6 +151,9 @@ export class PresencePublisher {
   assumeSession(): void {
     if (this.stopped || this.sessionKnown) return;
     this.uncertain = true;
+    // a clear nobody asked for is due from now, when the doubt arose, not from the bridge's start:
+    // after a crash, inputs that came in before the take-over go before a thousand such clears
+    if (this.desired.kind === 'clear') this.desiredAt = this.deps.clock.now();
     this.pump();
     this.emitState();
   }
