@@ -12,7 +12,7 @@ import { MqttCommands } from './mqttCommands.js';
 import { MqttConnection, packetLimitFor } from './mqttConnection.js';
 import { MAX_PAYLOAD_BYTES } from '../shared/payloadGuard.js';
 import { printable } from '../shared/printable.js';
-import type { MqttConnectionOptions } from './mqttConnection.js';
+import type { MqttConnectionOptions, ShardOfFleet } from './mqttConnection.js';
 import { MqttInputs } from './mqttInputs.js';
 import { RetainedPublisher } from './retainedPublisher.js';
 import { presencePayload, statePayload, userTopics } from './stateTopics.js';
@@ -29,6 +29,8 @@ export interface MqttFeatureOptions {
   readonly maxPayloadBytes?: number;
   /** Per user and command topic: commands applied per window (latest wins past it). */
   readonly commandGate?: CommandGateOptions;
+  /** The fleet shard this bridge is (FeatureContext.instance.shard): its own status topic. */
+  readonly shard?: ShardOfFleet;
 }
 
 /** Appended to the client id of the connection that publishes the retained state topics. */
@@ -52,6 +54,7 @@ export class MqttFeature implements Startable {
   private readonly inputs: MqttInputs;
   private readonly commands: MqttCommands;
   private readonly mqtt: MqttConfig;
+  private readonly shard: ShardOfFleet | undefined;
   private readonly dropLog: LogLimiter;
   /** Debug lines that quote topics or payloads: a few per topic a minute, each cut short. */
   private readonly debugLog: LogLimiter;
@@ -67,6 +70,7 @@ export class MqttFeature implements Startable {
     options: MqttFeatureOptions = {},
   ) {
     this.mqtt = config.mqtt;
+    this.shard = options.shard;
     this.logger = prefixedLogger(deps.logger, '[mqtt]');
     this.dropLog = new LogLimiter(this.logger, deps.clock, options.dropLog);
     this.debugLog = new LogLimiter(this.logger, deps.clock, { level: 'debug', perKey: 3, total: 20, noun: 'debug line(s)' });
@@ -74,6 +78,7 @@ export class MqttFeature implements Startable {
       config: this.mqtt,
       logger: this.logger,
       maxPacketBytes: packetLimitFor(options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES),
+      ...(options.shard ? { shard: options.shard } : {}),
       ...options.connection,
     });
     this.stateConnection = new MqttConnection({
@@ -143,7 +148,7 @@ export class MqttFeature implements Startable {
   private publishAll(): void {
     this.retained.reset();
     if (this.mqtt.homeAssistant) {
-      for (const message of discoveryMessages(this.mqtt, this.config.users, PACKAGE_VERSION)) this.retained.want(message.topic, message.payload);
+      for (const message of discoveryMessages(this.mqtt, this.config.users, PACKAGE_VERSION, this.shard)) this.retained.want(message.topic, message.payload);
     }
     for (const state of this.bridge.states()) this.publishState(state);
   }

@@ -41,6 +41,8 @@ export interface MqttConnectionOptions {
   readonly publishOnly?: { readonly clientIdSuffix: string };
   /** MQTT 5 Maximum Packet Size asked of the broker (see {@link packetLimitFor}). */
   readonly maxPacketBytes?: number;
+  /** The fleet shard this instance is; it picks the status topic ({@link statusTopic}). */
+  readonly shard?: ShardOfFleet;
 }
 
 /**
@@ -87,8 +89,20 @@ export function defaultClientId(baseTopic: string): string {
   return `presence-bridge_${suffix}`;
 }
 
-export function statusTopic(config: MqttConfig): string {
-  return `${config.baseTopic}/status`;
+/** Which shard of a fleet a connection serves (issue 19); a lone instance is shard 0 of 1. */
+export interface ShardOfFleet {
+  readonly index: number;
+  readonly count: number;
+}
+
+/**
+ * The retained online/offline topic and last will: `<base>/status` for a lone instance, and
+ * `<base>/status/shard-<I>-of-<N>` for a shard of N > 1, so one shard's will never marks its
+ * siblings offline and a live shard's `online` never hides a dead one (`<base>/status/#` sees all).
+ */
+export function statusTopic(config: Pick<MqttConfig, 'baseTopic'>, shard?: ShardOfFleet): string {
+  const topic = `${config.baseTopic}/status`;
+  return shard !== undefined && shard.count > 1 ? `${topic}/shard-${shard.index}-of-${shard.count}` : topic;
 }
 
 /** The broker URL with any credentials in it (password, ws(s) query tokens) masked, for log lines. */
@@ -119,7 +133,7 @@ export class MqttConnection {
   private readonly clock: Clock;
 
   constructor(private readonly options: MqttConnectionOptions) {
-    this.statusTopic = statusTopic(options.config);
+    this.statusTopic = statusTopic(options.config, options.shard);
     this.clock = options.clock ?? systemClock;
   }
 
