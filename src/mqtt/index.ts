@@ -1,4 +1,5 @@
-import type { FeatureDeps, FeatureFactory, Startable, UserState } from '../bridgeTypes.js';
+import type { FeatureDeps, FeatureFactory, ServedChangeEvent, Startable, UserState } from '../bridgeTypes.js';
+import type { UserConfig } from '../config/schema.js';
 import type { PresenceBridgeConfig } from '../config/schema.js';
 import type { FeatureBridge } from '../feature.js';
 import type { MqttConfig, MqttInputConfig } from './configSchema.js';
@@ -13,7 +14,7 @@ import { MqttConnection, packetLimitFor } from './mqttConnection.js';
 import { MAX_PAYLOAD_BYTES } from '../shared/payloadGuard.js';
 import { printable } from '../shared/printable.js';
 import type { MqttConnectionOptions, ShardOfFleet } from './mqttConnection.js';
-import { MqttInputs } from './mqttInputs.js';
+import { MqttInputs, type MqttInputsOptions } from './mqttInputs.js';
 import { RetainedPublisher } from './retainedPublisher.js';
 import { presencePayload, statePayload, userTopics } from './stateTopics.js';
 import { PACKAGE_VERSION } from './version.js';
@@ -51,7 +52,13 @@ export class MqttFeature implements Startable {
   /** Publish-only: retained state, presence and discovery topics. */
   readonly stateConnection: MqttConnection;
   private readonly logger: Logger;
-  private readonly inputs: MqttInputs;
+  private inputs: MqttInputs;
+  /** What {@link inputs} was built from; rebuilt when the served inputs change (issue 19). */
+  private mqttInputs: MqttInputConfig[];
+  private readonly inputOptions: Omit<MqttInputsOptions, 'inputs'>;
+  /** The users served now: discovery announces them (a fleet's joins and leaves change it). */
+  private users: readonly UserConfig[];
+  private unsubscribeServed: (() => void) | undefined;
   private readonly commands: MqttCommands;
   private readonly mqtt: MqttConfig;
   private readonly shard: ShardOfFleet | undefined;
@@ -94,8 +101,10 @@ export class MqttFeature implements Startable {
         return stateConnection.connected;
       },
     });
-    const mqttInputs = config.inputs.filter((i): i is MqttInputConfig => i.type === 'mqtt');
-    this.inputs = new MqttInputs({ inputs: mqttInputs, sink: bridge, clock: deps.clock, logger: this.logger, dropLog: this.dropLog, maxPayloadBytes: options.maxPayloadBytes, debugLog: this.debugLog });
+    this.mqttInputs = config.inputs.filter((i): i is MqttInputConfig => i.type === 'mqtt');
+    this.users = config.users;
+    this.inputOptions = { sink: bridge, clock: deps.clock, logger: this.logger, dropLog: this.dropLog, maxPayloadBytes: options.maxPayloadBytes, debugLog: this.debugLog };
+    this.inputs = new MqttInputs({ inputs: this.mqttInputs, ...this.inputOptions });
     this.commands = new MqttCommands({
       baseTopic: this.mqtt.baseTopic,
       userKeys: config.users.map((u) => u.key),
@@ -117,6 +126,7 @@ export class MqttFeature implements Startable {
     });
     this.stateConnection.onConnect(() => this.publishAll());
     this.unsubscribeState = this.bridge.events.on('state', (state) => this.publishState(state));
+    this.unsubscribeServed = this.bridge.events.on('served', (change) => this.follow(change));
     await this.stateConnection.start();
     await this.connection.start();
   }
@@ -124,6 +134,8 @@ export class MqttFeature implements Startable {
   async stop(): Promise<void> {
     this.unsubscribeState?.();
     this.unsubscribeState = undefined;
+    this.unsubscribeServed?.();
+    this.unsubscribeServed = undefined;
     this.commands.close();
     // The final state goes out before `offline`, even where an older publish is still awaiting its
     // PUBACK: the state connection stops first, and a graceful stop waits for its publishes.
@@ -148,9 +160,32 @@ export class MqttFeature implements Startable {
   private publishAll(): void {
     this.retained.reset();
     if (this.mqtt.homeAssistant) {
-      for (const message of discoveryMessages(this.mqtt, this.config.users, PACKAGE_VERSION, this.shard)) this.retained.want(message.topic, message.payload);
+      for (const message of discoveryMessages(this.mqtt, this.users, PACKAGE_VERSION, this.shard)) this.retained.want(message.topic, message.payload);
     }
     for (const state of this.bridge.states()) this.publishState(state);
+  }
+
+  /**
+   * The core serves other users or inputs now (a fleet refresh, issue 19): inputs and subscriptions
+   * follow without a reconnect, command topics take the new users, and discovery announces the
+   * joiners and deletes the leavers' entities (an empty retained message).
+   */
+  private follow(change: ServedChangeEvent): void {
+    const removed = new Set(change.removedInputs.map((i) => i.name));
+    const added = change.addedInputs.filter((i): i is MqttInputConfig => i.type === 'mqtt');
+    if (added.length > 0 || change.removedInputs.some((i) => i.type === 'mqtt')) {
+      this.mqttInputs = [...this.mqttInputs.filter((i) => !removed.has(i.name)), ...added];
+      this.inputs = new MqttInputs({ inputs: this.mqttInputs, ...this.inputOptions });
+      this.connection.updateSubscriptions([...this.commands.filters(), ...this.inputs.filters()]).catch((error: unknown) => this.logger.error(`changing the subscriptions failed: ${errorMessage(error)}`));
+    }
+    const before = this.users;
+    this.users = change.users;
+    this.commands.setUserKeys(change.users.map((u) => u.key));
+    if (!this.mqtt.homeAssistant) return;
+    const now = new Set(change.users.map((u) => u.key));
+    const was = new Set(before.map((u) => u.key));
+    for (const message of discoveryMessages(this.mqtt, before.filter((u) => !now.has(u.key)), PACKAGE_VERSION, this.shard)) this.retained.want(message.topic, '');
+    for (const message of discoveryMessages(this.mqtt, change.users.filter((u) => !was.has(u.key)), PACKAGE_VERSION, this.shard)) this.retained.want(message.topic, message.payload);
   }
 
   private publishState(state: UserState): void {
