@@ -116,7 +116,8 @@ class PresenceBridgeCore implements CoreBridge {
   private readonly limiter: RequestLimiter;
   private readonly readback: PresenceReadback;
   private readonly features: FeatureHost;
-  private readonly gates: readonly PresenceGate[];
+  /** Rebuilt when the users or inputs served change (working hours know users and exempt inputs by name). */
+  private gates: readonly PresenceGate[];
   private readonly http = new UndiciHttpClient();
   private readonly ledger: SessionLedger;
   private graceTimer: TimerHandle | undefined;
@@ -455,6 +456,8 @@ class PresenceBridgeCore implements CoreBridge {
     try {
       const wanted = new Set(users.map((u) => u.key));
       const before = this.users.size;
+      // before a joiner's first evaluation, so gates (working hours) know them
+      this.rebuildGates(users, [...this.inputs.values()].map((i) => i.config));
       let changed = false;
       for (const key of [...this.users.keys()]) if (!wanted.has(key)) {
         this.removeUser(key);
@@ -496,11 +499,16 @@ class PresenceBridgeCore implements CoreBridge {
         added.push(slot.config);
       }
       if (added.length === 0 && removed.length === 0) return;
+      this.rebuildGates(this.servedUsers(), [...this.inputs.values()].map((i) => i.config));
       this.logger.info(`inputs: ${added.length} added, ${removed.length} removed; ${this.inputs.size} in all`);
       this.events.emit('served', { users: this.servedUsers(), addedInputs: added, removedInputs: removed });
     } catch (error) {
       this.logger.error(`changing the inputs failed: ${errorMessage(error)}`);
     }
+  }
+
+  private rebuildGates(users: readonly UserConfig[], inputs: readonly InputConfig[]): void {
+    this.gates = [...this.features.gates({ ...this.config, users: [...users], inputs: [...inputs] }), ...(this.deps.gates ?? [])];
   }
 
   private servedUsers(): UserConfig[] {

@@ -100,3 +100,43 @@ describe('a group change applied in place', () => {
     expect(e.sessionsOf(alex!.id).length).toBe(alexSessions.length);
   });
 });
+
+describe('working hours follow a group change', () => {
+  it("gate a joiner like everyone else, and let the joiner's exempt templated input through", { timeout: 60_000 }, async () => {
+    const clock = new ManualClock();
+    const e = await startEmulator({ clock, port: 0, host: '127.0.0.1', appPermissions: ['Presence.ReadWrite.All', 'GroupMember.Read.All'] });
+    cleanups.push(() => e.close());
+    const [alex, , lee] = e.users;
+    const group = e.addGroup({ displayName: 'Desks', members: [alex!.id] });
+    const broker = await startMosquitto();
+    cleanups.push(() => broker.close());
+    const desk = await connectAsync(broker.url, { protocolVersion: 5, clientId: 'desks-hours' });
+    cleanups.push(() => desk.endAsync());
+    // one short window tomorrow: closed now and for the whole test
+    const tomorrow = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][(new Date(clock.now()).getUTCDay() + 1) % 7]!;
+    const result = validateConfig({
+      ...emulatorConfigBlock(e, { graph: { pollSeconds: 0 } }),
+      userGroups: [{ id: group.id, refreshMinutes: 5 }],
+      mqtt: { url: broker.url, homeAssistant: false },
+      workingHours: { timeZone: 'UTC', windows: [{ days: [tomorrow], from: '09:00', to: '09:01' }] },
+      inputs: [
+        { type: 'mqtt', name: 'hook', topic: 'desk/{user}/hook', map: { ON: 'Busy/InACall' } },
+        { type: 'mqtt', name: 'panic', topic: 'panic/{user}', map: { ON: 'DoNotDisturb/Presenting' }, workingHoursExempt: true },
+      ],
+    });
+    if (!result.ok) throw new Error(result.errors.join('; '));
+    const fleet = await createFleet(result.config, { logger: capturingLogger(), clock, storagePath: await storageDir('in-place-hours-', cleanups), shard: { index: 0, count: 1 } });
+    cleanups.push(() => fleet.stop());
+    const bridge = await fleet.start();
+    const publish = (topic: string, value: string): Promise<void> => desk.publishAsync(topic, value, { qos: 1 }).then(() => undefined);
+
+    e.addGroupMembers(group.id, [lee!.id]);
+    await clock.advance(5 * MIN);
+    await waitFor(() => bridge.state('lee-gu') !== undefined, { what: 'the joiner' });
+    // outside working hours: the joiner's hook is held back, as it would be for anyone configured at start
+    await waitFor(() => bridge.state('lee-gu')?.gated?.note === 'outside working hours', { what: "the joiner's hook held back", onPoll: () => publish('desk/lee-gu/hook', 'ON') });
+    expect(e.sessionsOf(lee!.id)).toEqual([]);
+    // the exempt template's input, made for the joiner at the refresh, works at any hour
+    await waitFor(() => e.presenceOf(lee!.id).availability === 'DoNotDisturb', { what: "the joiner's exempt input", onPoll: () => publish('panic/lee-gu', 'ON') });
+  });
+});
