@@ -1,6 +1,5 @@
 import type { FeatureDeps, FeatureFactory, ServedChangeEvent, Startable, UserState } from '../bridgeTypes.js';
-import type { UserConfig } from '../config/schema.js';
-import type { PresenceBridgeConfig } from '../config/schema.js';
+import type { PresenceBridgeConfig, UserConfig } from '../config/schema.js';
 import type { FeatureBridge } from '../feature.js';
 import type { MqttConfig, MqttInputConfig } from './configSchema.js';
 import type { Logger } from '../logger.js';

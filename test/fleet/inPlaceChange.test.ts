@@ -35,10 +35,15 @@ describe('a group change applied in place', () => {
     cleanups.push(() => broker.close());
     const desk = await connectAsync(broker.url, { protocolVersion: 5, clientId: 'desks' });
     cleanups.push(() => desk.endAsync());
+    // Home Assistant's view: the retained discovery config of each user's presence sensor
+    const discovery = new Map<string, string>();
+    desk.on('message', (topic, payload) => discovery.set(topic.split('/')[3]!, payload.toString()));
+    await desk.subscribeAsync('homeassistant/sensor/presence-bridge/+/config', { qos: 1 });
+    const announced = (): string[] => [...discovery].filter(([, payload]) => payload !== '').map(([id]) => id).sort();
     const result = validateConfig({
       ...emulatorConfigBlock(e, { graph: { pollSeconds: 0 } }),
       userGroups: [{ id: group.id, refreshMinutes: 5 }],
-      mqtt: { url: broker.url, homeAssistant: false },
+      mqtt: { url: broker.url, homeAssistant: true },
       inputs: [{ type: 'mqtt', name: 'hook', topic: 'desk/{user}/hook', map: { ON: 'Busy/InACall', DND: 'DoNotDisturb/Presenting', OFF: 'clear' } }],
       metrics: { enabled: true },
     });
@@ -68,6 +73,7 @@ describe('a group change applied in place', () => {
         await publish('desk/megan-bowen/hook', 'ON');
       },
     });
+    await waitFor(() => announced().join() === 'alex-wilber_presence,megan-bowen_presence', { what: 'discovery at start' });
     const before = await mapped();
     expect(before).toBeGreaterThanOrEqual(2);
     const connected = logger.count('info', /^\[mqtt\] connected to the broker/);
@@ -91,6 +97,10 @@ describe('a group change applied in place', () => {
     await waitFor(() => signals.includes('hook/alex-wilber'), { what: "alex's signal after megan's" });
     expect(signals).toEqual(['hook/alex-wilber']);
     expect(logger.lines.some((l) => /matches no input/.test(l.message) && l.message.includes('megan-bowen'))).toBe(false);
+
+    // discovery announces the joiner and deletes the leaver's entities (empty retained config)
+    await waitFor(() => announced().join() === 'alex-wilber_presence,lee-gu_presence', { what: 'discovery after the refresh' });
+    expect(discovery.get('megan-bowen_presence')).toBe('');
 
     // the counter carried on from where it was (not reset by a new bridge); no reconnect; Alex's session untouched
     const after = await mapped();
