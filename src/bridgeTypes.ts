@@ -82,8 +82,8 @@ export interface Bridge extends Startable, SignalSink {
   state(userKey: string): UserState | undefined;
   /**
    * Serve exactly these users from now on (a fleet member whose share changed, issue 19): new
-   * ones are added, removed ones have their session cleared and are dropped. Inputs stay as
-   * configured. Optional: the core has it; a stand-in bridge in a test need not.
+   * ones are added, removed ones have their session cleared and are dropped. Inputs change only
+   * through setInputs. Optional: the core has it; a stand-in bridge in a test need not.
    */
   setUsers?(users: readonly UserConfig[]): void;
   /**
