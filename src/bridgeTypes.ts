@@ -2,7 +2,7 @@ import type { GraphCallEvent, UserState } from './session/userState.js';
 import type { Intent, Signal } from './presence/intent.js';
 import type { ActiveIntent } from './presence/presenceArbiter.js';
 import type { EventListeners, TypedEvents } from './events.js';
-import type { PresenceBridgeConfig, UserConfig } from './config/schema.js';
+import type { InputConfig, PresenceBridgeConfig, UserConfig } from './config/schema.js';
 import type { Logger } from './logger.js';
 import type { Clock } from './shared/clock.js';
 
@@ -49,12 +49,24 @@ export interface IntentsEvent {
   readonly intents: readonly ActiveIntent[];
 }
 
+/**
+ * The users or inputs served changed at run time (a fleet member whose share changed, issue 19):
+ * features that subscribe per input or announce per user follow it without a restart.
+ */
+export interface ServedChangeEvent {
+  /** Every user served now. */
+  readonly users: readonly UserConfig[];
+  readonly addedInputs: readonly InputConfig[];
+  readonly removedInputs: readonly InputConfig[];
+}
+
 export interface BridgeEvents {
   state: UserState;
   signal: SignalEvent;
   graphCall: GraphCallEvent;
   intents: IntentsEvent;
   dropped: DroppedEvent;
+  served: ServedChangeEvent;
 }
 
 export interface Bridge extends Startable, SignalSink {
@@ -70,10 +82,16 @@ export interface Bridge extends Startable, SignalSink {
   state(userKey: string): UserState | undefined;
   /**
    * Serve exactly these users from now on (a fleet member whose share changed, issue 19): new
-   * ones are added, removed ones have their session cleared and are dropped. Inputs stay as
-   * configured. Optional: the core has it; a stand-in bridge in a test need not.
+   * ones are added, removed ones have their session cleared and are dropped. Inputs change only
+   * through setInputs. Optional: the core has it; a stand-in bridge in a test need not.
    */
   setUsers?(users: readonly UserConfig[]): void;
+  /**
+   * Serve exactly these inputs from now on (templates expanded for joined and left users): new
+   * ones are compiled and added, removed ones dropped with their intents; the `served` event tells
+   * the features (the MQTT feature subscribes and unsubscribes). Optional, as setUsers.
+   */
+  setInputs?(inputs: readonly InputConfig[]): void;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Bridge, BridgeEvents, DroppedEvent, UserState } from '../bridgeTypes.js';
-import type { PresenceBridgeConfig, UserConfig } from '../config/schema.js';
+import type { InputConfig, PresenceBridgeConfig, UserConfig } from '../config/schema.js';
 import { registeredOf, type AnyFeature } from './registeredFeature.js';
 import { FeatureHost, reservedInputsOf } from './featureHost.js';
 import { applyGates, earliest, nextGateChange } from './gates.js';
@@ -84,6 +84,7 @@ export interface CoreBridge extends Bridge {
   /** Forget refusals and backoff for every user and try again now (after a config or consent fix). */
   retryAll(): void;
   setUsers(users: readonly UserConfig[]): void;
+  setInputs(inputs: readonly InputConfig[]): void;
 }
 
 /** How long `onShutdown: clear` waits for the clears before stopping anyway. */
@@ -115,7 +116,8 @@ class PresenceBridgeCore implements CoreBridge {
   private readonly limiter: RequestLimiter;
   private readonly readback: PresenceReadback;
   private readonly features: FeatureHost;
-  private readonly gates: readonly PresenceGate[];
+  /** Rebuilt when the users or inputs served change (working hours know users and exempt inputs by name). */
+  private gates: readonly PresenceGate[];
   private readonly http = new UndiciHttpClient();
   private readonly ledger: SessionLedger;
   private graceTimer: TimerHandle | undefined;
@@ -236,6 +238,7 @@ class PresenceBridgeCore implements CoreBridge {
       activeIntents: (userKey: string) => this.activeIntents(userKey),
       state: (userKey: string) => this.state(userKey),
       setUsers: (users: readonly UserConfig[]) => this.setUsers(users),
+      setInputs: (inputs: readonly InputConfig[]) => this.setInputs(inputs),
     });
   }
 
@@ -452,11 +455,73 @@ class PresenceBridgeCore implements CoreBridge {
   setUsers(users: readonly UserConfig[]): void {
     try {
       const wanted = new Set(users.map((u) => u.key));
-      for (const key of [...this.users.keys()]) if (!wanted.has(key)) this.removeUser(key);
-      for (const user of users) if (!this.users.has(user.key)) this.addUser(user);
+      const before = this.users.size;
+      // before a joiner's first evaluation, so gates (working hours) know them
+      this.rebuildGates(users, [...this.inputs.values()].map((i) => i.config));
+      let changed = false;
+      for (const key of [...this.users.keys()]) if (!wanted.has(key)) {
+        this.removeUser(key);
+        changed = true;
+      }
+      for (const user of users) if (!this.users.has(user.key)) {
+        this.addUser(user);
+        changed = true;
+      }
+      if (changed) {
+        this.logger.info(`now serving ${this.users.size} user(s) (was ${before})`);
+        this.events.emit('served', { users: this.servedUsers(), addedInputs: [], removedInputs: [] });
+      }
     } catch (error) {
       this.logger.error(`changing the users failed: ${errorMessage(error)}`);
     }
+  }
+
+  /**
+   * Serve exactly these inputs: an input that is new or whose config changed is compiled afresh
+   * (one naming no served user is logged and left out, as at start); one that went is dropped with
+   * the intent it held. Unchanged inputs keep their toggle position.
+   */
+  setInputs(inputs: readonly InputConfig[]): void {
+    try {
+      const next = compileInputs({ ...this.config, users: this.servedUsers(), inputs: [...inputs] }, this.logger);
+      const added: InputConfig[] = [];
+      const removed: InputConfig[] = [];
+      for (const [name, slot] of [...this.inputs]) {
+        const kept = next.get(name);
+        if (kept && kept.userKey === slot.userKey && JSON.stringify(kept.config) === JSON.stringify(slot.config)) continue;
+        this.inputs.delete(name);
+        removed.push(slot.config);
+        this.dropInputIntent(slot.userKey, name);
+      }
+      for (const [name, slot] of next) {
+        if (this.inputs.has(name)) continue;
+        this.inputs.set(name, slot);
+        added.push(slot.config);
+      }
+      if (added.length === 0 && removed.length === 0) return;
+      this.rebuildGates(this.servedUsers(), [...this.inputs.values()].map((i) => i.config));
+      this.logger.info(`inputs: ${added.length} added, ${removed.length} removed; ${this.inputs.size} in all`);
+      this.events.emit('served', { users: this.servedUsers(), addedInputs: added, removedInputs: removed });
+    } catch (error) {
+      this.logger.error(`changing the inputs failed: ${errorMessage(error)}`);
+    }
+  }
+
+  private rebuildGates(users: readonly UserConfig[], inputs: readonly InputConfig[]): void {
+    this.gates = [...this.features.gates({ ...this.config, users: [...users], inputs: [...inputs] }), ...(this.deps.gates ?? [])];
+  }
+
+  private servedUsers(): UserConfig[] {
+    return [...this.users.values()].map((s) => s.config);
+  }
+
+  /** A removed input's intent goes: from the user's arbiter (when still served) and from the store. */
+  private dropInputIntent(userKey: string, input: string): void {
+    this.intentStore.forget(userKey, input);
+    const slot = this.users.get(userKey);
+    if (!slot) return;
+    slot.arbiter.clearInput(input);
+    this.reevaluate(userKey);
   }
 
   /** One user's slot, served from now on (at construction, or added at runtime). */

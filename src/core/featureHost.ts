@@ -59,8 +59,9 @@ export class FeatureHost {
   }
 
   /** Every gate of the features in use, in registry order. */
-  gates(): PresenceGate[] {
-    const { clock, config } = this.options;
+  /** `config`: the users and inputs served now, when they changed at run time (a fleet refresh). */
+  gates(config: PresenceBridgeConfig = this.options.config): PresenceGate[] {
+    const { clock } = this.options;
     return this.selected.flatMap((definition) => {
       try {
         return [...definition.gatesFor(config, { clock, config, logger: this.loggerFor(definition) })];

@@ -1,10 +1,10 @@
 /**
  * Runs one instance of a fleet (issue 19): reads the groups, runs a bridge for this shard's
  * users, and reads the groups again every `refreshMinutes`. When this shard's users change, the
- * bridge is replaced without a process restart: the old one stops keeping its sessions, the new
- * one starts on the same storage folder, takes the sessions over and restores every input's
- * intent (the crash-recovery path of issue 20), and clears the sessions of users who left
- * (the ledger's take-over clears a session no configured user owns).
+ * change is applied to the running bridge: `setUsers` adds the joiners and removes the leavers
+ * (clearing their sessions), `setInputs` adds and removes the inputs the templates make for them
+ * (the MQTT feature subscribes and unsubscribes). Counters, the broker connection, timers and
+ * every other user's session carry on untouched.
  */
 import type { CoreBridge } from '../bridge.js';
 import type { PresenceBridgeConfig } from '../config/schema.js';
@@ -22,7 +22,7 @@ export interface FleetRunnerDeps {
   /** Reads a group's members (GroupMemberReader.read over the bridge's Graph stack). */
   readonly readMembers: (groupId: string) => Promise<GroupMember[]>;
   readonly createBridge: (config: PresenceBridgeConfig) => CoreBridge;
-  /** Called after a new bridge started (add-ons such as the status page move to it). */
+  /** Called once the bridge started (add-ons such as the status page attach to it). */
   readonly onBridge?: (bridge: CoreBridge) => Promise<void>;
 }
 
@@ -132,17 +132,14 @@ export class FleetRunner {
     if (change.joined.length === 0 && change.left.length === 0) return;
     if (change.joined.length > 0) this.deps.logger.info(`joined: ${listKeys(change.joined)}`);
     if (change.left.length > 0) this.deps.logger.info(`left (their sessions are cleared): ${listKeys(change.left)}`);
-    await this.swap(this.makePlan(members));
+    this.apply(this.makePlan(members));
   }
 
-  private async swap(plan: FleetPlan): Promise<void> {
-    const old = this.current!;
-    // the sessions of users who stay are taken over by the next bridge, not cleared
-    old.plan.config.onShutdown = 'keep';
-    await old.bridge.stop();
-    const bridge = this.deps.createBridge(plan.config);
+  /** Users first, so the inputs made for joiners find their user; a leaver's inputs go with them. */
+  private apply(plan: FleetPlan): void {
+    const { bridge } = this.current!;
+    bridge.setUsers(plan.config.users);
+    bridge.setInputs(plan.config.inputs);
     this.current = { bridge, plan };
-    await bridge.start();
-    await this.deps.onBridge?.(bridge);
   }
 }

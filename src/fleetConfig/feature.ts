@@ -17,7 +17,7 @@ export const userGroupsFeature: FeatureDefinition<readonly UserGroupConfig[]> = 
     title: 'User groups',
     description: 'Entra groups whose members are users too, read with paging and refreshed (docs/fleet.md).',
   },
-  form: { title: 'User groups', description: 'Users from Entra groups (the daemon only; docs/fleet.md).', expanded: false, paths: ['userGroups'] },
+  form: { title: 'User groups', description: 'Users from Entra groups, refreshed without a restart; in Homebridge, one accessory per member (docs/fleet.md).', expanded: false, paths: ['userGroups'] },
   suppliesUsers: (raw) => Array.isArray(raw['userGroups']) && raw['userGroups'].length > 0,
   select: (config) => (config.userGroups && config.userGroups.length > 0 ? config.userGroups : null),
 };
@@ -26,7 +26,7 @@ export const userGroupsFeature: FeatureDefinition<readonly UserGroupConfig[]> = 
 export const fleetFeature: FeatureDefinition<FleetConfig> = {
   name: 'fleet',
   section: { key: 'fleet', schema: fleetSchema.optional(), title: 'Fleet', description: 'Sharding users over several instances (docs/fleet.md).' },
-  form: { title: 'Fleet', description: 'Shards of a fleet of daemons (docs/fleet.md).', expanded: false, paths: ['fleet'] },
+  form: { title: 'Fleet', description: 'Shards of a fleet of daemons (presence-bridge run); the Homebridge plugin runs no shards and stays inactive with more than one (docs/fleet.md).', expanded: false, paths: ['fleet'] },
   select: (config) => config.fleet ?? null,
 };
 

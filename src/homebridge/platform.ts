@@ -1,6 +1,7 @@
 import type { API, Categories, DynamicPlatformPlugin, Logging, PlatformAccessory, PlatformConfig } from 'homebridge';
 import { watch, type FSWatcher } from 'node:fs';
 import { createBridge, type CoreBridge } from '../bridge.js';
+import { createFleet, isTemplate, parseShard, type Fleet } from '../fleet/index.js';
 import type { Bridge } from '../bridgeTypes.js';
 import type { PresenceBridgeConfig } from '../config/schema.js';
 import { resolveConfigPaths } from '../config/load.js';
@@ -53,6 +54,9 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
   private readonly users = new Map<string, UserAccessory>();
   private readonly config: PresenceBridgeConfig | null;
   private bridge: CoreBridge | null = null;
+  /** Set when the config names `userGroups` or input templates: the daemon's fleet runner, one instance. */
+  private fleet: Fleet | null = null;
+  private shutDown = false;
   private stateWriter: StateFileWriter | null = null;
   private signInWatcher: FSWatcher | null = null;
 
@@ -65,7 +69,7 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
     const config = this.validate(rawConfig);
     // Relative file options (CA, certificate, key) start at Homebridge's storage folder, where
     // config.json is, as they start at the config file's folder for presence-bridge run.
-    this.config = config ? resolveConfigPaths(config, api.user.storagePath()) : null;
+    this.config = config && this.oneInstance(config) ? resolveConfigPaths(config, api.user.storagePath()) : null;
     if (!this.config) {
       // Inert: cached accessories stay (a typo must not delete HomeKit rooms and automations),
       // their sensors show a fault so the Home app says something is wrong.
@@ -117,11 +121,39 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
     return null;
   }
 
+  /**
+   * The plugin is one instance serving every user: `userGroups` and input templates run through the
+   * daemon's fleet runner, but shards (`fleet.shard`, `fleet.shardCount` > 1) need one process per
+   * shard (`presence-bridge run`), so such a config leaves the plugin inactive, saying so.
+   */
+  private oneInstance(config: PresenceBridgeConfig): boolean {
+    const fleet = config.fleet;
+    let count = fleet?.shardCount ?? 1;
+    try {
+      if (fleet?.shard !== undefined) count = Math.max(count, parseShard(fleet.shard).count);
+    } catch (error) {
+      this.logger.error(`fleet.shard: ${errorMessage(error)}; Presence Bridge stays inactive`);
+      return false;
+    }
+    if (count > 1) {
+      this.logger.error(
+        `fleet.shard / fleet.shardCount: shards are not supported in the Homebridge plugin, which runs one instance for all users; remove the fleet section here, or run each shard with presence-bridge run (docs/fleet.md). Presence Bridge stays inactive`,
+      );
+      return false;
+    }
+    if (fleet?.shardAuth !== undefined) this.logger.warn('fleet.shardAuth is not used: the plugin runs one instance, which signs in with auth');
+    return true;
+  }
+
   private launch(): void {
     const config = this.config;
     if (!config) return;
     const storagePath = this.api.user.storagePath();
     this.stateWriter = new StateFileWriter(storagePath, this.logger);
+    if ((config.userGroups ?? []).length > 0 || config.inputs.some(isTemplate)) {
+      this.launchFleet(config, storagePath);
+      return;
+    }
 
     try {
       this.bridge = createBridge(config, { logger: this.logger, clock: this.clock, storagePath, configFile: this.api.user.configPath() });
@@ -137,6 +169,49 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
       for (const user of this.users.values()) user.markFault();
       return;
     }
+    this.attach(bridge, config, storagePath);
+    bridge.start().catch((error: unknown) => {
+      this.logger.error(`the bridge could not start: ${errorMessage(error)}`);
+      for (const user of this.users.values()) user.markFault();
+    });
+  }
+
+  /**
+   * Users from `userGroups` (read from Graph first) and input templates: the fleet runner of
+   * `presence-bridge run`, as shard 0 of 1. Accessories follow the members: a joiner gets one at
+   * the refresh that brings them in, a leaver's is removed.
+   */
+  private launchFleet(config: PresenceBridgeConfig, storagePath: string): void {
+    const run = async (): Promise<void> => {
+      const fleet = await createFleet(config, { logger: this.logger, clock: this.clock, storagePath, shard: { index: 0, count: 1 }, configFile: this.api.user.configPath() });
+      if (this.shutDown) return;
+      this.fleet = fleet;
+      const bridge = await fleet.start();
+      if (this.shutDown) {
+        // Homebridge shut down while the groups were read: shutdown() found no bridge to stop
+        await fleet.stop();
+        return;
+      }
+      this.bridge = bridge;
+      this.syncAccessories(bridge.config);
+      this.attach(bridge, config, storagePath);
+      bridge.events.on('served', (change) => {
+        this.syncAccessories({ ...config, users: [...change.users] });
+        for (const user of change.users) {
+          const state = bridge.state(user.key);
+          if (state) this.users.get(user.key)?.update(state);
+        }
+      });
+    };
+    run().catch((error: unknown) => {
+      this.logger.error(`the bridge could not start: ${errorMessage(error)}`);
+      for (const user of this.users.values()) user.markFault();
+      this.markCachedFaulty();
+    });
+  }
+
+  /** The accessories follow the bridge's events; the state file and the sign-in watch start. */
+  private attach(bridge: CoreBridge, config: PresenceBridgeConfig, storagePath: string): void {
     bridge.events.on('state', (state) => {
       this.users.get(state.userKey)?.update(state);
       this.writeState(bridge);
@@ -154,11 +229,6 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
     this.writeState(bridge);
 
     if (config.auth.mode === 'delegated') this.watchSignIn(storagePath, bridge);
-
-    bridge.start().catch((error: unknown) => {
-      this.logger.error(`the bridge could not start: ${errorMessage(error)}`);
-      for (const user of this.users.values()) user.markFault();
-    });
   }
 
   /**
@@ -208,6 +278,8 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
       } else if (accessory.displayName !== name) {
         accessory.displayName = name;
       }
+      // a user already shown keeps their accessory object (a fleet refresh syncs again)
+      if (this.users.has(user.key)) continue;
       // Merged: the accessory keeps what it recorded there (the names the config gave its services).
       accessory.context = { ...(accessory.context as Record<string, unknown>), userKey: user.key };
       this.users.set(
@@ -226,6 +298,8 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
       );
     }
 
+    const keys = new Set(config.users.map((u) => u.key));
+    for (const key of [...this.users.keys()]) if (!keys.has(key)) this.users.delete(key);
     const stale = [...this.cached.values()].filter((accessory) => !wanted.has(accessory.UUID));
     if (stale.length > 0) {
       this.logger.info(`removing ${stale.length} accessory(ies) of users no longer configured: ${stale.map((a) => a.displayName).join(', ')}`);
@@ -262,10 +336,21 @@ export class PresenceBridgePlatform implements DynamicPlatformPlugin {
   }
 
   private shutdown(): void {
+    this.shutDown = true;
     this.signInWatcher?.close();
     this.signInWatcher = null;
     const bridge = this.bridge;
     this.bridge = null;
+    const fleet = this.fleet;
+    this.fleet = null;
+    if (fleet) {
+      // the fleet stops its bridge (as onShutdown says) and closes its Graph stack
+      fleet.stop().then(
+        () => this.logger.info('stopped'),
+        (error: unknown) => this.logger.error(`stopping failed: ${errorMessage(error)}`),
+      );
+      return;
+    }
     if (!bridge) return;
     // Homebridge gives plugins a few seconds after 'shutdown' before it exits; stop() honours
     // onShutdown (clear every asserted session, or keep them running).

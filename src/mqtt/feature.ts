@@ -31,5 +31,5 @@ export const mqttFeature: FeatureDefinition<MqttSlice> = {
   docRules: '`mqtt` is required when an input has type `mqtt`, and its URL starts with `mqtt://`, `mqtts://`, `ws://` or `wss://`.',
   select: (config) => (config.mqtt ? { ...config, mqtt: config.mqtt } : null),
   create: (slice, context) =>
-    new MqttFeature(slice, featureBridge(context), { logger: context.logger, clock: context.clock, storagePath: context.storagePath, ...(context.readiness ? { readiness: context.readiness } : {}) }),
+    new MqttFeature(slice, featureBridge(context), { logger: context.logger, clock: context.clock, storagePath: context.storagePath, ...(context.readiness ? { readiness: context.readiness } : {}) }, { shard: context.instance.shard }),
 };

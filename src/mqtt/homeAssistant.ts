@@ -1,7 +1,7 @@
 import type { UserConfig } from '../config/schema.js';
 import type { MqttConfig } from './configSchema.js';
 import { SESSION_PAIRS, formatPresence } from '../presence/presencePair.js';
-import { STATUS_OFFLINE, STATUS_ONLINE, statusTopic } from './mqttConnection.js';
+import { STATUS_OFFLINE, STATUS_ONLINE, statusTopic, type ShardOfFleet } from './mqttConnection.js';
 import { userTopics } from './stateTopics.js';
 
 /**
@@ -21,9 +21,13 @@ export function discoveryId(text: string): string {
 
 export const SELECT_OPTIONS: readonly string[] = [...SESSION_PAIRS.map(formatPresence), 'clear'];
 
-export function discoveryMessages(mqtt: MqttConfig, users: readonly UserConfig[], version: string): DiscoveryMessage[] {
+/**
+ * `shard`: the fleet shard that serves `users` (issue 19); their entities are available while
+ * that shard's own status topic says online, whatever its siblings do.
+ */
+export function discoveryMessages(mqtt: MqttConfig, users: readonly UserConfig[], version: string, shard?: ShardOfFleet): DiscoveryMessage[] {
   const node = discoveryId(mqtt.baseTopic);
-  const availability = { availability_topic: statusTopic(mqtt), payload_available: STATUS_ONLINE, payload_not_available: STATUS_OFFLINE };
+  const availability = { availability_topic: statusTopic(mqtt, shard), payload_available: STATUS_ONLINE, payload_not_available: STATUS_OFFLINE };
   const messages: DiscoveryMessage[] = [];
   for (const user of users) {
     const topics = userTopics(mqtt.baseTopic, user.key);

@@ -1,5 +1,5 @@
-import type { FeatureDeps, FeatureFactory, Startable, UserState } from '../bridgeTypes.js';
-import type { PresenceBridgeConfig } from '../config/schema.js';
+import type { FeatureDeps, FeatureFactory, ServedChangeEvent, Startable, UserState } from '../bridgeTypes.js';
+import type { PresenceBridgeConfig, UserConfig } from '../config/schema.js';
 import type { FeatureBridge } from '../feature.js';
 import type { MqttConfig, MqttInputConfig } from './configSchema.js';
 import type { Logger } from '../logger.js';
@@ -12,8 +12,8 @@ import { MqttCommands } from './mqttCommands.js';
 import { MqttConnection, packetLimitFor } from './mqttConnection.js';
 import { MAX_PAYLOAD_BYTES } from '../shared/payloadGuard.js';
 import { printable } from '../shared/printable.js';
-import type { MqttConnectionOptions } from './mqttConnection.js';
-import { MqttInputs } from './mqttInputs.js';
+import type { MqttConnectionOptions, ShardOfFleet } from './mqttConnection.js';
+import { MqttInputs, type MqttInputsOptions } from './mqttInputs.js';
 import { RetainedPublisher } from './retainedPublisher.js';
 import { presencePayload, statePayload, userTopics } from './stateTopics.js';
 import { PACKAGE_VERSION } from './version.js';
@@ -29,6 +29,8 @@ export interface MqttFeatureOptions {
   readonly maxPayloadBytes?: number;
   /** Per user and command topic: commands applied per window (latest wins past it). */
   readonly commandGate?: CommandGateOptions;
+  /** The fleet shard this bridge is (FeatureContext.instance.shard): its own status topic. */
+  readonly shard?: ShardOfFleet;
 }
 
 /** Appended to the client id of the connection that publishes the retained state topics. */
@@ -49,9 +51,16 @@ export class MqttFeature implements Startable {
   /** Publish-only: retained state, presence and discovery topics. */
   readonly stateConnection: MqttConnection;
   private readonly logger: Logger;
-  private readonly inputs: MqttInputs;
+  private inputs: MqttInputs;
+  /** What {@link inputs} was built from; rebuilt when the served inputs change (issue 19). */
+  private mqttInputs: MqttInputConfig[];
+  private readonly inputOptions: Omit<MqttInputsOptions, 'inputs'>;
+  /** The users served now: discovery announces them (a fleet's joins and leaves change it). */
+  private users: readonly UserConfig[];
+  private unsubscribeServed: (() => void) | undefined;
   private readonly commands: MqttCommands;
   private readonly mqtt: MqttConfig;
+  private readonly shard: ShardOfFleet | undefined;
   private readonly dropLog: LogLimiter;
   /** Debug lines that quote topics or payloads: a few per topic a minute, each cut short. */
   private readonly debugLog: LogLimiter;
@@ -67,6 +76,7 @@ export class MqttFeature implements Startable {
     options: MqttFeatureOptions = {},
   ) {
     this.mqtt = config.mqtt;
+    this.shard = options.shard;
     this.logger = prefixedLogger(deps.logger, '[mqtt]');
     this.dropLog = new LogLimiter(this.logger, deps.clock, options.dropLog);
     this.debugLog = new LogLimiter(this.logger, deps.clock, { level: 'debug', perKey: 3, total: 20, noun: 'debug line(s)' });
@@ -74,6 +84,7 @@ export class MqttFeature implements Startable {
       config: this.mqtt,
       logger: this.logger,
       maxPacketBytes: packetLimitFor(options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES),
+      ...(options.shard ? { shard: options.shard } : {}),
       ...options.connection,
     });
     this.stateConnection = new MqttConnection({
@@ -89,8 +100,10 @@ export class MqttFeature implements Startable {
         return stateConnection.connected;
       },
     });
-    const mqttInputs = config.inputs.filter((i): i is MqttInputConfig => i.type === 'mqtt');
-    this.inputs = new MqttInputs({ inputs: mqttInputs, sink: bridge, clock: deps.clock, logger: this.logger, dropLog: this.dropLog, maxPayloadBytes: options.maxPayloadBytes, debugLog: this.debugLog });
+    this.mqttInputs = config.inputs.filter((i): i is MqttInputConfig => i.type === 'mqtt');
+    this.users = config.users;
+    this.inputOptions = { sink: bridge, clock: deps.clock, logger: this.logger, dropLog: this.dropLog, maxPayloadBytes: options.maxPayloadBytes, debugLog: this.debugLog };
+    this.inputs = new MqttInputs({ inputs: this.mqttInputs, ...this.inputOptions });
     this.commands = new MqttCommands({
       baseTopic: this.mqtt.baseTopic,
       userKeys: config.users.map((u) => u.key),
@@ -112,6 +125,7 @@ export class MqttFeature implements Startable {
     });
     this.stateConnection.onConnect(() => this.publishAll());
     this.unsubscribeState = this.bridge.events.on('state', (state) => this.publishState(state));
+    this.unsubscribeServed = this.bridge.events.on('served', (change) => this.follow(change));
     await this.stateConnection.start();
     await this.connection.start();
   }
@@ -119,6 +133,8 @@ export class MqttFeature implements Startable {
   async stop(): Promise<void> {
     this.unsubscribeState?.();
     this.unsubscribeState = undefined;
+    this.unsubscribeServed?.();
+    this.unsubscribeServed = undefined;
     this.commands.close();
     // The final state goes out before `offline`, even where an older publish is still awaiting its
     // PUBACK: the state connection stops first, and a graceful stop waits for its publishes.
@@ -143,9 +159,32 @@ export class MqttFeature implements Startable {
   private publishAll(): void {
     this.retained.reset();
     if (this.mqtt.homeAssistant) {
-      for (const message of discoveryMessages(this.mqtt, this.config.users, PACKAGE_VERSION)) this.retained.want(message.topic, message.payload);
+      for (const message of discoveryMessages(this.mqtt, this.users, PACKAGE_VERSION, this.shard)) this.retained.want(message.topic, message.payload);
     }
     for (const state of this.bridge.states()) this.publishState(state);
+  }
+
+  /**
+   * The core serves other users or inputs now (a fleet refresh, issue 19): inputs and subscriptions
+   * follow without a reconnect, command topics take the new users, and discovery announces the
+   * joiners and deletes the leavers' entities (an empty retained message).
+   */
+  private follow(change: ServedChangeEvent): void {
+    const removed = new Set(change.removedInputs.map((i) => i.name));
+    const added = change.addedInputs.filter((i): i is MqttInputConfig => i.type === 'mqtt');
+    if (added.length > 0 || change.removedInputs.some((i) => i.type === 'mqtt')) {
+      this.mqttInputs = [...this.mqttInputs.filter((i) => !removed.has(i.name)), ...added];
+      this.inputs = new MqttInputs({ inputs: this.mqttInputs, ...this.inputOptions });
+      this.connection.updateSubscriptions([...this.commands.filters(), ...this.inputs.filters()]).catch((error: unknown) => this.logger.error(`changing the subscriptions failed: ${errorMessage(error)}`));
+    }
+    const before = this.users;
+    this.users = change.users;
+    this.commands.setUserKeys(change.users.map((u) => u.key));
+    if (!this.mqtt.homeAssistant) return;
+    const now = new Set(change.users.map((u) => u.key));
+    const was = new Set(before.map((u) => u.key));
+    for (const message of discoveryMessages(this.mqtt, before.filter((u) => !now.has(u.key)), PACKAGE_VERSION, this.shard)) this.retained.want(message.topic, '');
+    for (const message of discoveryMessages(this.mqtt, change.users.filter((u) => !was.has(u.key)), PACKAGE_VERSION, this.shard)) this.retained.want(message.topic, message.payload);
   }
 
   private publishState(state: UserState): void {

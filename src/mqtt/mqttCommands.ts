@@ -81,6 +81,12 @@ export class MqttCommands {
     return filters;
   }
 
+  /** The users whose command topics are served from now on (a fleet's joins and leaves, issue 19). */
+  setUserKeys(keys: readonly string[]): void {
+    this.users.clear();
+    for (const key of keys) this.users.add(key);
+  }
+
   /** Drops the commands waiting for their turn. */
   close(): void {
     this.gate.close();

@@ -41,6 +41,8 @@ export interface MqttConnectionOptions {
   readonly publishOnly?: { readonly clientIdSuffix: string };
   /** MQTT 5 Maximum Packet Size asked of the broker (see {@link packetLimitFor}). */
   readonly maxPacketBytes?: number;
+  /** The fleet shard this instance is; it picks the status topic ({@link statusTopic}). */
+  readonly shard?: ShardOfFleet;
 }
 
 /**
@@ -87,8 +89,20 @@ export function defaultClientId(baseTopic: string): string {
   return `presence-bridge_${suffix}`;
 }
 
-export function statusTopic(config: MqttConfig): string {
-  return `${config.baseTopic}/status`;
+/** Which shard of a fleet a connection serves (issue 19); a lone instance is shard 0 of 1. */
+export interface ShardOfFleet {
+  readonly index: number;
+  readonly count: number;
+}
+
+/**
+ * The retained online/offline topic and last will: `<base>/status` for a lone instance, and
+ * `<base>/status/shard-<I>-of-<N>` for a shard of N > 1, so one shard's will never marks its
+ * siblings offline and a live shard's `online` never hides a dead one (`<base>/status/#` sees all).
+ */
+export function statusTopic(config: Pick<MqttConfig, 'baseTopic'>, shard?: ShardOfFleet): string {
+  const topic = `${config.baseTopic}/status`;
+  return shard !== undefined && shard.count > 1 ? `${topic}/shard-${shard.index}-of-${shard.count}` : topic;
 }
 
 /** The broker URL with any credentials in it (password, ws(s) query tokens) masked, for log lines. */
@@ -106,6 +120,10 @@ export function safeUrl(url: string): string {
 export class MqttConnection {
   private client: MqttClient | undefined;
   private filters: string[] = [];
+  /** Filters dropped while running, to unsubscribe from (the broker's session may still hold them). */
+  private readonly stale = new Set<string>();
+  /** The subscriptions changed while not connected: the next connection subscribes afresh. */
+  private resync = false;
   private readonly messageHandlers: MessageHandler[] = [];
   private readonly connectHandlers: ConnectHandler[] = [];
   private reconnectTimer: TimerHandle | undefined;
@@ -119,13 +137,53 @@ export class MqttConnection {
   private readonly clock: Clock;
 
   constructor(private readonly options: MqttConnectionOptions) {
-    this.statusTopic = statusTopic(options.config);
+    this.statusTopic = statusTopic(options.config, options.shard);
     this.clock = options.clock ?? systemClock;
   }
 
   /** Filters to subscribe to (QoS 1); set before `start`. */
   setSubscriptions(filters: readonly string[]): void {
     this.filters = [...filters];
+  }
+
+  /**
+   * Changes the subscriptions of a running connection (a fleet's joined and left users, issue 19):
+   * subscribes to the new filters and unsubscribes from the old ones now when connected, else at
+   * the next connection, even one that resumes the broker's session (which still holds the old set).
+   */
+  async updateSubscriptions(filters: readonly string[]): Promise<void> {
+    const next = new Set(filters);
+    const before = new Set(this.filters);
+    for (const f of before) if (!next.has(f)) this.stale.add(f);
+    for (const f of next) this.stale.delete(f);
+    const added = [...next].filter((f) => !before.has(f));
+    this.filters = [...next];
+    const client = this.client;
+    if (!client?.connected) {
+      if (added.length > 0 || this.stale.size > 0) this.resync = true;
+      return;
+    }
+    await this.sync(client, added);
+  }
+
+  /** Subscribes to `filters` and unsubscribes from the stale ones; on failure the next connection tries again. */
+  private async sync(client: MqttClient, filters: readonly string[]): Promise<boolean> {
+    const stale = [...this.stale];
+    try {
+      if (filters.length > 0) {
+        const grants: ISubscriptionGrant[] = await client.subscribeAsync([...filters], { qos: 1 });
+        for (const grant of grants) {
+          if (grant.qos === 128) this.options.logger.error(`the broker refused the subscription to ${grant.topic}`);
+        }
+      }
+      if (stale.length > 0) await client.unsubscribeAsync(stale);
+      for (const f of stale) this.stale.delete(f);
+      return true;
+    } catch (error) {
+      this.resync = true;
+      this.options.logger.error(`subscribing failed: ${errorMessage(error)}`);
+      return false;
+    }
   }
 
   onMessage(handler: MessageHandler): void {
@@ -255,16 +313,9 @@ export class MqttConnection {
   private async afterConnect(client: MqttClient, first: boolean, sessionPresent: boolean): Promise<void> {
     // The first connection of this process always subscribes (the config may have changed since
     // the stored session was made); later ones only when the broker lost the session.
-    if ((first || !sessionPresent) && this.filters.length > 0) {
-      try {
-        const grants: ISubscriptionGrant[] = await client.subscribeAsync(this.filters.map((f) => f), { qos: 1 });
-        for (const grant of grants) {
-          if (grant.qos === 128) this.options.logger.error(`the broker refused the subscription to ${grant.topic}`);
-        }
-      } catch (error) {
-        this.options.logger.error(`subscribing failed: ${errorMessage(error)}`);
-        return;
-      }
+    if (first || !sessionPresent || this.resync) {
+      this.resync = false;
+      if (!(await this.sync(client, this.filters))) return;
     }
     if (this.client !== client) return;
     if (!this.options.publishOnly) await this.publishWith(client, this.statusTopic, STATUS_ONLINE, { retain: true });

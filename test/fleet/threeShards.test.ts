@@ -44,12 +44,12 @@ describe('three shards, 3,000 users from a group', () => {
     cleanups.push(() => broker.close());
     const desk = await connectAsync(broker.url, { protocolVersion: 5, clientId: 'desk-devices' });
     cleanups.push(() => desk.endAsync());
-    // each shard says online (retained status) once its subscriptions are in place
+    // each shard says online on its own retained status topic once its subscriptions are in place
     let online = 0;
     desk.on('message', (topic, payload) => {
-      if (topic === 'presence-bridge/status' && payload.toString() === 'online') online += 1;
+      if (/^presence-bridge\/status\/shard-\d-of-3$/.test(topic) && payload.toString() === 'online') online += 1;
     });
-    await desk.subscribeAsync('presence-bridge/status', { qos: 1 });
+    await desk.subscribeAsync('presence-bridge/status/#', { qos: 1 });
     const result = validateConfig({
       ...emulatorConfigBlock(e, { graph: { maxRequestsPer30s: BUDGET, pollSeconds: 0 } }),
       userGroups: [{ id: group.id, refreshMinutes: 10 }],

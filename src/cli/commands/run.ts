@@ -76,7 +76,7 @@ async function stopLogged(part: { stop(): Promise<void> } | undefined, what: str
   }
 }
 
-/** `run` for a fleet instance: the runner replaces the bridge when the groups change; add-ons follow it. */
+/** `run` for a fleet instance: the runner applies group changes to its running bridge; add-ons attach once. */
 async function runFleet(p: { config: PresenceBridgeConfig; file: string; shard: Shard & { from: string }; logger: Logger; clock: Clock; storagePath: string; io: CliIo; hooks: RunHooks; http?: RunContext['http'] }): Promise<number> {
   const { logger } = p;
   let addOn: { stop(): Promise<void> } | undefined;
