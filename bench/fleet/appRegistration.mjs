@@ -21,7 +21,7 @@ const [usersArg, stateArg = 'busy', outFile] = process.argv.slice(2);
 const USERS = Number(usersArg);
 const SHARDS = Number(process.env.FLEET_SHARDS ?? 3);
 const BUDGET = Number(process.env.FLEET_BUDGET ?? 1200); // examples/kubernetes: 80 % of Graph's 1,500
-const GRAPH_LIMIT = 1500;
+const GRAPH_LIMIT = Number(process.env.FLEET_GRAPH_LIMIT ?? 1500); // Graph's documented floor per app per 30 s
 const MINUTES = Number(process.env.FLEET_MINUTES ?? 60);
 const QUANTUM_MS = Number(process.env.FLEET_QUANTUM_MS ?? 200);
 const STATES = {

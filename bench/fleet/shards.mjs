@@ -106,7 +106,8 @@ async function runSize(perShard, broker) {
     tls: { caFile: em.facts.caCertFile },
     users: [],
     userGroups: [{ id: em.groupId, refreshMinutes: 15 }],
-    mqtt: { url: broker.url, clientId: 'presence-bridge', homeAssistant: false },
+    // a client id per size: shards of an earlier size must not resume their broker sessions here
+    mqtt: { url: broker.url, clientId: `presence-bridge-${total}`, homeAssistant: false },
     inputs: [{ type: 'mqtt', name: 'Headset', topic: 'desk/{user}/hook', map: { ON: 'Busy/InACall', OFF: 'clear' } }],
     onShutdown: 'keep',
   };
