@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { ROOT, WORK, commit, fmt, int, requireBuild } from './lib.mjs';
 
 requireBuild();
+/** The example's fleet budget: a quarter-scale run's users are shown as the users they stand for at it. */
+const FULL_BUDGET = 1200;
 const parts = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['app', 'shards', 'report'];
 const sizes = (v, d) => (v ?? d).split(',').filter(Boolean).map(Number);
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
@@ -59,7 +61,7 @@ function makeReport() {
     lines.push('| users | held | fleet budget / Graph limit per 30 s | users per shard | setPresence | per user-hour (whole run) | per user-hour (last 30 min) | peak in any 30 s (app, at Graph) | peak in any 30 s, last 30 min | 429s | fades (gaps past the fade, users) | samples not showing | all users holding after (s) | wall (s) |');
     lines.push('| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const r of apps) {
-      lines.push(`| ${int(r.users)} | ${r.state} | ${int(r.budget)} / ${int(r.graphLimit)} | ${r.usersPerShard.map(int).join(' / ')} | ${int(r.setPresence)} | ${fmt(r.perUserHour, 2)} | ${fmt(r.perUserHourSteady, 2)} | ${int(r.peak30sAtGraph)} | ${int(r.peak30sSteady)} | ${int(r.throttledAtGraph)} | ${int(r.fades)} (${int(r.fadedUsers)}) | ${int(r.samplesNotShowing)} of ${int(r.samples)} | ${r.startAllHeldS === null ? `never (${int(r.usersNeverSet)} not set)` : fmt(r.startAllHeldS, 0)} | ${fmt(r.wallS, 0)} |`);
+      lines.push(`| ${int(r.users)}${r.budget < FULL_BUDGET ? ` (≙ ${int((r.users * FULL_BUDGET) / r.budget)})` : ''} | ${r.state} | ${int(r.budget)} / ${int(r.graphLimit)} | ${r.usersPerShard.map(int).join(' / ')} | ${int(r.setPresence)} | ${fmt(r.perUserHour, 2)} | ${fmt(r.perUserHourSteady, 2)} | ${int(r.peak30sAtGraph)} | ${int(r.peak30sSteady)} | ${int(r.throttledAtGraph)} | ${int(r.fades)} (${int(r.fadedUsers)}) | ${int(r.samplesNotShowing)} of ${int(r.samples)} | ${r.startAllHeldS === null ? `never (${int(r.usersNeverSet)} not set)` : fmt(r.startAllHeldS, 0)} | ${fmt(r.wallS, 0)} |`);
     }
     lines.push('');
   }

@@ -65,6 +65,9 @@ async function readyz(port) {
   }
 }
 
+/** Every shard process spawned, so that a failed start still stops them all. */
+const spawned = [];
+
 async function startShard(index, configFile, dir) {
   const port = await freePort();
   const logFile = join(dir, `shard-${index}.log`);
@@ -72,10 +75,11 @@ async function startShard(index, configFile, dir) {
   const t0 = performance.now();
   const child = spawn(process.execPath, [join(DIST, 'cli/main.js'), 'run', '--config', configFile, '--storage', dir, '--shard', `${index}/${SHARDS}`, '--http', String(port)], { stdio: ['ignore', out, out] });
   closeSync(out);
+  spawned.push({ child });
   for (;;) {
     if (child.exitCode !== null) throw new Error(`shard ${index} exited (${child.exitCode}): ${readFileSync(logFile, 'utf8').slice(-2000)}`);
     if (await readyz(port)) break;
-    if (performance.now() - t0 > 120_000) throw new Error(`shard ${index} not ready in 120 s`);
+    if (performance.now() - t0 > 300_000) throw new Error(`shard ${index} not ready in 300 s`);
     await sleep(50);
   }
   const users = Number(/shard \d+\/\d+: (\d+) of/.exec(readFileSync(logFile, 'utf8'))?.[1] ?? NaN);
@@ -167,7 +171,7 @@ async function runSize(perShard, broker) {
     log(JSON.stringify(result));
     return result;
   } finally {
-    for (const s of shards) await stopShard(s);
+    for (const s of spawned.splice(0)) await stopShard(s);
     await em.close();
   }
 }
