@@ -4,8 +4,9 @@
 //   bash bench/fleet/run.sh                 (builds, then runs everything)
 //   node bench/fleet/run.mjs [app] [shards] [report]     (after npm run build; default: all three)
 //
-// Env: FLEET_AVAILABLE_SIZES (6000,9000,12000), FLEET_BUSY_SIZES (4000,8000,16000),
-// FLEET_SHARD_USERS (1000,2000,3000 per shard), FLEET_MINUTES (60), FLEET_BUDGET (1200).
+// Env: FLEET_AVAILABLE_SIZES (6000), FLEET_BUSY_SIZES (4000,8000),
+// FLEET_SCALED_SIZES (1500,2000,2500,3000 at a quarter budget), FLEET_SHARD_USERS (1000,2000,3000
+// per shard), FLEET_MINUTES (60), FLEET_BUDGET (1200).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -28,11 +29,11 @@ function node(script, args, env = {}) {
 
 if (parts.includes('app')) {
   const meta = { at: new Date().toISOString(), commit: commit(), loadBefore: loadavg() };
-  for (const [state, list] of [['available', sizes(process.env.FLEET_AVAILABLE_SIZES, '6000,9000,12000')], ['busy', sizes(process.env.FLEET_BUSY_SIZES, '4000,8000,16000')]]) {
+  for (const [state, list] of [['available', sizes(process.env.FLEET_AVAILABLE_SIZES, '6000')], ['busy', sizes(process.env.FLEET_BUSY_SIZES, '4000,8000')]]) {
     for (const users of list) node('appRegistration.mjs', [String(users), state, join(WORK, `app-${state}-${users}.json`)]);
   }
   // The limit of Available users, found on a quarter scale: budget and Graph's limit both divided by 4
-  for (const users of sizes(process.env.FLEET_SCALED_SIZES, '2000,3000')) {
+  for (const users of sizes(process.env.FLEET_SCALED_SIZES, '1500,2000,2500,3000')) {
     node('appRegistration.mjs', [String(users), 'available', join(WORK, `app-available-${users}-quarter.json`)], { FLEET_BUDGET: '300', FLEET_GRAPH_LIMIT: '375' });
   }
   meta.loadAfter = loadavg();
