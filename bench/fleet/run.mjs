@@ -71,13 +71,13 @@ function makeReport() {
     // several partial runs (FLEET_SHARD_USERS) are shown together, each size once
     const runs = shardFiles.map(read);
     const s = { at: runs.map((r) => r.at).join(', '), loadBefore: runs[0].loadBefore, loadAfter: runs[runs.length - 1].loadAfter, sizes: runs.flatMap((r) => r.sizes).sort((a, b) => a.total - b.total) };
-    lines.push(`**Per shard process** (real time; 3 \`presence-bridge run --shard I/3\` processes, the emulator in its own process with its throttle off and the fleet budget lifted; run ${s.at}, load average before ${la(s.loadBefore)}, after ${la(s.loadAfter)}: times and CPU depend on that load).`);
+    lines.push(`**Per shard process** (real time; 3 \`presence-bridge run --shard I/3\` processes, the emulator in its own process enforcing 1,500 per 30 s, the fleet budget ${int(s.sizes[0]?.budget ?? 1_000_000)} per 30 s; run ${s.at}, load average before ${la(s.loadBefore)}, after ${la(s.loadAfter)}: times and CPU depend on that load).`);
     lines.push('');
     lines.push('| users (per shard) | spawn to /readyz 200 (s) | RSS ready (MiB) | CPU at rest (% of a core) | every user asserted at once: all held after (s) | CPU of that burst per user (ms) | RSS peak (MiB) | RSS holding (MiB) | CPU holding (% of a core) |');
     lines.push('| --- | --- | --- | --- | ---: | --- | --- | --- | --- |');
     const each = (r, f, d = 0) => r.shards.map((x) => fmt(f(x), d)).join(' / ');
     for (const r of s.sizes) {
-      lines.push(`| ${int(r.total)} (${r.shards.map((x) => int(x.users)).join(' / ')}) | ${each(r, (x) => x.readyS, 1)} | ${each(r, (x) => x.rssRestMiB)} | ${each(r, (x) => x.cpuRestPct, 1)} | ${r.allHeldS === null ? `not in 180 (${int(r.holdingAtEnd)})` : fmt(r.allHeldS, 1)} | ${each(r, (x) => x.cpuPerUserMs, 1)} | ${each(r, (x) => x.rssPeakMiB)} | ${each(r, (x) => x.rssHoldingMiB)} | ${each(r, (x) => x.cpuHoldingPct, 1)} |`);
+      lines.push(`| ${int(r.total)} (${r.shards.map((x) => int(x.users)).join(' / ')}) | ${each(r, (x) => x.readyS, 1)} | ${each(r, (x) => x.rssRestMiB)} | ${each(r, (x) => x.cpuRestPct, 1)} | ${r.allHeldS === null ? `not in 300 (${int(r.holdingAtEnd)} held)` : fmt(r.allHeldS, 1)} | ${each(r, (x) => x.cpuPerUserMs, 1)} | ${each(r, (x) => x.rssPeakMiB)} | ${each(r, (x) => x.rssHoldingMiB)} | ${each(r, (x) => x.cpuHoldingPct, 1)} |`);
     }
     lines.push('');
   }
