@@ -5,7 +5,7 @@
 //   node bench/fleet/run.mjs [app] [shards] [report]     (after npm run build; default: all three)
 //
 // Env: FLEET_AVAILABLE_SIZES (6000), FLEET_BUSY_SIZES (4000,8000),
-// FLEET_SCALED_SIZES (1500,2000,2500,3000 at a quarter budget), FLEET_SHARD_USERS (1000,2000,3000
+// FLEET_SCALED_SIZES (1500,2000,2500,3000 at a quarter budget), FLEET_SHARD_USERS (1000,2000
 // per shard), FLEET_MINUTES (60), FLEET_BUDGET (1200).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';

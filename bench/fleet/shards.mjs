@@ -3,7 +3,7 @@
 // a group, an input template; for each size, the time from spawn to /readyz answering 200, RSS
 // and CPU per process (/proc) at rest, while every user is asserted at once, and holding.
 //
-//   node bench/fleet/shards.mjs OUT.json          (after npm run build; FLEET_SHARD_USERS=1000,2000,3000)
+//   node bench/fleet/shards.mjs OUT.json          (after npm run build; FLEET_SHARD_USERS=1000,2000)
 //
 // The fleet's budget is the example's (FLEET_SHARD_BUDGET, default 1,200 per 30 s, 400 per shard)
 // and the emulator enforces Graph's 1,500: with the budget lifted, three shards' start bursts
@@ -19,7 +19,7 @@ import { DIST, ROOT, WORK, requireBuild } from './lib.mjs';
 
 requireBuild();
 const outFile = process.argv[2];
-const PER_SHARD = (process.env.FLEET_SHARD_USERS ?? '1000,2000,3000').split(',').map(Number);
+const PER_SHARD = (process.env.FLEET_SHARD_USERS ?? '1000,2000').split(',').map(Number);
 const SHARDS = 3;
 const HOLD_S = Number(process.env.FLEET_HOLD_SECONDS ?? 20);
 const BUDGET = Number(process.env.FLEET_SHARD_BUDGET ?? 1200);
