@@ -4,8 +4,9 @@
 //
 //   node bench/scale/rss.mjs            (after npm run build)
 //   RSS_CONTENDERS=floor,bridge (default)   RSS_USERS=3000   RSS_SECONDS=12,8,6
-//   RSS_BRIDGE_ENV='{"PRESENCE_BRIDGE_NODE_OPTIONS":"..."}'  extra environment for the bridge
-// Prints one line per contender and rate: RSS after start, after warm-up, peak during the rate.
+//   RSS_BRIDGE_ENV='{"PRESENCE_BRIDGE_NODE_OPTIONS":""}'  extra environment for the bridge (this: Node's defaults)
+// Prints one line per contender: RSS after start and after warm-up, the peak during each rate, and
+// the CPU per 1,000 signals at each rate (the cost of any memory trade).
 import { rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,9 +56,9 @@ async function run(kind, broker, driver) {
     for (const [i, rate] of RATES.entries()) {
       sampler.reset();
       const cpu0 = procStats(system.pid).cpuMs;
-      await publishPaced(driver, { rate, durationMs: SECONDS[i] * 1000, users: USERS, cursor });
+      const signals = await publishPaced(driver, { rate, durationMs: SECONDS[i] * 1000, users: USERS, cursor });
       await sleep(2000);
-      out.rates[rate] = { peakKb: sampler.peak(), endKb: procStats(system.pid).rssKb, cpuMs: procStats(system.pid).cpuMs - cpu0 };
+      out.rates[rate] = { peakKb: sampler.peak(), endKb: procStats(system.pid).rssKb, cpuMsPer1000: ((procStats(system.pid).cpuMs - cpu0) / signals.length) * 1000 };
       await em.drain();
     }
     sampler.stop();
@@ -79,12 +80,13 @@ try {
   await broker.close();
 }
 const floor = results.find((r) => r.kind === 'floor');
-console.log(`| contender | start MiB | after warm-up MiB | ${RATES.map((r) => `${r}/s peak MiB`).join(' | ')} |`);
+console.log(`| contender | start MiB | after warm-up MiB | ${RATES.map((r) => `${r}/s peak MiB`).join(' | ')} | ${RATES.map((r) => `${r}/s CPU ms per 1,000`).join(' | ')} |`);
 for (const r of results) {
   const cells = RATES.map((rate) => {
     const x = r.rates[rate];
     const ratio = floor ? ` (${fmt(x.peakKb / floor.rates[rate].peakKb, 2)}×)` : '';
     return `${fmt(x.peakKb / 1024)}${ratio}`;
   });
-  console.log(`| ${r.kind} | ${fmt(r.startKb / 1024)} | ${fmt(r.warmKb / 1024)} | ${cells.join(' | ')} |`);
+  const cpu = RATES.map((rate) => fmt(r.rates[rate].cpuMsPer1000, 0));
+  console.log(`| ${r.kind} | ${fmt(r.startKb / 1024)} | ${fmt(r.warmKb / 1024)} | ${cells.join(' | ')} | ${cpu.join(' | ')} |`);
 }
