@@ -4,7 +4,9 @@
  * left behind, so a service manager or container sees one process).
  *
  * Why: Node 22 sizes the young generation for throughput (semi-spaces up to 16 MiB or more each),
- * so a process that allocates per message keeps tens of MiB committed; and glibc keeps freed
+ * so a process that allocates per message keeps tens of MiB committed; V8 lets the old space grow
+ * far past the live data before it collects (`--optimize-for-size` makes it grow less and collect
+ * sooner; it is not allowed in NODE_OPTIONS, hence the relaunch); and glibc keeps freed
  * memory in one arena per thread (up to 8 per core), where V8's compiler threads and the file
  * writes of libuv's pool leave it. The figures and the CPU cost are in BENCHMARKS.md ("Issue 16:
  * memory").
@@ -15,7 +17,7 @@
  */
 
 /** The flags the daemon runs with unless told otherwise. */
-export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--optimize-for-size'];
 /** glibc's arena cap for the daemon (ignored by other C libraries). */
 export const DAEMON_MALLOC_ARENA_MAX = '2';
 /** Set in the relaunched process, so it never relaunches again. */
