@@ -1,18 +1,18 @@
 import type { FeatureFactory } from './bridgeTypes.js';
 import type { PresenceBridgeConfig } from './config/schema.js';
+import { lazyStartable } from './core/lazyStartable.js';
 import { defineFeature } from './core/registeredFeature.js';
 import type { RegisteredFeature } from './feature.js';
 import { fleetFeature, userGroupsFeature } from './fleetConfig/feature.js';
 import { homekitInputs } from './homekit/feature.js';
 import { httpApiFeature } from './httpApi/index.js';
 import { httpFeature } from './httpServer/index.js';
-import { createMqttFeature } from './mqtt/index.js';
 import { mqttFeature } from './mqtt/feature.js';
 import { createSerialFeature } from './serial/index.js';
 import { serialFeature } from './serial/feature.js';
 import { statusPageFeature } from './statusPage/feature.js';
 import { httpOutputFeature } from './httpOutput/index.js';
-import { metricsFeature } from './metrics/index.js';
+import { metricsFeature } from './metrics/definition.js';
 import { workingHoursFeature } from './workingHours/index.js';
 
 /**
@@ -53,7 +53,12 @@ export function activeBuiltInInputs(config: PresenceBridgeConfig, features: read
  * The factories createBridge wires today, in start order (each returns null when unused).
  * @deprecated for the core: iterate {@link FEATURES} with `build(config, context)` instead.
  */
-export const BUILT_IN_FEATURES: readonly FeatureFactory[] = [createMqttFeature, createSerialFeature];
+export const BUILT_IN_FEATURES: readonly FeatureFactory[] = [
+  // mqtt.js loads only for a config with an mqtt section (issue 16, memory)
+  (config, bridge, deps) =>
+    config.mqtt ? lazyStartable(async () => (await import('./mqtt/index.js')).createMqttFeature(config, bridge, deps) ?? { start: async () => {}, stop: async () => {} }) : null,
+  createSerialFeature,
+];
 
 /**
  * Feature definitions on the issue-17 seam (src/feature.ts), waiting for the registry to take

@@ -91,11 +91,17 @@ function headerRecord(headers: Record<string, string | string[] | undefined>): R
   return out;
 }
 
+/** Sockets per origin (Graph, the sign-in host): requests beyond wait in undici's queue. */
+export const MAX_GRAPH_CONNECTIONS = 32;
+
 export function createHttpStack(options: HttpStackOptions): HttpStack {
   const timeoutMs = Math.round(options.timeoutSeconds * 1000);
   const ca = trustedCas({ caFile: options.caFile, env: options.env });
   const tls = ca ? { ca } : {};
   const common = {
+    // At most this many sockets per origin (undici's default is no cap): at 300 msg/s an uncapped
+    // agent opened 65 TLS connections, ~50 MiB of memory outside the V8 heap (BENCHMARKS.md, issue 16 memory)
+    connections: MAX_GRAPH_CONNECTIONS,
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 120_000,
     headersTimeout: timeoutMs,

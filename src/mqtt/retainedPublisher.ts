@@ -1,3 +1,5 @@
+import { digest } from '../shared/digest.js';
+
 /** Where the coalescer sends: a QoS 1 retained publish that resolves false (never throws) when it fails. */
 export interface RetainedSink {
   publish(topic: string, payload: string): Promise<boolean>;
@@ -21,7 +23,10 @@ const nextTurn: Defer = (task) => {
  * payload is always the last one sent.
  */
 export class RetainedPublisher {
-  /** Last payload sent per topic, so an unchanged state is not republished. */
+  /**
+   * Fingerprint ({@link digest}) of the last payload sent per topic, so an unchanged state is not
+   * republished: a user's state payload is a few hundred bytes, its fingerprint 27 characters.
+   */
   private readonly sent = new Map<string, string>();
   /** Latest payload wanted per topic, not sent yet (latest wins). */
   private readonly wanted = new Map<string, string>();
@@ -38,7 +43,7 @@ export class RetainedPublisher {
   /** Asks for `payload` to be the retained message of `topic`. */
   want(topic: string, payload: string): void {
     if (this.stopped) return;
-    if (this.sent.get(topic) === payload && !this.inFlight.has(topic)) {
+    if (this.sent.get(topic) === digest(payload) && !this.inFlight.has(topic)) {
       this.wanted.delete(topic); // back to what the broker holds
       return;
     }
@@ -77,15 +82,16 @@ export class RetainedPublisher {
   }
 
   private send(topic: string, payload: string): void {
-    if (this.sent.get(topic) === payload) return;
+    const fingerprint = digest(payload);
+    if (this.sent.get(topic) === fingerprint) return;
     if (!this.sink.connected) return; // sent in full after the next reset
-    this.sent.set(topic, payload);
+    this.sent.set(topic, fingerprint);
     const token = Symbol(topic);
     this.inFlight.set(topic, token);
     void this.sink.publish(topic, payload).then((ok) => {
       if (this.inFlight.get(topic) !== token) return; // a reconnection took over this topic
       this.inFlight.delete(topic);
-      if (!ok && this.sent.get(topic) === payload) this.sent.delete(topic);
+      if (!ok && this.sent.get(topic) === fingerprint) this.sent.delete(topic);
       const next = this.wanted.get(topic);
       if (!this.stopped && next !== undefined) {
         this.wanted.delete(topic);

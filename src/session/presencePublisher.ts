@@ -14,6 +14,7 @@ import type { PublisherAction, SessionFacts } from './publisherState.js';
 import { decide, explainPresence, isOverridden, renewalDueAt, sessionAlive, type PresenceOrigin } from './publisherState.js';
 import type { LimiterTicket, RequestLimiter } from './requestLimiter.js';
 import type { RenewalMargin } from './renewalMargin.js';
+import { digest } from '../shared/digest.js';
 
 export interface PublisherUser {
   readonly key: string;
@@ -461,7 +462,7 @@ export class PresencePublisher {
   private emitState(): void {
     const next = this.snapshot();
     const { updatedAt: _ignored, ...rest } = next;
-    const key = JSON.stringify(rest);
+    const key = digest(JSON.stringify(rest)); // a fingerprint, not the JSON, is kept per user (issue 16, memory)
     if (key === this.lastEmitted) return;
     this.lastEmitted = key;
     this.current = next;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { createGraphStack, GraphError, type GraphStack } from '../../src/graph/index.js';
 import { graphErrorFrom } from '../../src/graph/graphPresenceClient.js';
-import { redactProxy } from '../../src/graph/httpStack.js';
+import { MAX_GRAPH_CONNECTIONS, redactProxy } from '../../src/graph/httpStack.js';
 import { ManualClock, systemClock } from '../../src/shared/clock.js';
 import { configFor, startConnectProxy, tempDir, watchOutgoing } from './helpers.js';
 import { capturingLogger } from '../helpers/logger.js';
@@ -51,6 +51,16 @@ describe('one HTTP stack: proxy, CAs, timeouts', () => {
     proxy.targets.length = 0;
     await open({}, { https_proxy: proxy.url, NO_PROXY: 'localhost,127.0.0.1' }).client.getPresence(emulator.users[0]!.id);
     expect(proxy.targets).toEqual([]);
+  });
+
+  it('opens at most MAX_GRAPH_CONNECTIONS sockets to Graph however many requests are in flight (issue 16, memory)', async () => {
+    const stack = open({ proxy: proxy.url });
+    await stack.tokens.getToken();
+    proxy.targets.length = 0; // from here, one CONNECT tunnel per new socket
+    const id = emulator.users[0]!.id;
+    await Promise.all(Array.from({ length: MAX_GRAPH_CONNECTIONS * 3 }, () => stack.client.getPresence(id)));
+    expect(proxy.targets.length).toBeGreaterThan(1); // the requests did go out in parallel
+    expect(proxy.targets.length).toBeLessThanOrEqual(MAX_GRAPH_CONNECTIONS);
   });
 
   it('an unreachable proxy is a retryable NETWORK error', async () => {

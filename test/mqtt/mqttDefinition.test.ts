@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeatureContext } from '../../src/feature.js';
 import { FEATURES } from '../../src/features.js';
 import { validateConfig } from '../../src/configuration.js';
-import { MqttFeature } from '../../src/mqtt/index.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { featureContext } from '../helpers/featureContext.js';
@@ -50,7 +49,8 @@ describe('the mqtt registry entry', () => {
     const bridge = new RecordingBridge([{ key: 'alex', id: 'alex-id' }], clock.now());
     const context = featureContext({ logger: recordingLogger(), clock, config, bridge, events: bridge.events });
     const feature = mqtt.build(config, context);
-    expect(feature).toBeInstanceOf(MqttFeature);
+    // a part whose MqttFeature (and mqtt.js) is built when it starts (issue 16, memory)
+    expect(feature).not.toBeNull();
     cleanups.push(() => feature!.stop());
     const watcher = await Watcher.connect(broker.url, 5);
     cleanups.push(() => watcher.close());

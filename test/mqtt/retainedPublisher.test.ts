@@ -65,6 +65,26 @@ describe('RetainedPublisher: latest wins, one publish in flight per topic', () =
     expect(sent.map((s) => s.payload)).toEqual(['same', 'other', 'other']);
   });
 
+  it('keeps a fingerprint of what was sent, not the payload, and still tells a one-character change from a repeat (issue 16, memory)', async () => {
+    const { sent, nextTurn, publisher, settle } = harness();
+    const state = (health: string) => JSON.stringify({ desired: 'Busy/InACall', confirmed: 'Busy/InACall', health, note: 'x'.repeat(300) });
+    publisher.want('u/state', state('ok'));
+    nextTurn();
+    sent[0]!.ack(true);
+    await settle();
+    // what the publisher holds per topic is a short fingerprint, not the 300-odd characters sent
+    const held = [...(publisher as unknown as { sent: Map<string, string> }).sent.values()];
+    expect(held).toHaveLength(1);
+    expect(held[0]!.length).toBeLessThan(32);
+    expect(held[0]).not.toContain('Busy');
+    publisher.want('u/state', state('ok')); // an unchanged state is still not republished
+    nextTurn();
+    expect(sent).toHaveLength(1);
+    publisher.want('u/state', state('oK')); // one character differs: it is sent
+    nextTurn();
+    expect(sent.map((s) => s.payload)).toEqual([state('ok'), state('oK')]);
+  });
+
   it('sends nothing while disconnected; after reset everything wanted again goes out, and a late PUBACK of the old connection holds nothing back', async () => {
     const { sent, sink, nextTurn, publisher, settle } = harness();
     publisher.want('t', '1');

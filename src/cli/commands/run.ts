@@ -54,6 +54,10 @@ Options:
                     when fleet.shardCount or PRESENCE_BRIDGE_SHARDS gives N (docs/fleet.md).
   --debug           Log every Graph call and signal (or set PRESENCE_BRIDGE_LOG_LEVEL=debug).
 
+Memory: the command relaunches itself once, in place, with --max-semi-space-size=1
+--optimize-for-size and MALLOC_ARENA_MAX=2. PRESENCE_BRIDGE_NODE_OPTIONS replaces the Node flags (empty: Node's
+defaults, no relaunch); heap flags already in NODE_OPTIONS are left alone.
+
 Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad usage or config.
 `;
 
