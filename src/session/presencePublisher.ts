@@ -1,4 +1,5 @@
 import type { GraphCallEvent, UserErrorInfo, UserHealth, UserState } from './userState.js';
+import { sameUserState } from './userState.js';
 import { graphCallEvent } from './graphCallEvent.js';
 import type { GraphPresenceClient } from '../graph/types.js';
 import { GraphError } from '../graph/types.js';
@@ -85,7 +86,7 @@ export class PresencePublisher {
   private timer: TimerHandle | undefined;
   private timerAt: number | undefined;
   private stopped = false;
-  private lastEmitted = '';
+  private emitted = false;
   private current: UserState;
   private gated: NonNullable<UserState['gated']> | null = null;
 
@@ -457,10 +458,8 @@ export class PresencePublisher {
 
   private emitState(): void {
     const next = this.snapshot();
-    const { updatedAt: _ignored, ...rest } = next;
-    const key = JSON.stringify(rest);
-    if (key === this.lastEmitted) return;
-    this.lastEmitted = key;
+    if (this.emitted && sameUserState(next, this.current)) return;
+    this.emitted = true;
     this.current = next;
     try {
       this.deps.onState?.(next);
