@@ -75,7 +75,10 @@ export abstract class BaseProvider {
     if (!result?.accessToken) {
       throw new GraphError('the sign-in service returned no access token', { code: 'AUTH_FAILED', hint: 'check the app registration and try again', retryable: false });
     }
-    this.held = { token: result.accessToken, until: holdUntil(result, Date.now()) };
+    const until = holdUntil(result, Date.now());
+    // A plain request that started before a forced refresh may answer after it with the older
+    // (refused) token: the token that lives longer is the newer one, and stays held.
+    if (this.held === undefined || until >= this.held.until) this.held = { token: result.accessToken, until };
     return result.accessToken;
   }
 }
