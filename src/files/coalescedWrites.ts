@@ -22,17 +22,11 @@ export class CoalescedWrites {
   private lastStart = Number.NEGATIVE_INFINITY;
   private wake: (() => void) | undefined;
   private hurry = 0;
-  private started = 0;
 
   constructor(
     private readonly write: () => Promise<void>,
     private readonly spacingMs: number = WRITE_SPACING_MS,
   ) {}
-
-  /** Writes started so far (for the bridge's diagnostics and tests of how often the disk is touched). */
-  get writesStarted(): number {
-    return this.started;
-  }
 
   /** Something changed: make sure a write that includes it follows. */
   request(): void {
@@ -75,7 +69,6 @@ export class CoalescedWrites {
     this.wake = undefined;
     this.pending = false;
     this.lastStart = performance.now();
-    this.started++;
     // the writers log their own failures; one that throws must not stop the writes after it
     await this.write().catch(() => undefined);
   }

@@ -159,11 +159,6 @@ export class IntentStore {
     return this.writes.flush();
   }
 
-  /** Times the file was written in this run (diagnostics: a burst of changes shares writes). */
-  get writesStarted(): number {
-    return this.writes.writesStarted;
-  }
-
   private key(user: string, input: string): string {
     return `${user}\u0000${input}`;
   }

@@ -140,11 +140,6 @@ export class SessionLedger {
     return this.writes.flush();
   }
 
-  /** Times the file was written in this run (diagnostics: a burst of first signals shares writes). */
-  get writesStarted(): number {
-    return this.writes.writesStarted;
-  }
-
   private schedule(): void {
     this.writes.request();
   }
