@@ -27,8 +27,8 @@ export function holdUntil(result: Pick<AuthenticationResult, 'expiresOn' | 'refr
 }
 
 /**
- * What both token providers share: one request in flight, the check of MSAL's answer, and the
- * held token. Every Graph request needs a token, and asking MSAL for it each time costs a cache
+ * What both token providers share: one request in flight, the check of MSAL's answer, and (in
+ * application mode) the held token. Every Graph request needs a token, and asking MSAL for it each time costs a cache
  * lookup (account and credential filtering, scope matching, expiry checks) per request, which at
  * hundreds of requests a second is a large part of a request's CPU. So the last token is held
  * and handed out until shortly before it expires ({@link holdUntil}); a forced refresh (Graph
@@ -38,6 +38,12 @@ export abstract class BaseProvider {
   private inflight: Promise<string> | undefined;
   private inflightForced: Promise<string> | undefined;
   private held: HeldToken | undefined;
+  /**
+   * Whether tokens are held. Application mode only: in delegated mode MSAL reads the token cache
+   * file on each call, so a `presence-bridge logout` from another process takes effect at the next
+   * request, and one user's requests are few.
+   */
+  protected readonly holdsTokens: boolean = false;
 
   constructor(
     readonly clientId: string,
@@ -64,11 +70,6 @@ export abstract class BaseProvider {
     return promise;
   }
 
-  /** Forget the held token (a sign-in replaced the account). */
-  protected dropHeldToken(): void {
-    this.held = undefined;
-  }
-
   protected abstract acquire(forceRefresh: boolean): Promise<string>;
 
   protected tokenOf(result: AuthenticationResult | null): string {
@@ -78,7 +79,7 @@ export abstract class BaseProvider {
     const until = holdUntil(result, Date.now());
     // A plain request that started before a forced refresh may answer after it with the older
     // (refused) token: the token that lives longer is the newer one, and stays held.
-    if (this.held === undefined || until >= this.held.until) this.held = { token: result.accessToken, until };
+    if (this.holdsTokens && (this.held === undefined || until >= this.held.until)) this.held = { token: result.accessToken, until };
     return result.accessToken;
   }
 }

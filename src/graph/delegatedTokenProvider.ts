@@ -75,7 +75,6 @@ export class DelegatedTokenProvider extends BaseProvider implements MsalTokenPro
       request.cancel = true;
     };
     options?.signal?.addEventListener('abort', abort, { once: true });
-    this.dropHeldToken();
     try {
       const result = await this.app.acquireTokenByDeviceCode(request);
       if (!result?.account) {
