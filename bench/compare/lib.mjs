@@ -154,6 +154,19 @@ async function watchOnline(config) {
 }
 
 /** `presence-bridge run` (the built CLI) as a child process; resolves once it is running and subscribed. */
+/**
+ * Node flags for the bridge process from the profiling knobs (none by default, so a plain run
+ * measures the bridge as users run it):
+ * - BENCH_BRIDGE_CPU_PROF=1: `--cpu-prof` into `<dir>/prof` (written when the bridge exits cleanly);
+ * - BENCH_BRIDGE_TRACE_GC=1: `--trace-gc` (one line per collection in `<dir>/bridge.log`).
+ */
+export function profilingFlags(dir) {
+  const flags = [];
+  if (process.env.BENCH_BRIDGE_CPU_PROF === '1') flags.push('--cpu-prof', `--cpu-prof-dir=${join(dir, 'prof')}`);
+  if (process.env.BENCH_BRIDGE_TRACE_GC === '1') flags.push('--trace-gc');
+  return flags;
+}
+
 export async function startBridgeProcess(config, dir, env = {}) {
   await mkdir(dir, { recursive: true });
   const status = config.mqtt ? await watchOnline(config) : null;
@@ -161,7 +174,7 @@ export async function startBridgeProcess(config, dir, env = {}) {
   await writeFile(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
   const logFile = join(dir, 'bridge.log');
   const out = openSync(logFile, 'w');
-  const child = spawn(process.execPath, [join(DIST, 'cli/main.js'), 'run', '--config', configFile, '--storage', dir], {
+  const child = spawn(process.execPath, [...profilingFlags(dir), join(DIST, 'cli/main.js'), 'run', '--config', configFile, '--storage', dir], {
     stdio: ['ignore', out, out],
     env: { ...process.env, ...env },
   });
@@ -342,6 +355,7 @@ export function matchLatencies(signals, requests) {
     list.push(s);
   }
   const latencies = [];
+  const served = [];
   let unserved = 0;
   for (const [user, list] of signalsByUser) {
     const reqs = byUser.get(user) ?? [];
@@ -349,11 +363,15 @@ export function matchLatencies(signals, requests) {
       const nextSame = list.slice(i + 1).find((x) => x.pair === s.pair);
       const limit = nextSame ? nextSame.t : Infinity;
       const r = reqs.find((x) => x.at >= s.t && x.at < limit && x.pair === s.pair);
-      if (r) latencies.push(r.at - s.t);
-      else unserved++;
+      if (r) {
+        latencies.push(r.at - s.t);
+        served.push({ user, t: s.t, ms: r.at - s.t });
+      } else unserved++;
     });
   }
-  return { latencies, unserved };
+  // `served`: each served signal with its publish time, so the slow ones can be lined up with
+  // the bridge's log (GC lines, ledger writes, token calls) by timestamp.
+  return { latencies, unserved, served };
 }
 
 export function percentile(values, p) {

@@ -6,6 +6,15 @@
 //   node bench/compare/run.mjs           (after npm run build)
 //
 // Env: BENCH_USERS (3000), BENCH_SECONDS ("12,8,6": seconds at 1, 100, 300 msg/s).
+// Knobs for iterating on one contender (the report needs all three and the extras; with a knob
+// set only compare-results.json is written):
+//   BENCH_CONTENDERS=bridge        only these (comma list of floor, bridge, node-red)
+//   BENCH_RATES=300                only these rates (each must be one of 1, 100, 300)
+//   BENCH_EXTRAS=0                 skip the duplicates, the burst and the throttled runs
+//   BENCH_BRIDGE_CPU_PROF=1        the bridge runs with --cpu-prof (bench/.work/compare/bridge/prof)
+//   BENCH_BRIDGE_TRACE_GC=1        the bridge runs with --trace-gc (lines in its bridge.log)
+// Each rate's result also lists its slowest served signals with their publish time (`slowest`),
+// to line up with the bridge's log and GC trace.
 //
 // Contenders: the floor (bench/compare/floor.mjs: a bare mqtt.js subscriber + undici pool, the
 // least a program can do for the job), Node-RED, and the bridge.
@@ -32,8 +41,13 @@ import {
 requireBuild();
 const USERS = Number(process.env.BENCH_USERS ?? 3000);
 const BURST_USERS = 100;
-const RATES = [1, 100, 300];
-const SECONDS = (process.env.BENCH_SECONDS ?? '12,8,6').split(',').map(Number);
+const ALL_RATES = [1, 100, 300];
+const ALL_SECONDS = (process.env.BENCH_SECONDS ?? '12,8,6').split(',').map(Number);
+const RATES = process.env.BENCH_RATES ? process.env.BENCH_RATES.split(',').map(Number) : ALL_RATES;
+const SECONDS = RATES.map((rate) => ALL_SECONDS[ALL_RATES.indexOf(rate)] ?? 6);
+const CONTENDERS = (process.env.BENCH_CONTENDERS ?? 'floor,bridge,node-red').split(',');
+const EXTRAS = process.env.BENCH_EXTRAS !== '0';
+const PARTIAL = CONTENDERS.length < 3 || RATES.length < ALL_RATES.length || !EXTRAS;
 const THROTTLED_RATE = 1000;
 const THROTTLED_SECONDS = 5;
 const started = Date.now();
@@ -118,7 +132,7 @@ async function unthrottledRun(kind, broker, driver) {
       clearInterval(pump);
       await settle(em, requests);
       const cpu1 = procStats(system.pid).cpuMs;
-      const { latencies, unserved } = matchLatencies(signals, requests);
+      const { latencies, unserved, served } = matchLatencies(signals, requests);
       const sets = requests.filter((r) => r.op === 'setPresence');
       const wrong = converged.wrong;
       result.rates[rate] = {
@@ -135,9 +149,12 @@ async function unthrottledRun(kind, broker, driver) {
         finalStateWrong: wrong,
         convergedAfterMs: converged.ms,
         rssPeakKb: sampler.peak(),
+        slowest: served.sort((x, y) => y.ms - x.ms).slice(0, 20).map((x) => ({ ...x, at: new Date(x.t).toISOString() })),
       };
-      log(kind, `${rate}/s`, JSON.stringify(result.rates[rate]));
+      const { slowest: _slowest, ...shown } = result.rates[rate];
+      log(kind, `${rate}/s`, JSON.stringify(shown));
     }
+    if (!EXTRAS) return result;
     // Duplicates: every user re-sends the state it is already in (a device re-reporting).
     {
       const requests = [];
@@ -257,11 +274,11 @@ const driver = mqtt.connect(broker.url, { clientId: `bench-driver-${process.pid}
 await until(() => driver.connected, 'driver connection');
 const results = { at: new Date().toISOString(), users: USERS, seconds: SECONDS, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavgBefore: loadavg(), node: process.version, commit: (() => { try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(); } catch { return 'unknown'; } })() };
 try {
-  results.floor = await unthrottledRun('floor', broker, driver);
-  results.bridge = await unthrottledRun('bridge', broker, driver);
-  results.nodeRed = await unthrottledRun('node-red', broker, driver);
-  results.throttledNodeRed = await throttledRun('node-red', broker, driver);
-  results.throttledBridge = await throttledRun('bridge', broker, driver);
+  if (CONTENDERS.includes('floor')) results.floor = await unthrottledRun('floor', broker, driver);
+  if (CONTENDERS.includes('bridge')) results.bridge = await unthrottledRun('bridge', broker, driver);
+  if (CONTENDERS.includes('node-red')) results.nodeRed = await unthrottledRun('node-red', broker, driver);
+  if (EXTRAS && CONTENDERS.includes('node-red')) results.throttledNodeRed = await throttledRun('node-red', broker, driver);
+  if (EXTRAS && CONTENDERS.includes('bridge')) results.throttledBridge = await throttledRun('bridge', broker, driver);
   results.loadavgAfter = loadavg();
   const schedule = await import(pathToFileURL(join(DIST, 'presence/renewalSchedule.js')).href);
   const hour = 3_600_000;
@@ -274,6 +291,10 @@ try {
   await broker.close();
 }
 await writeFile(join(WORK, 'compare-results.json'), JSON.stringify(results, null, 2));
+if (PARTIAL) {
+  log(`partial run (${CONTENDERS.join(', ')} at ${RATES.join(', ')} msg/s${EXTRAS ? '' : ', no extras'}): no report; results in bench/.work/compare-results.json`);
+  process.exit(0);
+}
 
 // ---- report (markdown) ----
 const b = results.bridge;

@@ -15,6 +15,8 @@ export class ApplicationTokenProvider extends BaseProvider implements MsalTokenP
   readonly cacheFile = undefined;
   private readonly app: ConfidentialClientApplication;
   private readonly credential: 'secret' | 'certificate';
+  /** One app token serves every user's requests: held, not looked up in MSAL's cache per request. */
+  protected override readonly holdsTokens = true;
 
   constructor(config: PresenceBridgeConfig, deps: TokenProviderDeps) {
     super(config.auth.clientId, deps);

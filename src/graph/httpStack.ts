@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { errorMessage } from '../logger.js';
 import { GraphConfigError } from './errors.js';
@@ -94,10 +94,20 @@ function headerRecord(headers: Record<string, string | string[] | undefined>): R
 /** Sockets per origin (Graph, the sign-in host): requests beyond wait in undici's queue. */
 export const MAX_GRAPH_CONNECTIONS = 32;
 
+/**
+ * The TLS settings every connection of the stack uses. With extra CAs, one SecureContext is built
+ * here and shared: given `ca` instead, Node builds a new context for every connection, parsing
+ * all ~120 root certificates again (about 12 ms of CPU each time, on the event loop), which made
+ * each new connection to Graph a stall for every signal behind it.
+ */
+export function tlsOptions(options: { caFile?: string; env: NodeJS.ProcessEnv }): { secureContext?: SecureContext } {
+  const ca = trustedCas(options);
+  return ca ? { secureContext: createSecureContext({ ca }) } : {};
+}
+
 export function createHttpStack(options: HttpStackOptions): HttpStack {
   const timeoutMs = Math.round(options.timeoutSeconds * 1000);
-  const ca = trustedCas({ caFile: options.caFile, env: options.env });
-  const tls = ca ? { ca } : {};
+  const tls = tlsOptions({ caFile: options.caFile, env: options.env });
   const common = {
     // At most this many sockets per origin (undici's default is no cap): at 300 msg/s an uncapped
     // agent opened 65 TLS connections, ~50 MiB of memory outside the V8 heap (BENCHMARKS.md, issue 16 memory)

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../files/atomicFile.js';
+import { CoalescedWrites } from '../files/coalescedWrites.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 import type { StoredIntent } from '../presence/intentRestore.js';
@@ -60,13 +61,14 @@ function parseRecord(raw: unknown): StoredIntent | undefined {
  * Each input's latest set intent per user, kept in the storage folder so a restart restores what
  * the inputs said (issue 20). Recording is synchronous and only marks the file dirty: the write
  * runs after the caller returned, never between a signal and its setPresence, and changes made
- * while a write is in flight are coalesced into one next write. Writes are atomic (temporary
+ * while a write is in flight or waiting are coalesced into one next write (writes are spaced by
+ * WRITE_SPACING_MS while changes keep coming; the first after a quiet spell goes at once). Writes are atomic (temporary
  * file, then rename) and mode 0600, through the shared state-file writer.
  */
 export class IntentStore {
   private readonly records = new Map<string, StoredIntent>();
-  private writing: Promise<void> = Promise.resolve();
-  private dirty = false;
+  /** Whole-file rewrites, coalesced and spaced (at most one per WRITE_SPACING_MS while changes keep coming). */
+  private readonly writes = new CoalescedWrites(() => this.write());
   readonly file: string;
 
   constructor(
@@ -153,12 +155,8 @@ export class IntentStore {
   }
 
   /** Resolves once what was recorded so far is on disk. */
-  async flush(): Promise<void> {
-    await this.writing;
-    if (this.dirty) {
-      this.schedule();
-      await this.writing;
-    }
+  flush(): Promise<void> {
+    return this.writes.flush();
   }
 
   private key(user: string, input: string): string {
@@ -166,15 +164,12 @@ export class IntentStore {
   }
 
   private schedule(): void {
-    if (this.dirty) return;
-    this.dirty = true;
-    // setImmediate: the write starts after the signal's own work (mapping, arbiter, the Graph call
-    // queued) has run, and every change made meanwhile goes into the same write.
-    this.writing = this.writing.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => this.write());
+    // The write starts after the signal's own work (mapping, arbiter, the Graph call queued) has
+    // run, and every change made meanwhile goes into the same write.
+    this.writes.request();
   }
 
   private async write(): Promise<void> {
-    this.dirty = false;
     const intents: IntentRecord[] = [...this.records.values()].map((i) => ({
       user: i.user,
       input: i.input,

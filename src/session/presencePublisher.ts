@@ -1,4 +1,5 @@
 import type { GraphCallEvent, UserErrorInfo, UserHealth, UserState } from './userState.js';
+import { sameUserState } from './userState.js';
 import { graphCallEvent } from './graphCallEvent.js';
 import type { GraphPresenceClient } from '../graph/types.js';
 import { GraphError } from '../graph/types.js';
@@ -14,7 +15,6 @@ import type { PublisherAction, SessionFacts } from './publisherState.js';
 import { decide, explainPresence, isOverridden, renewalDueAt, sessionAlive, type PresenceOrigin } from './publisherState.js';
 import type { LimiterTicket, RequestLimiter } from './requestLimiter.js';
 import type { RenewalMargin } from './renewalMargin.js';
-import { digest } from '../shared/digest.js';
 
 export interface PublisherUser {
   readonly key: string;
@@ -86,7 +86,7 @@ export class PresencePublisher {
   private timer: TimerHandle | undefined;
   private timerAt: number | undefined;
   private stopped = false;
-  private lastEmitted = '';
+  private emitted = false;
   private current: UserState;
   private gated: NonNullable<UserState['gated']> | null = null;
 
@@ -461,10 +461,8 @@ export class PresencePublisher {
 
   private emitState(): void {
     const next = this.snapshot();
-    const { updatedAt: _ignored, ...rest } = next;
-    const key = digest(JSON.stringify(rest)); // a fingerprint, not the JSON, is kept per user (issue 16, memory)
-    if (key === this.lastEmitted) return;
-    this.lastEmitted = key;
+    if (this.emitted && sameUserState(next, this.current)) return;
+    this.emitted = true;
     this.current = next;
     try {
       this.deps.onState?.(next);

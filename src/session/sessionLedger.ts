@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../files/atomicFile.js';
+import { CoalescedWrites } from '../files/coalescedWrites.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 
@@ -37,8 +38,8 @@ export class SessionLedger {
   private onDisk = new Set<string>();
   /** The users the write in progress puts on disk, while one is. */
   private inWrite: ReadonlySet<string> | null = null;
-  private writing: Promise<void> = Promise.resolve();
-  private dirty = false;
+  /** Whole-file rewrites, coalesced and spaced: a burst of first signals costs a few writes, not one each. */
+  private readonly writes = new CoalescedWrites(() => this.write());
   private open = false;
   private previousOpen = false;
   readonly file: string;
@@ -114,8 +115,10 @@ export class SessionLedger {
 
   /**
    * Call before a setPresence for `userId`: records the user and, unless the file already lists
-   * them (and no write in progress drops them), writes the listing in the background. Never makes
-   * the setPresence wait: until the listing lands, the run's open mark covers the user.
+   * them (and no write in progress drops them), writes the listing in the background, in the
+   * next of the coalesced writes (the first after a quiet spell at once, then at most one per
+   * WRITE_SPACING_MS). Never makes the setPresence wait: until the listing lands, the run's open
+   * mark covers the user.
    */
   ensureListed(userId: string): undefined {
     this.users.add(userId);
@@ -133,22 +136,15 @@ export class SessionLedger {
   }
 
   /** Resolves once what was recorded so far is on disk. */
-  async flush(): Promise<void> {
-    await this.writing;
-    if (this.dirty) {
-      this.schedule();
-      await this.writing;
-    }
+  flush(): Promise<void> {
+    return this.writes.flush();
   }
 
   private schedule(): void {
-    if (this.dirty) return;
-    this.dirty = true;
-    this.writing = this.writing.then(() => this.write());
+    this.writes.request();
   }
 
   private async write(): Promise<void> {
-    this.dirty = false;
     const snapshot = new Set(this.users);
     this.inWrite = snapshot;
     const body: LedgerFile = { version: 1, users: [...snapshot], open: this.open };

@@ -63,3 +63,41 @@ export interface GraphCallEvent {
   readonly durationMs: number;
 }
 
+
+type Same<T> = (a: T, b: T) => boolean;
+const same = <T>(a: T, b: T): boolean => a === b;
+const sameFields =
+  <T extends object>(...keys: (keyof T)[]): Same<T | null | undefined> =>
+  (a, b) =>
+    a === b || (a !== null && a !== undefined && b !== null && b !== undefined && keys.every((k) => a[k] === b[k]));
+const samePresence = sameFields<ObservedPresence>('availability', 'activity');
+
+/**
+ * How each field of a UserState is compared: a Record over every key, so a field added to
+ * UserState does not compile until it says how it is compared.
+ */
+const FIELD_EQUALITY: { readonly [K in keyof Omit<UserState, 'updatedAt'>]-?: Same<UserState[K]> } = {
+  userKey: same,
+  userId: same,
+  displayName: same,
+  desired: samePresence,
+  source: same,
+  confirmed: samePresence,
+  sessionExpiresAt: same,
+  nextRenewalAt: same,
+  health: same,
+  lastError: sameFields<UserErrorInfo>('code', 'message', 'hint', 'at'),
+  actual: samePresence,
+  overridden: same,
+  actualFrom: same,
+  gated: sameFields<{ readonly gate: string; readonly note: string }>('gate', 'note'),
+};
+const FIELDS = Object.keys(FIELD_EQUALITY) as (keyof typeof FIELD_EQUALITY)[];
+
+/**
+ * Whether two states say the same (their time aside): what decides that a publisher has a new
+ * state to tell. Field by field, without building a JSON text of each state on every change.
+ */
+export function sameUserState(a: UserState, b: UserState): boolean {
+  return FIELDS.every((k) => (FIELD_EQUALITY[k] as Same<unknown>)(a[k], b[k]));
+}

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, watch } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { yieldToEventLoop } from '../../src/shared/clock.js';
 import { SESSION_LEDGER_FILE } from '../../src/session/sessionLedger.js';
+import { WRITE_SPACING_MS } from '../../src/files/coalescedWrites.js';
+import { INTENT_STORE_FILE } from '../../src/session/intentStore.js';
 import { createBridge, STARTUP_GRACE_MS } from '../../src/bridge.js';
 import { HOUR, Harness } from '../helpers/harness.js';
 import { capturingLogger } from '../helpers/logger.js';
@@ -186,5 +189,68 @@ describe('session ledger and the first setPresence', () => {
     expect(s.arrivals.length).toBeGreaterThan(listedFrom);
     expect(s.arrivals.slice(listedFrom).every((listed) => listed.includes(id))).toBe(true);
     expect(h.presenceOf()).toBe('Away/Away');
+  });
+});
+
+/**
+ * Counts the writes of state files in `dir` as they happen: each atomic write creates its own
+ * temporary file (`.<name>.<random>.tmp`) beside the file, so distinct temporary names are writes.
+ */
+function countWrites(dir: string): { of(file: string): number; close(): void } {
+  const seen = new Set<string>();
+  const watcher = watch(dir, (_event, name) => {
+    if (name !== null && name.endsWith('.tmp')) seen.add(name);
+  });
+  return {
+    of: (file) => [...seen].filter((n) => n.startsWith(`.${file}.`)).length,
+    close: () => watcher.close(),
+  };
+}
+
+describe('a burst of first signals (issue 16: the first signal counts as much as the thousandth)', () => {
+  const USERS = 40;
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  it('shares state file writes (at most one per spacing), while every user ends up listed and each set left under the open mark', async () => {
+    const inputs = Array.from({ length: USERS }, (_, i) => ({ type: 'mqtt', name: `in${i}`, topic: `desk/${i}`, user: `u${i}`, map: { busy: 'Busy/InACall' } }));
+    const arrivals: unknown[] = [];
+    const where: { storage?: string } = {};
+    const logger = capturingLogger((line) => {
+      if (line.level === 'debug' && where.storage !== undefined && /POST \/v1\.0\/users\/[^/]+\/presence\/setPresence /.test(line.message)) arrivals.push(ledgerFile(where.storage));
+    });
+    h = await Harness.create({ userCount: USERS, emulator: { logger }, config: { onShutdown: 'keep', inputs } });
+    where.storage = h.storage;
+    const writes = countWrites(h.storage);
+    const harness = h;
+    try {
+      const started = performance.now();
+      // one user's first signal after another, each once the previous one's setPresence arrived:
+      // spread over real time, as a stream of messages is, not all in one turn of the event loop
+      for (let i = 0; i < USERS; i++) {
+        harness.bridge.signal({ input: `in${i}`, value: 'busy', at: harness.clock.now() });
+        await until(() => arrivals.length === i + 1, `user ${i}'s first setPresence`);
+      }
+      const elapsed = performance.now() - started;
+      const ids = harness.config.users.map((u) => u.id);
+      await until(() => ids.every((id) => ledgerOnDisk(harness.storage).includes(id)), 'every user listed');
+      await until(() => writes.of(INTENT_STORE_FILE) > 0, 'the intents written');
+      const allowed = 2 + Math.ceil((performance.now() - started) / WRITE_SPACING_MS);
+      // a write per first signal would be USERS writes; the spacing allows about one per WRITE_SPACING_MS
+      expect(writes.of(SESSION_LEDGER_FILE)).toBeLessThanOrEqual(Math.min(allowed, USERS / 2));
+      expect(writes.of(INTENT_STORE_FILE)).toBeLessThanOrEqual(Math.min(allowed, USERS / 2));
+      expect(elapsed).toBeGreaterThan(0);
+    } finally {
+      writes.close();
+    }
+    // every setPresence left while the file on disk carried the open mark: a kill at any moment of
+    // the burst leaves a file that makes the next run clear (test above)
+    expect(arrivals).toHaveLength(USERS);
+    expect(arrivals.every((file) => (file as { open?: boolean }).open === true)).toBe(true);
+    await h.bridge.stop();
+    expect(ledgerFile(h.storage)).toMatchObject({ open: false, users: expect.arrayContaining(h.config.users.map((u) => u.id)) as unknown });
   });
 });
