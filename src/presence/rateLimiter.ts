@@ -46,6 +46,35 @@ export class RequestBudget {
     return true;
   }
 
+  /**
+   * Re-date a slot taken at `from` to `to` (later): a request counted from its dispatch that was
+   * answered only at `to` holds its slot for the window from then. A slot that already left the
+   * window is counted again from `to`.
+   */
+  move(from: number, to: number): void {
+    if (to <= from) return;
+    const at = this.indexOf(from, this.head);
+    if (at < this.taken.length && this.taken[at] === from) this.taken.splice(at, 1);
+    this.taken.splice(this.indexOf(to + 1, this.head), 0, to);
+  }
+
+  /** The first index at or after `from` whose stamp is not below `value` (the stamps are sorted). */
+  private indexOf(value: number, from: number): number {
+    let lo = from;
+    let hi = this.taken.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.taken[mid]! < value) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** When the oldest slot in the window leaves it (undefined when the window is empty). */
+  oldestFreesAt(now: number): number | undefined {
+    return this.used(now) > 0 ? this.taken[this.head]! + this.windowMs : undefined;
+  }
+
   /** The earliest time at or after `now` when {@link tryTake} will succeed. */
   nextFreeAt(now: number): number {
     if (this.used(now) < this.maxPerWindow) return now;

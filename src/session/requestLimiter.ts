@@ -74,7 +74,8 @@ interface Waiting {
 
 /**
  * The one gate every Graph presence request of the bridge passes: at most `maxPer30s` in any
- * 30 s window, shared by all users, so thousands of users cannot trip Graph's per-app throttling.
+ * 30 s window (a request counts from its dispatch until 30 s after its answer, so Graph, which
+ * counts arrivals, never sees more), shared by all users, so thousands of users cannot trip Graph's per-app throttling.
  * When saturated, the request whose deadline is soonest goes first (a renewal about to fade
  * before a fresh one). Time comes from the injected clock.
  */
@@ -94,7 +95,8 @@ export class RequestLimiter {
   private timerAt: number | undefined;
   private closed = false;
   private granted = 0;
-  private readonly running = new Set<Promise<unknown>>();
+  /** Requests in flight, with the time each was dispatched. */
+  private readonly running = new Map<Promise<unknown>, number>();
 
   constructor(
     private readonly clock: Clock,
@@ -151,7 +153,7 @@ export class RequestLimiter {
 
   /** Resolves once every started request has settled (new ones started meanwhile included). */
   async whenIdle(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running]);
+    while (this.running.size > 0) await Promise.all([...this.running.keys()]);
   }
 
   /** Requests granted since the limiter was made. */
@@ -176,8 +178,10 @@ export class RequestLimiter {
       const head = this.nextEligible(now);
       if (!head) return;
       if (this.running.size >= this.maxInFlight) return; // a settling request drains again
-      if (this.budget.used(now) >= this.budget.maxPerWindow || this.pace.used(now) >= this.pace.maxPerWindow) {
-        this.arm(Math.max(this.budget.nextFreeAt(now), this.pace.nextFreeAt(now)));
+      const budgetFreeAt = this.budgetFreeAt(now);
+      if (budgetFreeAt !== now || this.pace.used(now) >= this.pace.maxPerWindow) {
+        // undefined: the budget is held by requests in flight only, and one settling drains again
+        if (budgetFreeAt !== undefined) this.arm(Math.max(budgetFreeAt, this.pace.nextFreeAt(now)));
         return;
       }
       const isCommand = head.kind === 'command';
@@ -201,11 +205,14 @@ export class RequestLimiter {
       const tracked = started
         .catch((error: unknown) => this.logger.debug(`rate limiter: request failed: ${errorMessage(error)}`))
         .finally(() => {
+          // Graph counts a request when it arrives, between its dispatch and its answer: re-dated
+          // to its answer, its slot is in our window whenever it can be in Graph's
+          this.budget.move(now, this.clock.now());
           this.running.delete(tracked);
           if (isCommand) this.commandsRunning--;
           this.drain();
         });
-      this.running.add(tracked);
+      this.running.set(tracked, now);
     }
   }
 
@@ -228,6 +235,19 @@ export class RequestLimiter {
     }
     if (commandAllowed && (!best || command.deadline < best.deadline)) best = command;
     return best;
+  }
+
+  /**
+   * When the budget has a slot: `now`, a later time, or undefined until a request in flight
+   * settles. Slots are requests dispatched or answered in the last 30 s, and any request still in
+   * flight whose dispatch already left the window (a hung one, until its timeout).
+   */
+  private budgetFreeAt(now: number): number | undefined {
+    const counted = this.budget.used(now);
+    if (counted >= this.budget.maxPerWindow) return this.budget.nextFreeAt(now);
+    let stale = 0;
+    for (const dispatched of this.running.values()) if (dispatched + RATE_WINDOW_MS <= now) stale++;
+    return counted + stale < this.budget.maxPerWindow ? now : this.budget.oldestFreesAt(now);
   }
 
   private queueOf(kind: RequestClass): DueQueue<Waiting> {

@@ -120,7 +120,8 @@ describe('examples/kubernetes', () => {
     const config = await loaded();
     const metrics = docs('services.yaml').find((s) => get(s, 'metadata', 'name') === 'presence-bridge-metrics')!;
     const path = get(metrics, 'metadata', 'annotations', 'prometheus.io/path') as string;
-    // every feature the config selects, built on real pieces (not started: nothing connects)
+    // every feature the config selects, built on real pieces; only metrics is started (its code
+    // loads and registers its route at start), nothing else connects
     const routes = new RouteTable();
     const logger = capturingLogger();
     const clock = new ManualClock();
@@ -128,7 +129,17 @@ describe('examples/kubernetes', () => {
     const bridge = createBridge(config, { logger, clock, storagePath, routes, features: [] });
     const http = new UndiciHttpClient();
     const context: FeatureContext = { logger, clock, storagePath, config, bridge, events: bridge.events.listenOnly(), http, routes, instance: { id: 'presence-bridge-0', shard: { index: 0, count: 3 } }, readiness: new ReadinessChecks() };
-    for (const feature of FEATURES) if (feature.uses(config)) feature.build(config, context);
+    const started = [];
+    for (const feature of FEATURES) {
+      if (!feature.uses(config)) continue;
+      const part = feature.build(config, context);
+      if (part && feature.name === 'metrics') {
+        await part.start();
+        started.push(part);
+      }
+    }
+    expect(started).toHaveLength(1);
+    for (const part of started) await part.stop();
     await removeDir(storagePath);
     await http.close();
     for (const route of [path, '/healthz', '/readyz']) {

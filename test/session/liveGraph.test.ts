@@ -1,4 +1,5 @@
 import { readFile, rm, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBridge } from '../../src/bridge.js';
@@ -7,6 +8,7 @@ import { INTENT_STORE_FILE } from '../../src/session/intentStore.js';
 import { SESSION_LEDGER_FILE } from '../../src/session/sessionLedger.js';
 import { UNAUTHORIZED_GRACE_MS } from '../../src/presence/retryDelay.js';
 import { Harness, MINUTE } from '../helpers/harness.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -41,8 +43,10 @@ describe('a user given by user principal name', () => {
     const file = join(h.storage, USER_ID_CACHE_FILE);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ users: { [upn.toLowerCase()]: { id: guid } } });
-    // the session ledger lists the object id too
-    expect(JSON.parse(await readFile(join(h.storage, SESSION_LEDGER_FILE), 'utf8'))).toMatchObject({ users: [guid] });
+    // the session ledger lists the object id too (its listing lands within one write spacing)
+    const ledger = (): unknown => JSON.parse(readFileSync(join(h.storage, SESSION_LEDGER_FILE), 'utf8'));
+    await waitFor(() => (ledger() as { users: string[] }).users.includes(guid), { what: 'the ledger listing the object id', timeoutMs: 5_000 });
+    expect(ledger()).toMatchObject({ users: [guid] });
 
     // a restart finds the mapping in the storage folder: no directory lookup
     await h.stop();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
-import { ManualClock } from '../../src/shared/clock.js';
+import { ManualClock, yieldToEventLoop } from '../../src/shared/clock.js';
 import { MAX_QUEUED_COMMANDS, RequestLimiter } from '../../src/session/requestLimiter.js';
 import { capturingLogger } from '../helpers/logger.js';
 
@@ -17,12 +17,69 @@ describe('RequestLimiter', () => {
     for (const [name, deadline] of [['a', 50], ['b', 40], ['c', 30], ['late', 500], ['urgent', 10], ['mid', 100]] as const) {
       limiter.submit(start + deadline, job(name));
     }
+    await yieldToEventLoop(); // the first three are answered at once
     // a, b, c go at once (room), then urgent, mid, late as slots free, soonest deadline first
     expect(runs.map((r) => r.name)).toEqual(['a', 'b', 'c']);
     expect(limiter.waiting()).toBe(3);
     await clock.advance(30_000);
     expect(runs.map((r) => r.name)).toEqual(['a', 'b', 'c', 'urgent', 'mid', 'late']);
     expect(runs.slice(3).every((r) => r.at === start + 30_000)).toBe(true);
+    limiter.close();
+  });
+
+  it('holds a slot from dispatch until 30 s after the answer: Graph counts arrivals, which can come late', async () => {
+    const clock = new ManualClock();
+    const limiter = new RequestLimiter(clock, 2, silentLogger);
+    const start = clock.now();
+    const runs: { name: string; at: number }[] = [];
+    let answerSlow: () => void = () => undefined;
+    limiter.submit(start, () => {
+      runs.push({ name: 'slow', at: clock.now() - start });
+      return new Promise<void>((resolve) => (answerSlow = resolve));
+    });
+    const job = (name: string) => () => {
+      runs.push({ name, at: clock.now() - start });
+      return Promise.resolve();
+    };
+    limiter.submit(start + 1, job('fast'));
+    limiter.submit(start + 2, job('next'));
+    limiter.submit(start + 3, job('last'));
+    await yieldToEventLoop(); // the fast one is answered at once
+    expect(runs.map((r) => r.name)).toEqual(['slow', 'fast']);
+    // the slow request is answered 10 s after it left (a new TLS connection, a token, a slow Graph)
+    await clock.advance(10_000);
+    answerSlow();
+    await limiter.whenIdle();
+    await clock.advance(20_000); // 30 s after dispatch: only the fast one's slot is free
+    expect(runs.map((r) => `${r.name}@${r.at}`)).toEqual(['slow@0', 'fast@0', 'next@30000']);
+    await clock.advance(10_000 - 1);
+    expect(runs).toHaveLength(3);
+    await clock.advance(1); // 30 s after the slow one's answer
+    expect(runs.map((r) => `${r.name}@${r.at}`)).toEqual(['slow@0', 'fast@0', 'next@30000', 'last@40000']);
+    limiter.close();
+  });
+
+  it('counts requests in flight against the budget, even when none has been answered yet', async () => {
+    const clock = new ManualClock();
+    const limiter = new RequestLimiter(clock, 2, silentLogger);
+    const answers: (() => void)[] = [];
+    let started = 0;
+    for (let i = 0; i < 3; i++) {
+      limiter.submit(clock.now(), () => {
+        started++;
+        return new Promise<void>((resolve) => answers.push(resolve));
+      });
+    }
+    expect(started).toBe(2);
+    await clock.advance(60_000); // no answer: the two still hold their slots, whatever the time
+    expect(started).toBe(2);
+    answers.shift()!();
+    await yieldToEventLoop();
+    await clock.advance(30_000 - 1);
+    expect(started).toBe(2);
+    await clock.advance(1);
+    expect(started).toBe(3);
+    for (const answer of answers) answer();
     limiter.close();
   });
 
