@@ -46,7 +46,7 @@ const logger = {
 };
 const yieldLoop = () => new Promise((resolve) => setImmediate(resolve));
 
-const clock = new QuantumClock();
+const clock = new QuantumClock(START);
 const work = await mkdtemp(join(tmpdir(), 'pb-fleet-bench-'));
 const emulator = await startEmulator({ clock, port: 0, host: '127.0.0.1', throttleLimit: GRAPH_LIMIT, appPermissions: ['Presence.ReadWrite.All', 'GroupMember.Read.All'] });
 const members = emulator.addUsers(Array.from({ length: USERS }, (_, i) => ({ userPrincipalName: `desk${String(i).padStart(5, '0')}@contoso.example` })));
