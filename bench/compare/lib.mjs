@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
+import { Agent, request } from 'undici';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DIST = process.env.PRESENCE_BRIDGE_DIST ?? join(ROOT, 'dist');
@@ -391,4 +392,20 @@ export function lastPairs(signals) {
 export function fmt(n, digits = 1) {
   if (!Number.isFinite(n)) return 'n/a';
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+}
+
+/** An app token from the emulator, for the floor and Node-RED (which do not sign in themselves). */
+export async function appToken(facts) {
+  const dispatcher = new Agent({ connect: { ca: readFileSync(facts.caCertFile, 'utf8') } });
+  const app = facts.apps[0];
+  const res = await request(`${facts.authorityHost}/${facts.tenantId}/oauth2/v2.0/token`, {
+    method: 'POST',
+    dispatcher,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret, scope: 'https://graph.microsoft.com/.default' }).toString(),
+  });
+  const body = await res.body.json();
+  await dispatcher.close();
+  if (res.statusCode !== 200) throw new Error(`token: ${res.statusCode}`);
+  return body.access_token;
 }

@@ -30,12 +30,10 @@ import { pathToFileURL } from 'node:url';
 import { cpus, loadavg } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import mqtt from 'mqtt';
-import { Agent, request } from 'undici';
-import { readFileSync } from 'node:fs';
 import { startMosquitto, freePort } from './helpers.mjs';
 import {
   DIST, MAP, WORK, bridgeConfig, convergence, fmt, publishTail, lastPairs, matchLatencies, nodeRedFlow, percentile, procStats, publishPaced, requireBuild, rssSampler, sleep,
-  startBridgeProcess, startEmulatorChild, startFloor, startNodeRed, until,
+  appToken, startBridgeProcess, startEmulatorChild, startFloor, startNodeRed, until,
 } from './lib.mjs';
 
 requireBuild();
@@ -53,20 +51,6 @@ const THROTTLED_SECONDS = 5;
 const started = Date.now();
 const log = (...a) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s]`, ...a);
 
-async function appToken(facts) {
-  const dispatcher = new Agent({ connect: { ca: readFileSync(facts.caCertFile, 'utf8') } });
-  const app = facts.apps[0];
-  const res = await request(`${facts.authorityHost}/${facts.tenantId}/oauth2/v2.0/token`, {
-    method: 'POST',
-    dispatcher,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret, scope: 'https://graph.microsoft.com/.default' }).toString(),
-  });
-  const body = await res.body.json();
-  await dispatcher.close();
-  if (res.statusCode !== 200) throw new Error(`token: ${res.statusCode}`);
-  return body.access_token;
-}
 
 async function startSystem(kind, { facts, broker, throttled }) {
   const dir = join(WORK, 'compare', `${kind}${throttled ? '-throttled' : ''}`);

@@ -8,12 +8,10 @@
 // Prints one line per contender: RSS after start and after warm-up, the peak during each rate, and
 // the CPU per 1,000 signals at each rate (the cost of any memory trade).
 import { rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { Agent, request } from 'undici';
 import { startMosquitto } from '../compare/helpers.mjs';
-import { WORK, bridgeConfig, fmt, procStats, publishPaced, requireBuild, rssSampler, sleep, startBridgeProcess, startEmulatorChild, startFloor, until } from '../compare/lib.mjs';
+import { WORK, appToken, bridgeConfig, fmt, procStats, publishPaced, requireBuild, rssSampler, sleep, startBridgeProcess, startEmulatorChild, startFloor, until } from '../compare/lib.mjs';
 
 requireBuild();
 const USERS = Number(process.env.RSS_USERS ?? 3000);
@@ -22,19 +20,6 @@ const SECONDS = (process.env.RSS_SECONDS ?? '12,8,6').split(',').map(Number);
 const CONTENDERS = (process.env.RSS_CONTENDERS ?? 'floor,bridge').split(',');
 const BRIDGE_ENV = JSON.parse(process.env.RSS_BRIDGE_ENV ?? '{}');
 
-async function appToken(facts) {
-  const dispatcher = new Agent({ connect: { ca: readFileSync(facts.caCertFile, 'utf8') } });
-  const app = facts.apps[0];
-  const res = await request(`${facts.authorityHost}/${facts.tenantId}/oauth2/v2.0/token`, {
-    method: 'POST',
-    dispatcher,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret, scope: 'https://graph.microsoft.com/.default' }).toString(),
-  });
-  const body = await res.body.json();
-  await dispatcher.close();
-  return body.access_token;
-}
 
 async function run(kind, broker, driver) {
   const em = await startEmulatorChild({ users: USERS, throttleLimit: 0 });
