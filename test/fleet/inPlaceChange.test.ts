@@ -95,7 +95,8 @@ describe('a group change applied in place', () => {
     await publish('desk/megan-bowen/hook', 'DND');
     await publish('desk/alex-wilber/hook', 'DND');
     await waitFor(() => signals.includes('hook/alex-wilber'), { what: "alex's signal after megan's" });
-    expect(signals).toEqual(['hook/alex-wilber']);
+    // (a late copy of Lee's DND, published while polling above, may still arrive: only Megan's must not)
+    expect(signals.filter((input) => input !== 'hook/lee-gu')).toEqual(['hook/alex-wilber']);
     expect(logger.lines.some((l) => /matches no input/.test(l.message) && l.message.includes('megan-bowen'))).toBe(false);
 
     // discovery announces the joiner and deletes the leaver's entities (empty retained config)
