@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MIN_NODE, nodeVersionProblem } from '../../src/nodeVersion.js';
 import { builtProduct, type ProductBuild } from '../helpers/builtProduct.js';
+import { terminate } from '../helpers/childProcess.js';
 import { REPO, tempDir } from '../homebridge/homebridgeRunner.js';
 
 /** The machine's own Node (20 on this kind of machine), older than the bridge needs. */
@@ -75,7 +76,8 @@ describe('on an older Node (the machine\'s /usr/bin/node)', () => {
       try {
         await expect.poll(() => output, { timeout: 60_000, interval: 250 }).toContain(nodeVersionProblem(oldVersion));
       } finally {
-        child.kill('SIGTERM');
+        // wait for it to exit: Homebridge writes into its storage folder while it shuts down
+        await terminate(child);
       }
       expect(output).not.toContain('ERROR LOADING PLUGIN');
       expect(output).not.toContain('TypeError');
