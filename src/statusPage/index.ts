@@ -1,4 +1,3 @@
-export { startStatusServer, type StatusServer, type StatusServerOptions } from './statusServer.js';
 export { registerStatusPage, type DemoButton, type DemoButtons, type StatusPage, type StatusPageOptions, type StatusSnapshot, type StatusSource, type StateEvent } from './statusRoutes.js';
 export { MAX_EVENT_CLIENTS, MAX_EVENT_CLIENTS_PER_ADDRESS, MAX_BUFFERED_BYTES_PER_CLIENT } from './liveClients.js';
 export { isLoopbackHost } from '../shared/httpHelpers.js';

@@ -7,9 +7,8 @@ import {
   MAX_BUFFERED_BYTES_PER_CLIENT,
   MAX_EVENT_CLIENTS,
   MAX_EVENT_CLIENTS_PER_ADDRESS,
-  startStatusServer,
-  type StatusServer,
 } from '../../src/statusPage/index.js';
+import { startStatusServer, type StatusServer } from '../helpers/statusServer.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { RecordingBridge } from '../helpers/recordingBridge.js';
 import { userState } from '../helpers/userState.js';

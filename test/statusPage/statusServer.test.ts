@@ -5,7 +5,8 @@ import { silentLogger } from '../../src/logger.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { RecordingBridge } from '../helpers/recordingBridge.js';
 import { userState as blankUserState } from '../helpers/userState.js';
-import { MAX_DETAIL_CHARS, Timeline, startStatusServer, type StatusServer, type StatusSnapshot } from '../../src/statusPage/index.js';
+import { MAX_DETAIL_CHARS, Timeline, type StatusSnapshot } from '../../src/statusPage/index.js';
+import { startStatusServer, type StatusServer } from '../helpers/statusServer.js';
 
 /*
  * The status server over real HTTP. The bridge side is an in-process object with the real event

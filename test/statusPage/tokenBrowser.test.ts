@@ -1,7 +1,7 @@
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
-import { startStatusServer, type StatusServer } from '../../src/statusPage/index.js';
+import { startStatusServer, type StatusServer } from '../helpers/statusServer.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
 import { RecordingBridge } from '../helpers/recordingBridge.js';
 import { userState } from '../helpers/userState.js';
