@@ -1,11 +1,8 @@
 import type { UserConfig } from '../config/schema.js';
-import type { GraphPresenceClient } from '../graph/types.js';
-import type { Logger } from '../logger.js';
 import { PresenceArbiter } from '../presence/presenceArbiter.js';
-import type { Clock, TimerHandle } from '../shared/clock.js';
-import { PresencePublisher } from '../session/presencePublisher.js';
+import type { TimerHandle } from '../shared/clock.js';
+import { PresencePublisher, type PublisherDeps } from '../session/presencePublisher.js';
 import type { RenewalMargin } from '../session/renewalMargin.js';
-import type { RequestLimiter } from '../session/requestLimiter.js';
 import type { GraphCallEvent, UserState } from '../session/userState.js';
 
 /** One configured user: what their inputs want (arbiter), their session at Graph (publisher), their wake-up. */
@@ -16,14 +13,11 @@ export interface UserSlot {
   timer: TimerHandle | undefined;
 }
 
-/** What every user's slot shares: the clock, the Graph client and limiter, and where it reports. */
-export interface UserSlotOptions {
-  readonly clock: Clock;
-  readonly client: GraphPresenceClient;
-  readonly limiter: RequestLimiter;
-  readonly logger: Logger;
-  readonly expiration: string;
-  readonly expirationMs: number;
+/**
+ * What every user's slot shares: the publisher's dependencies (clock, Graph client, limiter,
+ * expiration, renewal margin…), with the callbacks told which user or publisher they are for.
+ */
+export interface UserSlotOptions extends Omit<PublisherDeps, 'onState' | 'onCall' | 'beforeSet' | 'random' | 'renewalMargin'> {
   readonly random?: (() => number) | undefined;
   readonly renewalMargin: RenewalMargin;
   readonly onState: (state: UserState, publisher: PresencePublisher) => void;
@@ -37,17 +31,9 @@ export function createUserSlot(user: UserConfig, options: UserSlotOptions): User
   const publisher: PresencePublisher = new PresencePublisher(
     { key: user.key, id: user.id, displayName: user.name ?? user.key },
     {
-      clock: options.clock,
-      client: options.client,
-      limiter: options.limiter,
-      logger: options.logger,
-      expiration: options.expiration,
-      expirationMs: options.expirationMs,
-      random: options.random,
+      ...options,
       onState: (state) => options.onState(state, publisher),
-      onCall: options.onCall,
       beforeSet: () => options.beforeSet(user),
-      renewalMargin: options.renewalMargin,
     },
   );
   return { config: user, arbiter: new PresenceArbiter(), publisher, timer: undefined };
