@@ -80,31 +80,31 @@ async function stopLogged(part: { stop(): Promise<void> } | undefined, what: str
   }
 }
 
-/** `run` for a fleet instance: the runner applies group changes to its running bridge; add-ons attach once. */
-async function runFleet(p: { config: PresenceBridgeConfig; file: string; shard: Shard & { from: string }; logger: Logger; clock: Clock; storagePath: string; io: CliIo; hooks: RunHooks; http?: RunContext['http'] }): Promise<number> {
+interface RunParams {
+  readonly config: PresenceBridgeConfig;
+  readonly file: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly storagePath: string;
+  readonly io: CliIo;
+  readonly hooks: RunHooks;
+  readonly http?: RunContext['http'];
+}
+
+/** What `run` starts and stops: one bridge, or a fleet instance (whose runner owns its bridge). */
+interface RunPart {
+  start(): Promise<CoreBridge>;
+  stop(): Promise<void>;
+}
+
+/** Starts `part`, runs add-ons beside its bridge, waits for the interrupt, stops everything. */
+async function runUntilInterrupted(p: RunParams, part: RunPart): Promise<number> {
   const { logger } = p;
   let addOn: { stop(): Promise<void> } | undefined;
-  const stopAddOn = async (): Promise<void> => {
-    await stopLogged(addOn, 'stopping an add-on', logger);
-    addOn = undefined;
-  };
-  logger.info(`shard ${p.shard.index}/${p.shard.count} (from ${p.shard.from})`);
   let code: number = EXIT.ok;
-  let fleet: Awaited<ReturnType<typeof createFleet>> | undefined;
   try {
-    fleet = await createFleet(p.config, {
-      logger,
-      clock: p.clock,
-      storagePath: p.storagePath,
-      shard: p.shard,
-      configFile: p.file,
-      env: p.io.env,
-      onBridge: async (bridge) => {
-        await stopAddOn();
-        if (p.hooks.onStarted) addOn = await p.hooks.onStarted({ bridge, config: bridge.config, logger, clock: p.clock, storagePath: p.storagePath, ...(p.http ? { http: p.http } : {}) });
-      },
-    });
-    await fleet.start();
+    const bridge = await part.start();
+    if (p.hooks.onStarted) addOn = await p.hooks.onStarted({ bridge, config: bridge.config, logger, clock: p.clock, storagePath: p.storagePath, ...(p.http ? { http: p.http } : {}) });
     logger.info(`running with config ${p.file}; Ctrl-C to stop`);
     await p.io.interrupted;
     logger.info('stopping');
@@ -112,11 +112,36 @@ async function runFleet(p: { config: PresenceBridgeConfig; file: string; shard: 
     logger.error(`failed to start: ${errorMessage(error)}`);
     code = EXIT.failure;
   } finally {
-    await stopAddOn();
-    await stopLogged(fleet, 'stopping', logger);
+    await stopLogged(addOn, 'stopping an add-on', logger);
+    await stopLogged(part, 'stopping', logger);
   }
   if (code === EXIT.ok) logger.info('stopped');
   return code;
+}
+
+/** A fleet instance: the runner reads the groups, starts this shard's bridge and applies group changes to it. */
+function fleetPart(p: RunParams, shard: Shard & { from: string }): RunPart {
+  let fleet: Awaited<ReturnType<typeof createFleet>> | undefined;
+  return {
+    async start() {
+      p.logger.info(`shard ${shard.index}/${shard.count} (from ${shard.from})`);
+      fleet = await createFleet(p.config, { logger: p.logger, clock: p.clock, storagePath: p.storagePath, shard, configFile: p.file, env: p.io.env });
+      return fleet.start();
+    },
+    stop: async () => fleet?.stop(),
+  };
+}
+
+/** One bridge for the configured users. */
+function bridgePart(p: RunParams): RunPart {
+  const bridge = createBridge(p.config, { logger: p.logger, clock: p.clock, storagePath: p.storagePath, configFile: p.file });
+  return {
+    async start() {
+      await bridge.start();
+      return bridge;
+    },
+    stop: () => bridge.stop(),
+  };
 }
 
 interface RunArgs {
@@ -152,29 +177,6 @@ function parseRunArgs(args: readonly string[], io: CliIo): RunArgs | number {
   const token = io.env.PRESENCE_BRIDGE_HTTP_TOKEN;
   if (token !== undefined && token.length < 16) return fail(io, 'PRESENCE_BRIDGE_HTTP_TOKEN must be at least 16 characters');
   return { values: rest, http: { port, host: values['http-host'] ?? '127.0.0.1', ...(token !== undefined ? { token } : {}) } };
-}
-
-/** `run` for one bridge: start it, run add-ons, wait for the interrupt, stop everything. */
-async function runSingle(p: { config: PresenceBridgeConfig; file: string; logger: Logger; clock: Clock; storagePath: string; io: CliIo; hooks: RunHooks; http?: RunContext['http'] }): Promise<number> {
-  const { config, logger, clock, storagePath, hooks, http } = p;
-  const bridge = createBridge(config, { logger, clock, storagePath, configFile: p.file });
-  let addOn: { stop(): Promise<void> } | undefined;
-  let code: number = EXIT.ok;
-  try {
-    await bridge.start();
-    if (hooks.onStarted) addOn = await hooks.onStarted({ bridge, config, logger, clock, storagePath, ...(http ? { http } : {}) });
-    logger.info(`running with config ${p.file}; Ctrl-C to stop`);
-    await p.io.interrupted;
-    logger.info('stopping');
-  } catch (error) {
-    logger.error(`failed to start: ${errorMessage(error)}`);
-    code = EXIT.failure;
-  } finally {
-    await stopLogged(addOn, 'stopping an add-on', logger);
-    await stopLogged(bridge, 'stopping', logger);
-  }
-  if (code === EXIT.ok) logger.info('stopped');
-  return code;
 }
 
 /** The `run` command; `hooks` let the status page (and any later add-on) start beside the bridge. */
@@ -216,7 +218,7 @@ export function createRunCommand(hooks: RunHooks = {}): CliCommand {
       const keepAlive = setInterval(() => undefined, 1 << 30);
       const run = { config: withHttp(loaded.config, http, envToken), file, logger, clock: systemClock, storagePath, io, hooks, ...(http ? { http } : {}) };
       try {
-        return needsFleet(run.config, shard) ? await runFleet({ ...run, shard }) : await runSingle(run);
+        return await runUntilInterrupted(run, needsFleet(run.config, shard) ? fleetPart(run, shard) : bridgePart(run));
       } finally {
         clearInterval(keepAlive);
       }
