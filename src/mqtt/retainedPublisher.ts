@@ -10,6 +10,11 @@ export interface RetainedSink {
 /** Runs `task` on a later turn of the event loop; returns a cancel function. */
 export type Defer = (task: () => void) => () => void;
 
+interface Wanted {
+  readonly payload: string;
+  readonly fingerprint: string;
+}
+
 const nextTurn: Defer = (task) => {
   const handle = setImmediate(task);
   return () => clearImmediate(handle);
@@ -28,8 +33,8 @@ export class RetainedPublisher {
    * republished: a user's state payload is a few hundred bytes, its fingerprint 27 characters.
    */
   private readonly sent = new Map<string, string>();
-  /** Latest payload wanted per topic, not sent yet (latest wins). */
-  private readonly wanted = new Map<string, string>();
+  /** Latest payload wanted per topic, not sent yet (latest wins), with its fingerprint. */
+  private readonly wanted = new Map<string, Wanted>();
   /** Topics with a publish awaiting the broker's PUBACK (at most one each), by a token of that publish. */
   private readonly inFlight = new Map<string, symbol>();
   private cancelFlush: (() => void) | undefined;
@@ -43,11 +48,12 @@ export class RetainedPublisher {
   /** Asks for `payload` to be the retained message of `topic`. */
   want(topic: string, payload: string): void {
     if (this.stopped) return;
-    if (this.sent.get(topic) === digest(payload) && !this.inFlight.has(topic)) {
+    const fingerprint = digest(payload);
+    if (this.sent.get(topic) === fingerprint && !this.inFlight.has(topic)) {
       this.wanted.delete(topic); // back to what the broker holds
       return;
     }
-    this.wanted.set(topic, payload);
+    this.wanted.set(topic, { payload, fingerprint });
     this.cancelFlush ??= this.defer(() => {
       this.cancelFlush = undefined;
       this.flush();
@@ -69,20 +75,19 @@ export class RetainedPublisher {
     this.stopped = true;
     this.cancelFlush?.();
     this.cancelFlush = undefined;
-    for (const [topic, payload] of this.wanted) this.send(topic, payload);
+    for (const [topic, wanted] of this.wanted) this.send(topic, wanted);
     this.wanted.clear();
   }
 
   private flush(): void {
-    for (const [topic, payload] of this.wanted) {
+    for (const [topic, wanted] of this.wanted) {
       if (this.inFlight.has(topic)) continue; // sent when the one in flight is answered
       this.wanted.delete(topic);
-      this.send(topic, payload);
+      this.send(topic, wanted);
     }
   }
 
-  private send(topic: string, payload: string): void {
-    const fingerprint = digest(payload);
+  private send(topic: string, { payload, fingerprint }: Wanted): void {
     if (this.sent.get(topic) === fingerprint) return;
     if (!this.sink.connected) return; // sent in full after the next reset
     this.sent.set(topic, fingerprint);
